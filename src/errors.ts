@@ -1,0 +1,51 @@
+// Typed errors. Each says what happened and what to do next; `exitCodeOf` in main.ts is the only
+// place that turns them into an exit code.
+
+/** Bad command line: unknown flag, bad value. Exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/**
+ * Bad input: a manifest that cannot be parsed or is not a valid test Job, an undefined variable,
+ * a kubeconfig that cannot be used. Exit code 2; nothing was created.
+ */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The cluster or its API failed us: unreachable after retries, forbidden, a conflicting Job of
+ * another run. Exit code 3.
+ */
+export class InfraError extends Error {
+  override readonly name = 'InfraError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Exit codes of kubestep, documented in README.md. */
+export const ExitCode = {
+  ok: 0,
+  testsFailed: 1,
+  badInput: 2,
+  infra: 3,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+/** Exit code of an error that ended the run before an outcome was known. */
+export function exitCodeOfError(err: unknown): number {
+  if (err instanceof UsageError || err instanceof InputError) return ExitCode.badInput;
+  return ExitCode.infra;
+}
+
+/** The message of any thrown value, without a stack. */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

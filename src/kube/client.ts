@@ -1,0 +1,310 @@
+// The Kubernetes API as kubestep uses it. Adapter: the only module that sends requests.
+import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import pRetry from 'p-retry';
+import type { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import { InfraError } from '../errors.js';
+import { LineSplitter } from '../logs/lines.js';
+import { describeNetworkError, isStatus, isTransient, KubeApiError } from './errors.js';
+import type { KubeObject, ObjectList, Status, WatchEvent } from './types.js';
+
+/** A kind of object: where its API lives. */
+export interface Resource {
+  /** `/api/v1` or `/apis/GROUP/VERSION`. */
+  api: string;
+  plural: string;
+  /** Lower-case kind for messages: `job/tests`. */
+  kind: string;
+}
+
+/** batch/v1 Jobs. */
+export const JOBS: Resource = { api: '/apis/batch/v1', plural: 'jobs', kind: 'job' };
+/** v1 Pods. */
+export const PODS: Resource = { api: '/api/v1', plural: 'pods', kind: 'pod' };
+
+/** How hard to retry transient failures. */
+export interface RetryPolicy {
+  /** Give up after this long, ms. */
+  maxRetryTimeMs: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Default: up to 60 s of retries, 250 ms doubling to 5 s between them. */
+export const DEFAULT_RETRY: RetryPolicy = { maxRetryTimeMs: 60_000, minDelayMs: 250, maxDelayMs: 5_000 };
+
+/** Options of {@link KubeClient.logs}. */
+export interface LogStreamOptions {
+  follow: boolean;
+  timestamps: boolean;
+  /** RFC 3339, whole seconds. */
+  sinceTime?: string | undefined;
+}
+
+/** Options of list and watch calls. */
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/** Called before each retry, for the log: what failed and the delay before the next try. */
+export type RetryListener = (what: string, err: unknown, delayMs: number) => void;
+
+/**
+ * A small Kubernetes client over one connection pool. Credentials come from the KubeConfig on
+ * every request, so exec plugins and token files refresh as kubectl's do. Non-streaming calls are
+ * retried on transient failures (network, 408, 429, 5xx, honouring Retry-After) with backoff;
+ * other failures throw {@link KubeApiError} at once, and a transient one that outlasts the retry
+ * policy throws InfraError.
+ */
+export class KubeClient {
+  private dispatcher: Dispatcher | undefined;
+  private dispatcherReady = false;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly onRetry: RetryListener = () => {},
+  ) {}
+
+  /** The object, or undefined when it does not exist. */
+  async get<T extends KubeObject>(res: Resource, ns: string, name: string, signal: AbortSignal): Promise<T | undefined> {
+    try {
+      return await this.json<T>('GET', `${res.kind}/${name}`, objectPath(res, ns, name), {}, undefined, signal);
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Creates the object and returns it as stored. */
+  async create<T extends KubeObject>(res: Resource, ns: string, body: T, signal: AbortSignal): Promise<T> {
+    return this.json<T>('POST', `${res.kind}/${body.metadata?.name ?? ''}`, collectionPath(res, ns), {}, body, signal, 'create');
+  }
+
+  /**
+   * Deletes the object with `propagationPolicy` (Foreground: dependents such as a Job's pods go
+   * first; Background: the garbage collector removes them after). Returns false when it was
+   * already gone. `uid` adds a precondition so that a newer object of the same name is kept.
+   * Source: https://kubernetes.io/docs/concepts/architecture/garbage-collection/
+   */
+  async delete(
+    res: Resource,
+    ns: string,
+    name: string,
+    opts: { propagationPolicy: 'Foreground' | 'Background'; uid?: string | undefined },
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      propagationPolicy: opts.propagationPolicy,
+      ...(opts.uid ? { preconditions: { uid: opts.uid } } : {}),
+    };
+    try {
+      await this.json('DELETE', `${res.kind}/${name}`, objectPath(res, ns, name), {}, body, signal, 'delete');
+      return true;
+    } catch (err) {
+      // 404: gone already. 409 on a uid precondition: a newer object of that name, not ours.
+      if (isStatus(err, 404) || (opts.uid && isStatus(err, 409))) return false;
+      throw err;
+    }
+  }
+
+  /** Lists objects; `metadata.resourceVersion` of the answer is where a watch starts. */
+  async list<T extends KubeObject>(res: Resource, ns: string, opts: ListOptions, signal: AbortSignal): Promise<ObjectList<T>> {
+    return this.json<ObjectList<T>>('GET', res.plural, collectionPath(res, ns), { ...opts }, undefined, signal, 'list');
+  }
+
+  /**
+   * Watches objects from `resourceVersion` and yields each event until the server ends the watch
+   * (after `timeoutSeconds`), the connection drops (throws), or `signal` aborts. An expired
+   * resourceVersion arrives as an ERROR event whose object is a Status with code 410.
+   * Opening the watch is retried like other calls; a drop mid-stream is for the caller to handle.
+   * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+   */
+  async *watch<T>(
+    res: Resource,
+    ns: string,
+    opts: ListOptions & { resourceVersion: string; timeoutSeconds: number },
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent<T | Status>> {
+    const query = {
+      ...opts,
+      watch: 'true',
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(opts.timeoutSeconds),
+    };
+    const body = await this.withRetry(`watch ${res.plural}`, signal, () =>
+      this.open('GET', `watch ${res.plural}`, collectionPath(res, ns), query, signal, (opts.timeoutSeconds + 30) * 1000),
+    );
+    const lines = new LineSplitter();
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        for (const line of lines.push(chunk)) {
+          if (line.trim() === '') continue;
+          yield JSON.parse(line) as WatchEvent<T | Status>;
+        }
+      }
+    } finally {
+      body.destroy();
+    }
+  }
+
+  /**
+   * Opens a container's log stream (bytes; with `timestamps` every line starts with an RFC 3339
+   * timestamp and a space). Opening is retried on transient failures; the stream itself may end
+   * or throw at any time, and the caller resumes it.
+   * Source: https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#read-log-of-the-specified-pod
+   */
+  async logs(ns: string, pod: string, container: string, opts: LogStreamOptions, signal: AbortSignal): Promise<Readable> {
+    const query: Record<string, string> = {
+      container,
+      follow: String(opts.follow),
+      timestamps: String(opts.timestamps),
+    };
+    if (opts.sinceTime) query.sinceTime = opts.sinceTime;
+    const what = `logs pod/${pod} -c ${container}`;
+    // An idle log (a test that prints nothing for a while) must not count as a dead stream.
+    return this.withRetry(what, signal, () =>
+      this.open('GET', what, `${objectPath(PODS, ns, pod)}/log`, query, signal, 0),
+    );
+  }
+
+  /** Closes the connection pool. */
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
+
+  private async json<T>(
+    method: string,
+    what: string,
+    path: string,
+    query: Record<string, string | undefined>,
+    body: unknown,
+    signal: AbortSignal,
+    verb = method.toLowerCase(),
+  ): Promise<T> {
+    const label = `${verb} ${what}`;
+    return this.withRetry(label, signal, async () => {
+      const res = await this.send(method, path, query, body, signal, 30_000);
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw apiError(label, res.statusCode, text, res.headers);
+      return JSON.parse(text) as T;
+    });
+  }
+
+  private async open(
+    method: string,
+    what: string,
+    path: string,
+    query: Record<string, string | undefined>,
+    signal: AbortSignal,
+    bodyTimeoutMs: number,
+  ): Promise<Readable> {
+    const res = await this.send(method, path, query, undefined, signal, bodyTimeoutMs);
+    if (res.statusCode >= 300) {
+      const text = await res.body.text();
+      throw apiError(what, res.statusCode, text, res.headers);
+    }
+    return res.body;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    query: Record<string, string | undefined>,
+    body: unknown,
+    signal: AbortSignal,
+    bodyTimeoutMs: number,
+  ): Promise<Dispatcher.ResponseData> {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new InfraError('the kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+    const ctx = new RequestContext(url.toString(), method === 'GET' ? HttpMethod.GET : (method as HttpMethod));
+    await this.kc.applySecurityAuthentication(ctx);
+    if (!this.dispatcherReady) {
+      // client-node makes a new agent per request; keep the first one so connections are reused.
+      this.dispatcher = ctx.getDispatcher() as Dispatcher | undefined;
+      this.dispatcherReady = true;
+    }
+    const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return request(url, {
+      method: method as Dispatcher.HttpMethod,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      dispatcher: this.dispatcher,
+      headersTimeout: 30_000,
+      bodyTimeout: bodyTimeoutMs,
+    });
+  }
+
+  private withRetry<T>(what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    return pRetry(fn, {
+      signal,
+      retries: 1000,
+      minTimeout: this.retry.minDelayMs,
+      maxTimeout: this.retry.maxDelayMs,
+      randomize: true,
+      maxRetryTime: this.retry.maxRetryTimeMs,
+      shouldRetry: ({ error }) => !signal.aborted && isTransient(error),
+      onFailedAttempt: async ({ error, retryDelay }) => {
+        if (signal.aborted || !isTransient(error)) return;
+        // Honour Retry-After (429, 503) on top of the backoff delay, within the retry budget.
+        const extra = error instanceof KubeApiError && error.retryAfterSeconds ? Math.max(0, error.retryAfterSeconds * 1000 - retryDelay) : 0;
+        this.onRetry(what, error, retryDelay + extra);
+        if (extra > 0) await sleep(Math.min(extra, this.retry.maxDelayMs * 4), signal);
+      },
+    }).catch((err: unknown) => {
+      if (signal.aborted) throw signal.reason ?? err;
+      if (err instanceof KubeApiError && !isTransient(err)) throw err;
+      if (isTransient(err)) {
+        const detail = err instanceof KubeApiError ? err.message : `${what}: ${describeNetworkError(err)}`;
+        throw new InfraError(
+          `${detail} (still failing after ${Math.round(this.retry.maxRetryTimeMs / 1000)} s of retries): check that the API server is reachable`,
+          { cause: err },
+        );
+      }
+      throw err;
+    });
+  }
+}
+
+function collectionPath(res: Resource, ns: string): string {
+  return `${res.api}/namespaces/${encodeURIComponent(ns)}/${res.plural}`;
+}
+
+function objectPath(res: Resource, ns: string, name: string): string {
+  return `${collectionPath(res, ns)}/${encodeURIComponent(name)}`;
+}
+
+function apiError(what: string, code: number, text: string, headers: Record<string, unknown>): KubeApiError {
+  let status: Status | undefined;
+  try {
+    const parsed = JSON.parse(text) as Status;
+    if (parsed && typeof parsed === 'object' && parsed.kind === 'Status') status = parsed;
+  } catch {
+    // Not JSON (a proxy's HTML page): keep only the HTTP status.
+  }
+  const retryAfter = Number(headers['retry-after']);
+  return new KubeApiError(what, code, status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+}
+
+/** Resolves after `ms`, or rejects when `signal` aborts first. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,125 @@
+// Finding and loading cluster access. Adapter: uses @kubernetes/client-node's KubeConfig.
+import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { InputError, messageOf } from '../errors.js';
+
+/** Where the service-account credentials of a Pod are mounted. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Flags that choose the cluster. */
+export interface ClusterFlags {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+}
+
+/** A loaded cluster access, with where it came from for the log. */
+export interface ClusterAccess {
+  kubeConfig: KubeConfig;
+  /** The API server's URL. */
+  server: string;
+  /** Namespace for manifests that name none. */
+  namespace: string;
+  /** True when the namespace came from --namespace. */
+  namespaceIsExplicit: boolean;
+  /** e.g. `kubeconfig /root/.kube/config, context ci`. */
+  source: string;
+}
+
+/**
+ * Loads cluster access the way kubectl does: --kubeconfig, else the `KUBECONFIG` list (merged),
+ * else `~/.kube/config`, else the in-cluster service account. Unlike client-node's
+ * `loadFromDefault`, it never falls back to http://localhost:8080. The namespace is --namespace,
+ * else the context's, else the service account's, else `default`.
+ * Throws InputError (exit 2) saying what was looked for when nothing usable is found, or when
+ * --context names a context the kubeconfig does not have.
+ * Source: https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/
+ */
+export function loadClusterAccess(
+  flags: ClusterFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): ClusterAccess {
+  const kc = new KubeConfig();
+  let source: string;
+  const files = flags.kubeconfig
+    ? [flags.kubeconfig]
+    : env.KUBECONFIG
+      ? env.KUBECONFIG.split(delimiter).filter((f) => f !== '')
+      : [];
+  const home = env.HOME ?? homedir();
+  const defaultFile = join(home, '.kube', 'config');
+  let inCluster = false;
+  if (files.length > 0) {
+    const readable = files.filter((f) => existsSync(f));
+    // kubectl ignores missing files in KUBECONFIG but not a missing --kubeconfig.
+    if (readable.length === 0 || (flags.kubeconfig && readable.length !== files.length)) {
+      const from = flags.kubeconfig ? '--kubeconfig' : 'KUBECONFIG';
+      throw new InputError(`${from} names ${files.join(', ')}, which does not exist: give the path of a kubeconfig file`);
+    }
+    loadFiles(kc, readable);
+    source = `kubeconfig ${readable.join(delimiter)}`;
+  } else if (existsSync(defaultFile)) {
+    loadFiles(kc, [defaultFile]);
+    source = `kubeconfig ${defaultFile}`;
+  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(join(SERVICE_ACCOUNT_DIR, 'token'))) {
+    kc.loadFromCluster();
+    inCluster = true;
+    source = 'in-cluster service account';
+  } else {
+    throw new InputError(
+      'no cluster access found: looked for --kubeconfig, the KUBECONFIG variable, ' +
+        `${defaultFile} and an in-cluster service account (KUBERNETES_SERVICE_HOST and ` +
+        `${SERVICE_ACCOUNT_DIR}/token). Pass --kubeconfig FILE or run kubestep in a Pod.`,
+    );
+  }
+  if (flags.context) {
+    if (!kc.getContextObject(flags.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new InputError(
+        `--context ${flags.context} is not in the kubeconfig (it has: ${known.join(', ') || 'none'})`,
+      );
+    }
+    kc.setCurrentContext(flags.context);
+  }
+  const context = kc.getCurrentContext();
+  const cluster = kc.getCurrentCluster();
+  if (!context || !cluster || !cluster.server) {
+    throw new InputError(
+      `${source} has no usable current context${context ? ` ("${context}" names no cluster with a server)` : ''}: ` +
+        'pass --context NAME or set current-context',
+    );
+  }
+  if (!inCluster) source += `, context ${context}`;
+  const contextNs = kc.getContextObject(context)?.namespace;
+  const namespace =
+    flags.namespace ||
+    contextNs ||
+    (inCluster ? readServiceAccountNamespace() : undefined) ||
+    'default';
+  return { kubeConfig: kc, server: cluster.server, namespace, namespaceIsExplicit: Boolean(flags.namespace), source };
+}
+
+function loadFiles(kc: KubeConfig, files: string[]): void {
+  for (const [i, file] of files.entries()) {
+    try {
+      if (i === 0) kc.loadFromFile(file);
+      else {
+        const other = new KubeConfig();
+        other.loadFromFile(file);
+        kc.mergeConfig(other);
+      }
+    } catch (err) {
+      throw new InputError(`cannot read kubeconfig ${file}: ${messageOf(err)}`, { cause: err });
+    }
+  }
+}
+
+function readServiceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync(join(SERVICE_ACCOUNT_DIR, 'namespace'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,131 @@
+// Plain shapes of the Kubernetes objects kubestep reads, as the API server sends them in JSON
+// (timestamps are RFC 3339 strings). Only the fields kubestep uses are listed.
+// Source: https://kubernetes.io/docs/reference/kubernetes-api/
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
+}
+
+export interface PodSpec {
+  restartPolicy?: string;
+  initContainers?: ContainerSpec[];
+  containers: ContainerSpec[];
+  activeDeadlineSeconds?: number;
+  nodeName?: string;
+}
+
+export interface PodTemplateSpec {
+  metadata?: ObjectMeta;
+  spec?: PodSpec;
+}
+
+export interface JobCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface Job extends KubeObject {
+  spec?: {
+    backoffLimit?: number;
+    activeDeadlineSeconds?: number;
+    parallelism?: number;
+    completions?: number;
+    ttlSecondsAfterFinished?: number;
+    template?: PodTemplateSpec;
+  };
+  status?: {
+    conditions?: JobCondition[];
+    startTime?: string;
+    completionTime?: string;
+    active?: number;
+    succeeded?: number;
+    failed?: number;
+  };
+}
+
+export interface ContainerStateTerminated {
+  exitCode: number;
+  signal?: number;
+  reason?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  containerID?: string;
+}
+
+export interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: ContainerStateTerminated;
+}
+
+export interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  restartCount?: number;
+  image?: string;
+  containerID?: string;
+  state?: ContainerState;
+  lastState?: ContainerState;
+}
+
+export interface Pod extends KubeObject {
+  spec?: PodSpec;
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    startTime?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    initContainerStatuses?: ContainerStatus[];
+    containerStatuses?: ContainerStatus[];
+  };
+}
+
+/** A list answer: its items and the resourceVersion to watch from. */
+export interface ObjectList<T> {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+/** The `Status` object the API server sends with errors and in watch ERROR events. */
+export interface Status {
+  kind?: 'Status';
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; kind?: string; retryAfterSeconds?: number };
+}
+
+/** One event of a watch stream. */
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}

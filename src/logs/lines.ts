@@ -1,0 +1,110 @@
+// Whole lines out of a byte stream, and the cursor that resumes a cut log stream. Pure.
+import { StringDecoder } from 'node:string_decoder';
+
+/**
+ * Splits chunks of a UTF-8 byte stream into whole lines (without the "\n"; a "\r" before it is
+ * dropped too). A multi-byte character split across chunks is kept whole. The text after the
+ * last "\n" is held back until {@link LineSplitter.end}.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+
+  /** Lines completed by `chunk`. */
+  push(chunk: Buffer | string): string[] {
+    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
+    const lines: string[] = [];
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      lines.push(text.slice(start, end));
+      start = nl + 1;
+    }
+    this.pending = text.slice(start);
+    return lines;
+  }
+
+  /** The unterminated last line, if any; the splitter is empty afterwards. */
+  end(): string | undefined {
+    const rest = this.pending + this.decoder.end();
+    this.pending = '';
+    return rest === '' ? undefined : rest;
+  }
+}
+
+const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/;
+
+/**
+ * A log timestamp as a fixed-width string that sorts in time order
+ * (`2026-01-02T03:04:05.123000000Z`), or undefined when `ts` is not RFC 3339. The kubelet sends
+ * RFC3339Nano in UTC with trailing zeros cut; other offsets are converted (to ms precision).
+ */
+export function normalizeTimestamp(ts: string): string | undefined {
+  const m = RFC3339.exec(ts);
+  if (m) return `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z`;
+  const ms = Date.parse(ts);
+  if (!/^\d{4}-\d\d-\d\dT/.test(ts) || Number.isNaN(ms)) return undefined;
+  return new Date(ms).toISOString().replace('Z', '000000Z');
+}
+
+/** What {@link LogCursor.accept} decided for one line. */
+export type Accepted = { print: true; text: string; timestamp?: string } | { print: false };
+
+/**
+ * Remembers how far a container's log has been printed, so that a stream reopened with
+ * `sinceTime` prints every line exactly once. Lines come as `TIMESTAMP SP TEXT` (the log API's
+ * `timestamps=true`). `sinceTime` has one-second precision in the API, so a reopened stream
+ * repeats lines: those older than the last printed timestamp are skipped, and of those with the
+ * same timestamp as many as were printed. Source: the stern tail resume approach, and
+ * https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#read-log-of-the-specified-pod
+ */
+export class LogCursor {
+  private lastTs: string | undefined;
+  /** Lines printed with timestamp lastTs. */
+  private printedAtLast = 0;
+  /** Lines with timestamp lastTs seen in the current stream. */
+  private seenAtLast = 0;
+  private lines = 0;
+
+  /** Call before reading a new stream of the same container. */
+  startStream(): void {
+    this.seenAtLast = 0;
+  }
+
+  /** Decides whether `line` is new; returns its text without the timestamp. */
+  accept(line: string): Accepted {
+    const space = line.indexOf(' ');
+    const rawTs = space < 0 ? line : line.slice(0, space);
+    const ts = normalizeTimestamp(rawTs);
+    if (ts === undefined) {
+      this.lines++;
+      return { print: true, text: line };
+    }
+    const text = space < 0 ? '' : line.slice(space + 1);
+    if (this.lastTs !== undefined) {
+      if (ts < this.lastTs) return { print: false };
+      if (ts === this.lastTs) {
+        this.seenAtLast++;
+        if (this.seenAtLast <= this.printedAtLast) return { print: false };
+        this.printedAtLast++;
+        this.lines++;
+        return { print: true, text, timestamp: ts };
+      }
+    }
+    this.lastTs = ts;
+    this.printedAtLast = 1;
+    this.seenAtLast = 1;
+    this.lines++;
+    return { print: true, text, timestamp: ts };
+  }
+
+  /** `sinceTime` for reopening the stream (the last printed second), or undefined from the start. */
+  sinceTime(): string | undefined {
+    return this.lastTs === undefined ? undefined : `${this.lastTs.slice(0, 19)}Z`;
+  }
+
+  /** How many lines were accepted for printing. */
+  get printed(): number {
+    return this.lines;
+  }
+}

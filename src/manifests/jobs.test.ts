@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../errors.js';
+import { jobProblems, LABEL_RUN_ID, toTestJobs } from './jobs.js';
+import type { ParsedDocument } from './parse.js';
+
+const job = (over: Record<string, unknown> = {}, podOver: Record<string, unknown> = {}) => ({
+  apiVersion: 'batch/v1',
+  kind: 'Job',
+  metadata: { name: 'tests' },
+  spec: {
+    template: {
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:local' }], ...podOver },
+    },
+  },
+  ...over,
+});
+const doc = (object: unknown, index = 1): ParsedDocument => ({
+  origin: { source: 't.yaml', index, line: 1 },
+  object,
+});
+const opts = { namespace: 'ci', namespaceIsExplicit: false, runId: 'r1' };
+
+describe('jobProblems', () => {
+  it.each([
+    ['a valid Job', job(), []],
+    ['OnFailure', job({}, { restartPolicy: 'OnFailure' }), []],
+    ['a Pod', { apiVersion: 'v1', kind: 'Pod' }, [/is a v1 Pod; -f takes batch\/v1 Jobs only/]],
+    ['batch/v1beta1', job({ apiVersion: 'batch/v1beta1' }), [/batch\/v1 Jobs only/]],
+    ['a list', [1, 2], [/not a YAML mapping/]],
+    ['no name', job({ metadata: {} }), [/metadata.name is missing/]],
+    ['long name', job({ metadata: { name: 'x'.repeat(64) } }), [/64 characters long; the limit is 63/]],
+    ['upper-case name', job({ metadata: { name: 'Tests' } }), [/lower case/]],
+    ['no containers', job({}, { containers: [] }), [/containers is empty/]],
+    ['no image', job({}, { containers: [{ name: 'main' }] }), [/containers\[0\] has no image/]],
+    ['Always', job({}, { restartPolicy: 'Always' }), [/restartPolicy is "Always"; a Job needs Never or OnFailure/]],
+    ['restartPolicy unset', job({}, { restartPolicy: undefined }), [/is not set/]],
+    ['no template', job({ spec: {} }), [/spec.template.spec is missing/]],
+    ['bad label value', job({ metadata: { name: 't', labels: { a: 'b c' } } }), [/labels.a value "b c"/]],
+    ['number label', job({ metadata: { name: 't', labels: { a: 1 } } }), [/not a string: quote it/]],
+  ])('%s', (_, object, expected) => {
+    const problems = jobProblems(object);
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((re, i) => expect(problems[i]).toMatch(re));
+  });
+});
+
+describe('toTestJobs', () => {
+  it('labels the Job and its pod template and sets the namespace', () => {
+    const [t] = toTestJobs([doc(job())], opts);
+    expect(t!.namespace).toBe('ci');
+    expect(t!.job.metadata!.namespace).toBe('ci');
+    expect(t!.job.metadata!.labels![LABEL_RUN_ID]).toBe('r1');
+    expect(t!.job.spec!.template!.metadata!.labels).toEqual({
+      'app.kubernetes.io/managed-by': 'kubestep',
+      [LABEL_RUN_ID]: 'r1',
+    });
+  });
+
+  it('keeps user labels and does not change its input', () => {
+    const input = job({ metadata: { name: 't', labels: { team: 'a' } } });
+    const [t] = toTestJobs([doc(input)], opts);
+    expect(t!.job.metadata!.labels!.team).toBe('a');
+    expect(input.metadata).toEqual({ name: 't', labels: { team: 'a' } });
+  });
+
+  it('uses the namespace of the document unless --namespace says otherwise', () => {
+    const d = doc(job({ metadata: { name: 't', namespace: 'other' } }));
+    expect(toTestJobs([d], opts)[0]!.namespace).toBe('other');
+    expect(() => toTestJobs([d], { ...opts, namespaceIsExplicit: true })).toThrow(/--namespace is "ci"/);
+  });
+
+  it('rejects duplicate names, naming both documents', () => {
+    expect(() => toTestJobs([doc(job(), 1), doc(job(), 2)], opts)).toThrow(
+      /t\.yaml: document 2 \(line 1\): Job "ci\/tests" is also defined in t\.yaml: document 1/,
+    );
+  });
+
+  it('rejects no documents and lists every problem', () => {
+    expect(() => toTestJobs([], opts)).toThrow(InputError);
+    expect(() => toTestJobs([doc({ kind: 'Pod' }, 1), doc(job({ metadata: {} }), 2)], opts)).toThrow(
+      /document 1.*\n.*document 2/,
+    );
+  });
+});

@@ -1,0 +1,175 @@
+// Test Jobs from parsed manifests: validation and rendering (labels, namespace). Pure.
+import { InputError } from '../errors.js';
+import type { Job } from '../kube/types.js';
+import { dnsLabelProblem, labelKeyProblem, labelValueProblem } from './names.js';
+import { describeOrigin, type DocumentOrigin, type ParsedDocument } from './parse.js';
+
+/** Label on everything kubestep creates. Source: Kubernetes' recommended labels. */
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+/** Value of {@link LABEL_MANAGED_BY}. */
+export const MANAGED_BY = 'kubestep';
+/** Label carrying the run id; pods of a Job inherit it through the pod template. */
+export const LABEL_RUN_ID = 'kubestep.dev/run-id';
+
+/** A validated test Job, ready to create. */
+export interface TestJob {
+  origin: DocumentOrigin;
+  name: string;
+  namespace: string;
+  /** The manifest with kubestep's labels and the namespace set. */
+  job: Job;
+}
+
+/** Options of {@link toTestJobs}. */
+export interface RenderOptions {
+  /** Namespace for documents that name none. */
+  namespace: string;
+  /** True when the namespace came from --namespace: a document naming another one is an error. */
+  namespaceIsExplicit: boolean;
+  runId: string;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks that every document is a batch/v1 Job that can run as a test (named, with containers,
+ * `restartPolicy` Never or OnFailure, valid labels, no duplicate names) and returns them with
+ * kubestep's labels (`app.kubernetes.io/managed-by`, `kubestep.dev/run-id`) on the Job and its
+ * pod template, and the namespace set. Throws InputError listing every problem with its file and
+ * document; nothing is rendered unless all documents are valid.
+ * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#writing-a-job-spec
+ */
+export function toTestJobs(docs: readonly ParsedDocument[], opts: RenderOptions): TestJob[] {
+  const problems: string[] = [];
+  const jobs: TestJob[] = [];
+  const seen = new Map<string, DocumentOrigin>();
+  if (docs.length === 0) {
+    throw new InputError('the manifests hold no documents: give at least one batch/v1 Job with -f');
+  }
+  for (const { origin, object } of docs) {
+    const where = describeOrigin(origin);
+    const found = jobProblems(object);
+    const job = object as Job;
+    let namespace = opts.namespace;
+    if (found.length === 0) {
+      const docNs = job.metadata?.namespace;
+      if (docNs !== undefined && docNs !== opts.namespace && opts.namespaceIsExplicit) {
+        found.push(
+          `metadata.namespace is "${docNs}" but --namespace is "${opts.namespace}": remove one of them`,
+        );
+      }
+      namespace = docNs ?? opts.namespace;
+      const key = `${namespace}/${job.metadata?.name ?? ''}`;
+      const earlier = seen.get(key);
+      if (earlier) {
+        found.push(
+          `Job "${key}" is also defined in ${describeOrigin(earlier)}: give each Job its own name`,
+        );
+      } else {
+        seen.set(key, origin);
+      }
+    }
+    if (found.length > 0) {
+      problems.push(...found.map((p) => `${where}: ${p}`));
+      continue;
+    }
+    jobs.push({ origin, name: job.metadata!.name!, namespace, job: renderJob(job, namespace, opts.runId) });
+  }
+  if (problems.length > 0) throw new InputError(problems.join('\n'));
+  return jobs;
+}
+
+/** Every reason why `object` cannot run as a test Job; empty when it can. */
+export function jobProblems(object: unknown): string[] {
+  if (!isObj(object)) return ['is not a YAML mapping: expected a batch/v1 Job'];
+  const { apiVersion, kind } = object;
+  if (kind !== 'Job' || apiVersion !== 'batch/v1') {
+    const what = typeof kind === 'string' ? `a ${String(apiVersion)} ${kind}` : 'an object without kind';
+    return [`is ${what}; -f takes batch/v1 Jobs only`];
+  }
+  const problems: string[] = [];
+  const metadata = isObj(object.metadata) ? object.metadata : {};
+  const name = metadata.name;
+  if (typeof name !== 'string' || name === '') {
+    problems.push('metadata.name is missing: name the Job, e.g. "tests-${RUN_ID}"');
+  } else {
+    const p = dnsLabelProblem(name);
+    if (p) problems.push(`metadata.name "${name}" ${p}`);
+  }
+  if (metadata.namespace !== undefined) {
+    const ns = metadata.namespace;
+    const p = typeof ns === 'string' ? dnsLabelProblem(ns) : 'is not a string';
+    if (p) problems.push(`metadata.namespace ${p}`);
+  }
+  problems.push(...labelProblems('metadata.labels', metadata.labels));
+  const spec = isObj(object.spec) ? object.spec : undefined;
+  const template = spec && isObj(spec.template) ? spec.template : undefined;
+  const podSpec = template && isObj(template.spec) ? template.spec : undefined;
+  if (!podSpec) {
+    problems.push('spec.template.spec is missing: a Job needs a pod template with containers');
+    return problems;
+  }
+  if (template && isObj(template.metadata)) {
+    problems.push(...labelProblems('spec.template.metadata.labels', template.metadata.labels));
+  }
+  const containers = podSpec.containers;
+  if (!Array.isArray(containers) || containers.length === 0) {
+    problems.push('spec.template.spec.containers is empty: a Job needs at least one container');
+  }
+  for (const [field, list] of [
+    ['initContainers', podSpec.initContainers],
+    ['containers', containers],
+  ] as const) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((c, i) => {
+      if (!isObj(c) || typeof c.name !== 'string' || c.name === '')
+        problems.push(`spec.template.spec.${field}[${i}] has no name`);
+      if (!isObj(c) || typeof c.image !== 'string' || c.image === '')
+        problems.push(`spec.template.spec.${field}[${i}] has no image`);
+    });
+  }
+  const restartPolicy = podSpec.restartPolicy;
+  if (restartPolicy !== 'Never' && restartPolicy !== 'OnFailure') {
+    const now = restartPolicy === undefined ? 'is not set (the Pod default, Always)' : `is ${JSON.stringify(restartPolicy)}`;
+    problems.push(
+      `spec.template.spec.restartPolicy ${now}; a Job needs Never or OnFailure: add "restartPolicy: Never"`,
+    );
+  }
+  return problems;
+}
+
+function labelProblems(field: string, labels: unknown): string[] {
+  if (labels === undefined || labels === null) return [];
+  if (!isObj(labels)) return [`${field} is not a mapping`];
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    const kp = labelKeyProblem(k);
+    if (kp) problems.push(`${field}: key "${k}" ${kp}`);
+    if (typeof v !== 'string') problems.push(`${field}.${k} is not a string: quote it`);
+    else {
+      const vp = labelValueProblem(v);
+      if (vp) problems.push(`${field}.${k} value "${v}" ${vp}`);
+    }
+  }
+  return problems;
+}
+
+/** The labels kubestep puts on everything of run `runId`. */
+export function runLabels(runId: string): Record<string, string> {
+  return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_RUN_ID]: runId };
+}
+
+/** Label selector of everything of run `runId`, e.g. for `kubectl delete -l`. */
+export function runSelector(runId: string): string {
+  return `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_RUN_ID}=${runId}`;
+}
+
+function renderJob(job: Job, namespace: string, runId: string): Job {
+  const out = structuredClone(job);
+  const labels = runLabels(runId);
+  out.metadata = { ...out.metadata, namespace, labels: { ...out.metadata?.labels, ...labels } };
+  const template = out.spec!.template!;
+  template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...labels } };
+  return out;
+}
