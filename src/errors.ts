@@ -49,3 +49,19 @@ export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** The run was cancelled by SIGINT or SIGTERM: the reason of the root AbortSignal. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`received ${signal}`);
+  }
+}
+
+/** The run's --timeout passed: the reason of the run's AbortSignal. */
+export class RunTimeoutError extends Error {
+  override readonly name = 'RunTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`--timeout of ${Math.round(timeoutMs / 1000)} s passed`);
+  }
+}

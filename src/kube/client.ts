@@ -39,6 +39,8 @@ export interface LogStreamOptions {
   timestamps: boolean;
   /** RFC 3339, whole seconds. */
   sinceTime?: string | undefined;
+  /** The previous (restarted) instance of the container. */
+  previous?: boolean;
 }
 
 /** Options of list and watch calls. */
@@ -77,9 +79,14 @@ export class KubeClient {
     }
   }
 
-  /** Creates the object and returns it as stored. */
-  async create<T extends KubeObject>(res: Resource, ns: string, body: T, signal: AbortSignal): Promise<T> {
-    return this.json<T>('POST', `${res.kind}/${body.metadata?.name ?? ''}`, collectionPath(res, ns), {}, body, signal, 'create');
+  /**
+   * Creates the object and returns it as stored. With `dryRun` the API server validates and
+   * admits it without storing anything (a name that exists already answers 409 after validation).
+   * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run
+   */
+  async create<T extends KubeObject>(res: Resource, ns: string, body: T, signal: AbortSignal, opts: { dryRun?: boolean } = {}): Promise<T> {
+    const query = opts.dryRun ? { dryRun: 'All' } : {};
+    return this.json<T>('POST', `${res.kind}/${body.metadata?.name ?? ''}`, collectionPath(res, ns), query, body, signal, opts.dryRun ? 'dry-run create' : 'create');
   }
 
   /**
@@ -164,6 +171,7 @@ export class KubeClient {
       timestamps: String(opts.timestamps),
     };
     if (opts.sinceTime) query.sinceTime = opts.sinceTime;
+    if (opts.previous) query.previous = 'true';
     const what = `logs pod/${pod} -c ${container}`;
     // An idle log (a test that prints nothing for a while) must not count as a dead stream.
     return this.withRetry(what, signal, () =>

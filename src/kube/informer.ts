@@ -1,0 +1,109 @@
+// Level-driven watching: list, then watch from the list's resourceVersion; re-list on 410 Gone
+// and at every renewal; reconnect with backoff when a watch drops. Adapter over KubeClient.
+import { isTransient } from './errors.js';
+import { sleep, type KubeClient, type ListOptions, type Resource } from './client.js';
+import type { KubeObject, Status, WatchEvent } from './types.js';
+
+/** What an informer tells its owner. */
+export interface InformerHandler<T> {
+  /** The full current set, after every list (first one included). */
+  onList(items: T[]): void;
+  /** One change seen by the watch. */
+  onEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void;
+  /** A watch dropped or expired and is being renewed; for the debug log. */
+  onReconnect?(why: string): void;
+}
+
+/** Timing of an informer. */
+export interface InformerTiming {
+  /** Server-side watch timeout, s; each renewal re-lists as a safety net. */
+  watchTimeoutSeconds: number;
+  /** First delay after a dropped watch, ms; doubles up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+/** Default: renew every 2-2.5 min, back off 200 ms to 5 s. */
+export const DEFAULT_INFORMER_TIMING: InformerTiming = { watchTimeoutSeconds: 120, backoffMs: 200, maxBackoffMs: 5_000 };
+
+/**
+ * Keeps `handler` up to date with the objects matching `opts` until `signal` aborts (then it
+ * resolves). Lists, watches from the list's resourceVersion with `timeoutSeconds`, and re-lists
+ * when the server answers 410 Gone or the watch is renewed. Transient failures are retried with
+ * backoff for ever (the run's own timeout bounds them); a final failure (e.g. 403) rejects.
+ * Source: client-go tools/cache reflector, https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+ */
+export async function runInformer<T extends KubeObject>(
+  client: KubeClient,
+  res: Resource,
+  ns: string,
+  opts: ListOptions,
+  handler: InformerHandler<T>,
+  signal: AbortSignal,
+  timing: InformerTiming = DEFAULT_INFORMER_TIMING,
+): Promise<void> {
+  let backoff = timing.backoffMs;
+  let resourceVersion: string | undefined;
+  while (!signal.aborted) {
+    try {
+      if (resourceVersion === undefined) {
+        const list = await client.list<T>(res, ns, opts, signal);
+        handler.onList(list.items);
+        resourceVersion = list.metadata?.resourceVersion ?? '0';
+      }
+      // Spread renewals so that many informers do not renew together.
+      const timeoutSeconds = timing.watchTimeoutSeconds + Math.floor(Math.random() * (timing.watchTimeoutSeconds / 4));
+      const events = client.watch<T>(res, ns, { ...opts, resourceVersion, timeoutSeconds }, signal);
+      for await (const event of events) {
+        resourceVersion = applyEvent(event, handler) ?? resourceVersion;
+        if (event.type === 'ERROR') {
+          const status = event.object as Status;
+          handler.onReconnect?.(`watch ${res.plural}: ${status.code ?? ''} ${status.reason ?? ''} ${status.message ?? ''}`.trim());
+          resourceVersion = undefined; // 410 Gone (or any watch error): list again.
+          break;
+        }
+        backoff = timing.backoffMs;
+      }
+      // Renewal: the server closed the watch after timeoutSeconds. List again as a safety net.
+      resourceVersion = undefined;
+    } catch (err) {
+      if (signal.aborted) break;
+      if (!isTransient(err) && !isStreamCut(err)) throw err;
+      handler.onReconnect?.(`watch ${res.plural} dropped: ${(err as Error).message}`);
+      try {
+        await sleep(backoff, signal);
+      } catch {
+        break;
+      }
+      backoff = Math.min(backoff * 2, timing.maxBackoffMs);
+    }
+  }
+}
+
+function applyEvent<T>(event: WatchEvent<T | Status>, handler: InformerHandler<T>): string | undefined {
+  const obj = event.object as KubeObject;
+  switch (event.type) {
+    case 'ADDED':
+    case 'MODIFIED':
+    case 'DELETED':
+      handler.onEvent(event.type, event.object as T);
+      return obj.metadata?.resourceVersion;
+    case 'BOOKMARK':
+      return obj.metadata?.resourceVersion;
+    default:
+      return undefined;
+  }
+}
+
+/** A response body that ended abruptly (connection reset, proxy cut, body timeout). */
+export function isStreamCut(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return (
+    code === 'UND_ERR_SOCKET' ||
+    code === 'ECONNRESET' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'UND_ERR_ABORTED' ||
+    err instanceof SyntaxError // a line cut in half by a dropped connection
+  );
+}

@@ -1,0 +1,227 @@
+// Follows the logs of every container of every pod it is shown. Adapter over KubeClient.
+import { sleep, type KubeClient } from '../kube/client.js';
+import { isStatus } from '../kube/errors.js';
+import { isStreamCut } from '../kube/informer.js';
+import type { ContainerStatus, Pod } from '../kube/types.js';
+import { LineSplitter, LogCursor } from './lines.js';
+
+/** Where mirrored log lines go. */
+export interface LogSink {
+  /**
+   * Writes whole lines (each ending in "\n") of one source. Returns a promise when the writer
+   * wants the caller to wait (backpressure).
+   */
+  write(source: LogSource, lines: string[]): void | Promise<void>;
+  /** A note about a source (stream resumed, logs lost), for kubestep's own output. */
+  note(source: LogSource, message: string): void;
+}
+
+/** One container instance's log. */
+export interface LogSource {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** True for init containers. */
+  init: boolean;
+}
+
+/** Key of a container instance: a restarted container gets a new tail. */
+function tailKey(podUid: string, container: string, containerID: string): string {
+  return `${podUid}/${container}/${containerID}`;
+}
+
+/** The status of a container by name, init containers included. */
+function statusOf(pod: Pod, name: string): ContainerStatus | undefined {
+  return (
+    pod.status?.initContainerStatuses?.find((c) => c.name === name) ??
+    pod.status?.containerStatuses?.find((c) => c.name === name)
+  );
+}
+
+/** How the given container instance stands in the latest pod we saw. */
+type InstanceState = 'running' | 'terminated' | 'previous' | 'gone';
+
+function instanceState(pod: Pod | undefined, container: string, containerID: string): InstanceState {
+  if (!pod) return 'gone';
+  const s = statusOf(pod, container);
+  if (!s) return 'gone';
+  if (s.containerID === containerID) return s.state?.terminated ? 'terminated' : 'running';
+  if (s.lastState?.terminated?.containerID === containerID) return 'previous';
+  return 'gone';
+}
+
+/** Timing of the follower. */
+export interface FollowerTiming {
+  /** Wait after a stream ended while its container still ran, before reopening, ms. */
+  reopenDelayMs: number;
+  /** Attempts to open a log that the API refuses (400: container not ready) before giving up. */
+  maxRefusals: number;
+}
+
+/**
+ * Follows logs of pods as their status changes: {@link LogFollower.update} with every pod seen.
+ * Each container instance (init containers too, restarts too) that has started gets one tail
+ * that streams with `follow=true&timestamps=true`; a stream cut while the container runs is
+ * reopened with `sinceTime` and the {@link LogCursor} skips what was printed. A tail ends after
+ * a stream that was opened once the container had terminated has been read to its end.
+ */
+export class LogFollower {
+  private readonly pods = new Map<string, Pod>();
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly open = new Set<string>();
+  private readonly changed = new Set<() => void>();
+  private readonly ctl = new AbortController();
+  private readonly signal: AbortSignal;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly sink: LogSink,
+    signal: AbortSignal,
+    private readonly timing: FollowerTiming = { reopenDelayMs: 500, maxRefusals: 20 },
+  ) {
+    this.signal = AbortSignal.any([signal, this.ctl.signal]);
+  }
+
+  /** Shows the follower the newest state of a pod; starts tails for newly started containers. */
+  update(pod: Pod, deleted = false): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    if (deleted) this.pods.delete(uid);
+    else this.pods.set(uid, pod);
+    if (!deleted) {
+      const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
+      for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+        for (const id of [s.lastState?.terminated?.containerID, s.containerID]) {
+          if (!id) continue;
+          const key = tailKey(uid, s.name, id);
+          if (this.tails.has(key)) continue;
+          const source: LogSource = {
+            namespace: pod.metadata?.namespace ?? '',
+            pod: pod.metadata?.name ?? '',
+            container: s.name,
+            init: inits.has(s.name),
+          };
+          this.open.add(key);
+          this.tails.set(key, this.tail(uid, source, id).finally(() => this.open.delete(key)));
+        }
+      }
+    }
+    for (const wake of this.changed) wake();
+  }
+
+  /** Number of container instances followed so far. */
+  get tailCount(): number {
+    return this.tails.size;
+  }
+
+  /**
+   * Resolves when every tail has ended, or after `timeoutMs`; then stops the rest and returns
+   * how many were still open.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    const all = Promise.all([...this.tails.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const first = await Promise.race([all.then(() => 'done' as const), timeout]);
+    clearTimeout(timer);
+    const stillOpen = this.open.size;
+    if (first === 'timeout') {
+      this.ctl.abort(new Error('log drain timed out'));
+      await all;
+    }
+    return stillOpen;
+  }
+
+  /** Stops every tail now. */
+  async stop(): Promise<void> {
+    this.ctl.abort(new Error('stopped'));
+    await Promise.all([...this.tails.values()]);
+  }
+
+  private waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.changed.delete(done);
+        this.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.changed.add(done);
+      this.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private async tail(podUid: string, source: LogSource, containerID: string): Promise<void> {
+    const cursor = new LogCursor();
+    let refusals = 0;
+    let resumed = 0;
+    while (!this.signal.aborted) {
+      const state = instanceState(this.pods.get(podUid), source.container, containerID);
+      if (state === 'gone' && cursor.printed > 0) return;
+      // A stream opened after the container ended holds its whole log: the last one we need.
+      const final = state !== 'running';
+      const splitter = new LineSplitter();
+      cursor.startStream();
+      try {
+        const stream = await this.client.logs(
+          source.namespace,
+          source.pod,
+          source.container,
+          { follow: !final, timestamps: true, sinceTime: cursor.sinceTime(), previous: state === 'previous' },
+          this.signal,
+        );
+        try {
+          for await (const chunk of stream as AsyncIterable<Buffer>) {
+            const out = this.accept(cursor, splitter.push(chunk));
+            if (out.length > 0) await this.sink.write(source, out);
+          }
+        } finally {
+          stream.destroy();
+        }
+        if (final) {
+          const rest = splitter.end();
+          if (rest !== undefined) {
+            const out = this.accept(cursor, [rest]);
+            if (out.length > 0) await this.sink.write(source, out);
+          }
+          return;
+        }
+        // The stream ended but the container was running when we opened it: it has probably
+        // just stopped (the pod update is on its way), or the connection was cut.
+        await this.waitForChange(this.timing.reopenDelayMs);
+      } catch (err) {
+        if (this.signal.aborted) return;
+        if (isStatus(err, 404)) {
+          // The pod is gone: its logs with it.
+          if (cursor.printed === 0) this.sink.note(source, 'the pod was deleted before its log could be read');
+          return;
+        }
+        if (isStatus(err, 400) && ++refusals <= this.timing.maxRefusals) {
+          // "container is waiting to start" or not yet ready: wait for the next pod update.
+          await this.waitForChange(1000);
+          continue;
+        }
+        if (!isStreamCut(err) && !isStatus(err, 400)) {
+          this.sink.note(source, `log stream failed: ${(err as Error).message}`);
+          return;
+        }
+        if (isStatus(err, 400)) {
+          this.sink.note(source, `log not available: ${(err as Error).message}`);
+          return;
+        }
+        resumed++;
+        await sleep(Math.min(100 * resumed, 2000), this.signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private accept(cursor: LogCursor, lines: string[]): string[] {
+    const out: string[] = [];
+    for (const line of lines) {
+      const a = cursor.accept(line);
+      if (a.print) out.push(a.text);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Entry point: the only file that touches `process`. Owns the root AbortController, turns
+// SIGINT/SIGTERM into cancellation (a second signal exits at once) and sets the exit code.
+import { runCli } from './cli/cli.js';
+import { CancelledError, ExitCode } from './errors.js';
+
+const root = new AbortController();
+let signals = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signals++;
+    const code = sig === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
+    if (signals > 1) {
+      process.stderr.write(`kubestep: ${sig} again: exiting now without waiting for cleanup\n`);
+      process.exit(code);
+    }
+    process.stderr.write(`kubestep: ${sig}: stopping and deleting what this run created (send it again to exit at once)\n`);
+    root.abort(new CancelledError(sig));
+  });
+}
+
+const code = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }, root.signal);
+process.exitCode = code;
