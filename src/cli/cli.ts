@@ -14,6 +14,7 @@ const CLEANUP = ['always', 'on-success', 'never'] as const;
  */
 export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
   let code = 0;
+  argv = stdinFilename(argv);
   try {
     const parser = yargs(argv)
       .scriptName('kubestep')
@@ -33,6 +34,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             .option('timeout', { type: 'string', default: '1h', requiresArg: true, describe: 'limit for the whole run; then the Jobs fail (exit 1) and are cleaned up' })
             .option('cleanup', { choices: CLEANUP, default: 'always' as const, describe: 'delete the Jobs this run created (with their pods) at the end' })
             .option('grace', { type: 'string', default: '30s', requiresArg: true, describe: 'how long cleanup waits for deleted objects to be gone' })
+            .option('api-timeout', { type: 'string', default: '60s', requiresArg: true, describe: 'how long to retry an API server that fails (network, 429, 5xx) before giving up with exit 3' })
             .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print retries and watch reconnects' })
             .example('$0 run -f k8s/tests.yaml', 'run the Jobs of tests.yaml in the current context')
             .example('$0 run -f tests.yaml --set IMAGE=gcr.io/p/app:$SHORT_SHA -n ci', 'substitute ${IMAGE}, use namespace ci')
@@ -52,6 +54,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
               timeoutMs: positive('timeout', parseDurationMs('timeout', a.timeout)),
               cleanup: a.cleanup,
               graceMs: parseDurationMs('grace', a.grace),
+              apiTimeoutMs: parseDurationMs('api-timeout', a['api-timeout']),
               verbose: a.verbose,
             },
             io,
@@ -81,6 +84,19 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
     io.stderr.write(`kubestep: error: ${message}${hint}\n`);
     return exitCodeOfError(err);
   }
+}
+
+/** yargs reads `-f -` as a flag without its value; `-f=-` it reads right. */
+function stdinFilename(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if ((a === '-f' || a === '--filename') && argv[i + 1] === '-') {
+      out.push(`${a}=-`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function parseSets(pairs: string[]): Record<string, string> {

@@ -26,6 +26,8 @@ export interface RunOptions {
   timeoutMs: number;
   cleanup: CleanupPolicy;
   graceMs: number;
+  /** Retry budget for transient API failures, ms. */
+  apiTimeoutMs: number;
   verbose: boolean;
 }
 
@@ -51,7 +53,7 @@ export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal):
   const jobs = toTestJobs(docs, { namespace: access.namespace, namespaceIsExplicit: access.namespaceIsExplicit, runId });
 
   const out = createConsoleOutput({ stdout: io.stdout, stderr: io.stderr, prefix: needsPrefix(jobs), verbose: opts.verbose });
-  const client = new KubeClient(access.kubeConfig, DEFAULT_RETRY, (what, err, delayMs) =>
+  const client = new KubeClient(access.kubeConfig, { ...DEFAULT_RETRY, maxRetryTimeMs: opts.apiTimeoutMs }, (what, err, delayMs) =>
     out.debug(`${what} failed (${describeNetworkError(err)}); retrying in ${delayMs} ms`),
   );
   out.info(`run ${runId} (id from ${from}); ${jobs.length} ${jobs.length === 1 ? 'Job' : 'Jobs'}; ${access.server} (${access.source})`);

@@ -118,6 +118,22 @@ export class KubeClient {
     }
   }
 
+  /** Creates a cluster-scoped object (e.g. a Namespace). */
+  async createCluster<T extends KubeObject>(res: Resource, body: T, signal: AbortSignal): Promise<T> {
+    return this.json<T>('POST', `${res.kind}/${body.metadata?.name ?? ''}`, `${res.api}/${res.plural}`, {}, body, signal, 'create');
+  }
+
+  /** Deletes a cluster-scoped object; false when it was gone already. */
+  async deleteCluster(res: Resource, name: string, signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.json('DELETE', `${res.kind}/${name}`, `${res.api}/${res.plural}/${encodeURIComponent(name)}`, {}, undefined, signal, 'delete');
+      return true;
+    } catch (err) {
+      if (isStatus(err, 404)) return false;
+      throw err;
+    }
+  }
+
   /** Lists objects; `metadata.resourceVersion` of the answer is where a watch starts. */
   async list<T extends KubeObject>(res: Resource, ns: string, opts: ListOptions, signal: AbortSignal): Promise<ObjectList<T>> {
     return this.json<ObjectList<T>>('GET', res.plural, collectionPath(res, ns), { ...opts }, undefined, signal, 'list');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeNetworkError, isStatus, isTransient, KubeApiError } from './errors.js';
+import { describeNetworkError, isStatus, isTransient, KubeApiError, withoutManifestBytes } from './errors.js';
 
 describe('KubeApiError', () => {
   it('says verb, object, reason and message', () => {
@@ -19,6 +19,19 @@ describe('KubeApiError', () => {
   it('takes Retry-After from the header, else from the Status', () => {
     expect(new KubeApiError('x', 429, undefined, 3).retryAfterSeconds).toBe(3);
     expect(new KubeApiError('x', 429, { details: { retryAfterSeconds: 5 } }).retryAfterSeconds).toBe(5);
+  });
+});
+
+describe('withoutManifestBytes', () => {
+  it('drops the quoted request body of a decode error', () => {
+    const m = `Job in version "v1" cannot be handled as a Job: v1.Container.Resources: quantities must match the regular expression, error found in #10 byte of ...|pu":"lots"}}}]},"met|..., bigger context ...|"env":[{"name":"PASSWORD","value":"hunter2"}]|...`;
+    const e = new KubeApiError('dry-run create job/x', 400, { reason: 'BadRequest', message: m });
+    expect(e.message).toBe('dry-run create job/x: BadRequest: Job in version "v1" cannot be handled as a Job: v1.Container.Resources: quantities must match the regular expression');
+    expect(e.message).not.toContain('hunter2');
+  });
+
+  it('keeps other messages whole', () => {
+    expect(withoutManifestBytes('spec.parallelism: Invalid value: -1')).toBe('spec.parallelism: Invalid value: -1');
   });
 });
 

@@ -18,12 +18,22 @@ export class KubeApiError extends Error {
     retryAfterSeconds?: number,
   ) {
     const reason = status?.reason || httpReason(code);
-    const detail = status?.message ? `: ${status.message}` : '';
+    const detail = status?.message ? `: ${withoutManifestBytes(status.message)}` : '';
     super(`${what}: ${reason}${detail}`);
     this.code = code;
     this.reason = reason;
     this.retryAfterSeconds = retryAfterSeconds ?? status?.details?.retryAfterSeconds;
   }
+}
+
+/**
+ * A decode error of the API server quotes the request body around the fault ("error found in #10
+ * byte of ...|<json>|..., bigger context ...|<json>|..."). That body is the manifest, which may
+ * hold env values: keep the message, drop the quoted bytes.
+ */
+export function withoutManifestBytes(message: string): string {
+  const cut = message.search(/,? ?error found in #\d+ byte of \.\.\.\|/);
+  return cut < 0 ? message : message.slice(0, cut);
 }
 
 function httpReason(code: number): string {

@@ -1,0 +1,133 @@
+// Cluster test harness: runs the built CLI as a user would, against the cluster named by
+// KUBECONFIG, each test file in a namespace of its own that is deleted afterwards.
+import { KubeConfig } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JOBS, KubeClient, PODS, type Resource } from '../src/kube/client.js';
+import type { Job, KubeObject, Pod } from '../src/kube/types.js';
+
+export const CLI = fileURLToPath(new URL('../build/kubestep.mjs', import.meta.url));
+const NAMESPACES: Resource = { api: '/api/v1', plural: 'namespaces', kind: 'namespace' };
+const SERVICE_ACCOUNTS: Resource = { api: '/api/v1', plural: 'serviceaccounts', kind: 'serviceaccount' };
+
+/** A client for checking the cluster from tests. */
+export function testClient(): KubeClient {
+  if (!process.env.KUBECONFIG) throw new Error('cluster tests need KUBECONFIG (see README: Running the tests)');
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return new KubeClient(kc);
+}
+
+const signal = () => AbortSignal.timeout(30_000);
+
+/** Creates a fresh namespace and waits for its default ServiceAccount; returns its name. */
+export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
+  const name = `ks-${prefix}-${randomBytes(3).toString('hex')}`;
+  await client.createCluster(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, signal());
+  // Pods cannot be created before the ServiceAccount controller made `default`.
+  await until(async () => Boolean(await client.get(SERVICE_ACCOUNTS, name, 'default', signal())), 30_000, `serviceaccount default in ${name}`);
+  return name;
+}
+
+/** Deletes a namespace (and everything in it) without waiting. */
+export async function deleteNamespace(client: KubeClient, name: string): Promise<void> {
+  await client.deleteCluster(NAMESPACES, name, signal());
+}
+
+/** Polls `check` every 250 ms until it returns true; throws after `timeoutMs`. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; Date.now() < deadline && i < timeoutMs / 100; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Jobs and pods in a namespace, for "nothing created" and "nothing left" checks. */
+export async function objectsIn(client: KubeClient, ns: string): Promise<{ jobs: Job[]; pods: Pod[] }> {
+  const [jobs, pods] = await Promise.all([client.list<Job>(JOBS, ns, {}, signal()), client.list<Pod>(PODS, ns, {}, signal())]);
+  return { jobs: jobs.items, pods: pods.items };
+}
+
+/** Names of objects, for assertion messages. */
+export const names = (items: KubeObject[]) => items.map((o) => o.metadata?.name);
+
+/** Writes a manifest to a temporary file; returns its path. */
+export function manifestFile(text: string, name = 'tests.yaml'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kubestep-test-'));
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** A batch/v1 Job manifest running `script` in busybox:local. */
+export function jobYaml(name: string, script: string, opts: { backoffLimit?: number; extra?: string } = {}): string {
+  return `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+spec:
+  backoffLimit: ${opts.backoffLimit ?? 0}
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 2
+      containers:
+        - name: main
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", ${JSON.stringify(script)}]
+${opts.extra ?? ''}`;
+}
+
+/** What a CLI run printed and how it ended. */
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Options of {@link runCli}. */
+export interface RunCliOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  /** Hard limit; the process is killed after it (the test then fails on the result). */
+  timeoutMs?: number;
+  /** Called with each stderr/stdout chunk and the child, e.g. to send a signal at the right moment. */
+  onOutput?: (text: string, child: { kill: (s: NodeJS.Signals) => void }) => void;
+}
+
+/** Runs `kubestep ARGS` (the bundle) with Node and collects its output. */
+export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.KUBECONFIG ?? '', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 170_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onOutput?.(d.toString(), child);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onOutput?.(d.toString(), child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      resolve({ code, signal: sig, stdout, stderr, ms: Date.now() - started });
+    });
+    child.stdin.end(opts.stdin ?? '');
+  });
+}

@@ -1,0 +1,103 @@
+// kubestep run against the real cluster: pass, fail, fast exit, many lines, parallel Jobs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeClient } from '../src/kube/client.js';
+import { createNamespace, deleteNamespace, jobYaml, manifestFile, names, objectsIn, runCli, testClient } from './harness.js';
+
+let client: KubeClient;
+let ns: string;
+
+beforeAll(async () => {
+  client = testClient();
+  ns = await createNamespace(client, 'basic');
+});
+afterAll(async () => {
+  await deleteNamespace(client, ns);
+  await client.close();
+});
+
+describe('kubestep run', () => {
+  it('exits 0 for a Job that completes, mirrors its log and deletes it', async () => {
+    const f = manifestFile(jobYaml('pass-${RUN_ID}', 'echo "hello ${GREETING}"; echo second line'));
+    const r = await runCli(['run', '-f', f, '-n', ns, '--set', 'GREETING=world', '--run-id', 'p1']);
+    expect(r.stderr).toContain('PASSED');
+    expect(r.code).toBe(0);
+    // One Job, one container, backoffLimit 0: one source, so no prefix.
+    expect(r.stdout).toBe('hello world\nsecond line\n');
+    expect(r.stderr).toMatch(/job\/pass-p1 +Complete .* 1 pod/);
+    expect(r.stderr).toMatch(/pod\/pass-p1-\w+ +Succeeded +main: exit 0/);
+    const left = await objectsIn(client, ns);
+    expect(names(left.jobs)).toEqual([]);
+    expect(names(left.pods)).toEqual([]);
+  });
+
+  it('exits 1 for a Job that fails, with the exit code and reason in the summary', async () => {
+    const f = manifestFile(jobYaml('fail', 'echo about to fail; exit 7'));
+    const r = await runCli(['run', '-f', f, '-n', ns]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('about to fail\n');
+    expect(r.stderr).toMatch(/job\/fail +Failed .* BackoffLimitExceeded/);
+    expect(r.stderr).toMatch(/main: exit 7/);
+    expect(r.stderr).toContain('FAILED: job/fail failed');
+  });
+
+  it('shows the log of a container that exits within 100 ms', async () => {
+    // No sleep, no pipes: busybox echo and exit take a few ms.
+    const f = manifestFile(jobYaml('quick', 'echo quick-1; echo quick-2 >&2; exit 0'));
+    const r = await runCli(['run', '-f', f, '-n', ns]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('quick-1\nquick-2\n');
+  });
+
+  it('mirrors 20,000 lines: all present, in order, none repeated', async () => {
+    // The pause matters: containerd 1.6 (Debian's, in k8s-local) drops what is still unread in a
+    // container's stdout pipe when it exits right after writing ~100 KB; without the pause the
+    // node's own log file (and `kubectl logs`) holds only ~8,400 of the lines.
+    const f = manifestFile(jobYaml('many', 'seq 1 20000; sleep 1'));
+    const r = await runCli(['run', '-f', f, '-n', ns]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.length).toBe(20_000);
+    const wrong = lines.findIndex((l, i) => l !== String(i + 1));
+    expect(wrong).toBe(-1);
+  });
+
+  it('runs two Jobs in parallel; the run fails when one fails; lines are prefixed', async () => {
+    const f = manifestFile(
+      [jobYaml('par-ok', 'sleep 2; echo ok-done'), jobYaml('par-bad', 'sleep 2; echo bad-done; exit 2')].join('---\n'),
+    );
+    const started = Date.now();
+    const r = await runCli(['run', '-f', f, '-n', ns]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^\[pod\/par-ok-\w+\/main\] ok-done$/m);
+    expect(r.stdout).toMatch(/^\[pod\/par-bad-\w+\/main\] bad-done$/m);
+    expect(r.stderr).toMatch(/job\/par-ok +Complete/);
+    expect(r.stderr).toMatch(/job\/par-bad +Failed/);
+    expect(r.stderr).toContain('FAILED: job/par-bad failed');
+    // In parallel: both 2 s sleeps overlap (sequential would be > 4 s of sleep alone plus start-up).
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it('follows init containers first, then the main container', async () => {
+    const f = manifestFile(`apiVersion: batch/v1
+kind: Job
+metadata: {name: init}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+        - {name: setup, image: busybox:local, imagePullPolicy: Never, command: ["sh", "-c", "echo from-init"]}
+      containers:
+        - {name: main, image: busybox:local, imagePullPolicy: Never, command: ["sh", "-c", "echo from-main"]}
+`);
+    const r = await runCli(['run', '-f', f, '-n', ns]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[pod\/init-\w+\/setup\] from-init$/);
+    expect(lines[1]).toMatch(/^\[pod\/init-\w+\/main\] from-main$/);
+    expect(r.stderr).toMatch(/init setup: exit 0; main: exit 0/);
+  });
+});

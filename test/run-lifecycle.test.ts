@@ -1,0 +1,80 @@
+// Stale and conflicting Jobs, and SIGTERM in the middle of a run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOBS, type KubeClient } from '../src/kube/client.js';
+import type { Job } from '../src/kube/types.js';
+import { createNamespace, deleteNamespace, jobYaml, manifestFile, names, objectsIn, runCli, testClient, until } from './harness.js';
+
+let client: KubeClient;
+let ns: string;
+
+beforeAll(async () => {
+  client = testClient();
+  ns = await createNamespace(client, 'life');
+});
+afterAll(async () => {
+  await deleteNamespace(client, ns);
+  await client.close();
+});
+
+const getJob = (name: string) => client.get<Job>(JOBS, ns, name, AbortSignal.timeout(10_000));
+
+describe('stale Jobs', () => {
+  it('replaces a finished Job of the same name left by an earlier run', async () => {
+    const f = manifestFile(jobYaml('stale', 'echo run ${RUN_ID}'));
+    const first = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'first', '--cleanup', 'never']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('keeping 1 Jobs (--cleanup never)');
+    const old = await getJob('stale');
+    expect(old?.metadata?.labels?.['kubestep.dev/run-id']).toBe('first');
+
+    const second = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'second']);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/replacing job\/stale \(complete, run first\)/);
+    expect(second.stdout).toBe('run second\n');
+    expect(await getJob('stale')).toBeUndefined();
+  });
+
+  it('refuses to touch a running Job of another run (exit 3) unless --replace', async () => {
+    const running = manifestFile(jobYaml('busy', 'sleep 300'));
+    const other = await runCli(['run', '-f', running, '-n', ns, '--run-id', 'other', '--cleanup', 'never', '--timeout', '3s']);
+    // The other run timed out (exit 1) and kept its Job running.
+    expect(other.code).toBe(1);
+    const busy = await getJob('busy');
+    expect(busy?.status?.active).toBe(1);
+
+    const f = manifestFile(jobYaml('busy', 'echo mine'));
+    const refused = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'mine']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/job\/busy in namespace \S+ is still running \(run other, created .*\): .*--replace/);
+    expect((await getJob('busy'))?.metadata?.uid).toBe(busy?.metadata?.uid);
+
+    const replaced = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'mine', '--replace']);
+    expect(replaced.code).toBe(0);
+    expect(replaced.stderr).toMatch(/replacing job\/busy \(running, run other\)/);
+    expect(replaced.stdout).toBe('mine\n');
+  });
+});
+
+describe('SIGTERM', () => {
+  it('stops, deletes the Job and its pods, and exits 143', async () => {
+    const f = manifestFile(jobYaml('term', 'echo started; sleep 300'));
+    let sent = false;
+    const r = await runCli(['run', '-f', f, '-n', ns], {
+      onOutput: (text, child) => {
+        // Signal once the pod is running and its first line was mirrored.
+        if (!sent && text.includes('started')) {
+          sent = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(143);
+    expect(r.stderr).toContain('SIGTERM: stopping and deleting');
+    expect(r.stderr).toContain('CANCELLED by SIGTERM');
+    // kubestep waited for the Job to be gone (Foreground deletion: pods first).
+    const left = await objectsIn(client, ns);
+    expect(names(left.jobs)).not.toContain('term');
+    await until(async () => (await objectsIn(client, ns)).pods.every((p) => !p.metadata?.name?.startsWith('term-')), 30_000, 'pods of job/term to go');
+  });
+});
