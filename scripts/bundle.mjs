@@ -1,7 +1,6 @@
 // Bundles the CLI into one ESM file (build/kubestep.mjs) that runs without node_modules.
 import { build } from 'esbuild';
 
-
 await build({
   entryPoints: ['src/main.ts'],
   bundle: true,

@@ -14,10 +14,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       process.stderr.write(`kubestep: ${sig} again: exiting now without waiting for cleanup\n`);
       process.exit(code);
     }
-    process.stderr.write(`kubestep: ${sig}: stopping and deleting what this run created (send it again to exit at once)\n`);
+    process.stderr.write(
+      `kubestep: ${sig}: stopping and deleting what this run created (send it again to exit at once)\n`,
+    );
     root.abort(new CancelledError(sig));
   });
 }
 
-const code = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }, root.signal);
+const code = await runCli(
+  process.argv.slice(2),
+  { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
+  root.signal,
+);
 process.exitCode = code;

@@ -12,11 +12,16 @@ import type { Job, KubeObject, Pod } from '../src/kube/types.js';
 
 export const CLI = fileURLToPath(new URL('../build/kubestep.mjs', import.meta.url));
 const NAMESPACES: Resource = { api: '/api/v1', plural: 'namespaces', kind: 'namespace' };
-const SERVICE_ACCOUNTS: Resource = { api: '/api/v1', plural: 'serviceaccounts', kind: 'serviceaccount' };
+const SERVICE_ACCOUNTS: Resource = {
+  api: '/api/v1',
+  plural: 'serviceaccounts',
+  kind: 'serviceaccount',
+};
 
 /** A client for checking the cluster from tests. */
 export function testClient(): KubeClient {
-  if (!process.env.KUBECONFIG) throw new Error('cluster tests need KUBECONFIG (see README: Running the tests)');
+  if (!process.env.KUBECONFIG)
+    throw new Error('cluster tests need KUBECONFIG (see README: Running the tests)');
   const kc = new KubeConfig();
   kc.loadFromDefault();
   return new KubeClient(kc);
@@ -27,9 +32,17 @@ const signal = () => AbortSignal.timeout(30_000);
 /** Creates a fresh namespace and waits for its default ServiceAccount; returns its name. */
 export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
   const name = `ks-${prefix}-${randomBytes(3).toString('hex')}`;
-  await client.createCluster(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, signal());
+  await client.createCluster(
+    NAMESPACES,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    signal(),
+  );
   // Pods cannot be created before the ServiceAccount controller made `default`.
-  await until(async () => Boolean(await client.get(SERVICE_ACCOUNTS, name, 'default', signal())), 30_000, `serviceaccount default in ${name}`);
+  await until(
+    async () => Boolean(await client.get(SERVICE_ACCOUNTS, name, 'default', signal())),
+    30_000,
+    `serviceaccount default in ${name}`,
+  );
   return name;
 }
 
@@ -39,7 +52,11 @@ export async function deleteNamespace(client: KubeClient, name: string): Promise
 }
 
 /** Polls `check` every 250 ms until it returns true; throws after `timeoutMs`. */
-export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function until(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; Date.now() < deadline && i < timeoutMs / 100; i++) {
     if (await check()) return;
@@ -49,8 +66,14 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
 }
 
 /** Jobs and pods in a namespace, for "nothing created" and "nothing left" checks. */
-export async function objectsIn(client: KubeClient, ns: string): Promise<{ jobs: Job[]; pods: Pod[] }> {
-  const [jobs, pods] = await Promise.all([client.list<Job>(JOBS, ns, {}, signal()), client.list<Pod>(PODS, ns, {}, signal())]);
+export async function objectsIn(
+  client: KubeClient,
+  ns: string,
+): Promise<{ jobs: Job[]; pods: Pod[] }> {
+  const [jobs, pods] = await Promise.all([
+    client.list<Job>(JOBS, ns, {}, signal()),
+    client.list<Pod>(PODS, ns, {}, signal()),
+  ]);
   return { jobs: jobs.items, pods: pods.items };
 }
 
@@ -66,7 +89,11 @@ export function manifestFile(text: string, name = 'tests.yaml'): string {
 }
 
 /** A batch/v1 Job manifest running `script` in busybox:local. */
-export function jobYaml(name: string, script: string, opts: { backoffLimit?: number; extra?: string } = {}): string {
+export function jobYaml(
+  name: string,
+  script: string,
+  opts: { backoffLimit?: number; extra?: string } = {},
+): string {
   return `apiVersion: batch/v1
 kind: Job
 metadata:
@@ -109,7 +136,12 @@ export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliRes
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.KUBECONFIG ?? '', ...opts.env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        KUBECONFIG: process.env.KUBECONFIG ?? '',
+        ...opts.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

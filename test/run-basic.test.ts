@@ -1,7 +1,16 @@
 // kubestep run against the real cluster: pass, fail, fast exit, many lines, parallel Jobs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../src/kube/client.js';
-import { createNamespace, deleteNamespace, jobYaml, manifestFile, names, objectsIn, runCli, testClient } from './harness.js';
+import {
+  createNamespace,
+  deleteNamespace,
+  jobYaml,
+  manifestFile,
+  names,
+  objectsIn,
+  runCli,
+  testClient,
+} from './harness.js';
 
 let client: KubeClient;
 let ns: string;
@@ -64,7 +73,10 @@ describe('kubestep run', () => {
 
   it('runs two Jobs in parallel; the run fails when one fails; lines are prefixed', async () => {
     const f = manifestFile(
-      [jobYaml('par-ok', 'sleep 2; echo ok-done'), jobYaml('par-bad', 'sleep 2; echo bad-done; exit 2')].join('---\n'),
+      [
+        jobYaml('par-ok', 'sleep 2; echo ok-done'),
+        jobYaml('par-bad', 'sleep 2; echo bad-done; exit 2'),
+      ].join('---\n'),
     );
     const started = Date.now();
     const r = await runCli(['run', '-f', f, '-n', ns]);

@@ -1,7 +1,16 @@
 // Bad input: exit 2, a message naming file and document, and nothing created.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../src/kube/client.js';
-import { createNamespace, deleteNamespace, jobYaml, manifestFile, names, objectsIn, runCli, testClient } from './harness.js';
+import {
+  createNamespace,
+  deleteNamespace,
+  jobYaml,
+  manifestFile,
+  names,
+  objectsIn,
+  runCli,
+  testClient,
+} from './harness.js';
 
 let client: KubeClient;
 let ns: string;
@@ -20,13 +29,37 @@ const good = jobYaml('good', 'echo good');
 describe('invalid manifests', () => {
   it.each([
     ['broken YAML', `${good}---\nkind: [Job\n`, /tests\.yaml: document 2 \(line \d+\): YAML error/],
-    ['a Pod', `${good}---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n`, /document 2 .*is a v1 Pod; -f takes batch\/v1 Jobs only/],
-    ['restartPolicy Always', good.replace('restartPolicy: Never', 'restartPolicy: Always'), /restartPolicy is "Always"; a Job needs Never or OnFailure/],
-    ['no containers', `apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec: {template: {spec: {restartPolicy: Never, containers: []}}}\n`, /containers is empty/],
-    ['undefined variable', jobYaml('v-${NOT_SET_ANYWHERE}', 'true'), /variable \$\{NOT_SET_ANYWHERE\} is not defined: pass --set NOT_SET_ANYWHERE=VALUE/],
+    [
+      'a Pod',
+      `${good}---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n`,
+      /document 2 .*is a v1 Pod; -f takes batch\/v1 Jobs only/,
+    ],
+    [
+      'restartPolicy Always',
+      good.replace('restartPolicy: Never', 'restartPolicy: Always'),
+      /restartPolicy is "Always"; a Job needs Never or OnFailure/,
+    ],
+    [
+      'no containers',
+      `apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec: {template: {spec: {restartPolicy: Never, containers: []}}}\n`,
+      /containers is empty/,
+    ],
+    [
+      'undefined variable',
+      jobYaml('v-${NOT_SET_ANYWHERE}', 'true'),
+      /variable \$\{NOT_SET_ANYWHERE\} is not defined: pass --set NOT_SET_ANYWHERE=VALUE/,
+    ],
     // These pass kubestep's own checks; the API server's dry-run rejects them.
-    ['invalid for the API server', `${good}---\n${jobYaml('neg', 'true', { backoffLimit: -1 })}`, /document 2 .*the API server rejects job\/neg: Invalid: .*spec.backoffLimit: Invalid value: -1/],
-    ['undecodable for the API server', `${good}---\n${jobYaml('bad-cpu', 'true').replace('imagePullPolicy: Never', 'imagePullPolicy: Never\n          env: [{name: SECRET, value: hunter2}]\n          resources: {limits: {cpu: lots}}')}`, /document 2 .*the API server rejects job\/bad-cpu: BadRequest: .*quantities must match/],
+    [
+      'invalid for the API server',
+      `${good}---\n${jobYaml('neg', 'true', { backoffLimit: -1 })}`,
+      /document 2 .*the API server rejects job\/neg: Invalid: .*spec.backoffLimit: Invalid value: -1/,
+    ],
+    [
+      'undecodable for the API server',
+      `${good}---\n${jobYaml('bad-cpu', 'true').replace('imagePullPolicy: Never', 'imagePullPolicy: Never\n          env: [{name: SECRET, value: hunter2}]\n          resources: {limits: {cpu: lots}}')}`,
+      /document 2 .*the API server rejects job\/bad-cpu: BadRequest: .*quantities must match/,
+    ],
   ])('%s: exit 2, nothing created', async (_, text, message) => {
     const r = await runCli(['run', '-f', manifestFile(text), '-n', ns]);
     expect(r.stderr).toMatch(message);
@@ -39,7 +72,9 @@ describe('invalid manifests', () => {
   });
 
   it('reads a manifest from stdin with -f -', async () => {
-    const r = await runCli(['run', '-f', '-', '-n', ns], { stdin: jobYaml('stdin', 'echo via stdin') });
+    const r = await runCli(['run', '-f', '-', '-n', ns], {
+      stdin: jobYaml('stdin', 'echo via stdin'),
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('via stdin\n');
   });
@@ -53,9 +88,13 @@ describe('invalid manifests', () => {
 
 describe('cluster access', () => {
   it('exits 2 and says what it looked for when there is no kubeconfig', async () => {
-    const r = await runCli(['run', '-f', manifestFile(good)], { env: { KUBECONFIG: '', HOME: '/nonexistent' } });
+    const r = await runCli(['run', '-f', manifestFile(good)], {
+      env: { KUBECONFIG: '', HOME: '/nonexistent' },
+    });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no cluster access found: looked for --kubeconfig, the KUBECONFIG variable, \/nonexistent\/\.kube\/config and an in-cluster service account/);
+    expect(r.stderr).toMatch(
+      /no cluster access found: looked for --kubeconfig, the KUBECONFIG variable, \/nonexistent\/\.kube\/config and an in-cluster service account/,
+    );
   });
 
   it('exits 2 for a context the kubeconfig does not have', async () => {
@@ -69,8 +108,18 @@ describe('cluster access', () => {
       `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
       'kubeconfig',
     );
-    const r = await runCli(['run', '-f', manifestFile(good), '--kubeconfig', kubeconfig, '--api-timeout', '2s']);
+    const r = await runCli([
+      'run',
+      '-f',
+      manifestFile(good),
+      '--kubeconfig',
+      kubeconfig,
+      '--api-timeout',
+      '2s',
+    ]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/get job\/good: .*ECONNREFUSED 127\.0\.0\.1:1.*check that the API server is reachable/);
+    expect(r.stderr).toMatch(
+      /get job\/good: .*ECONNREFUSED 127\.0\.0\.1:1.*check that the API server is reachable/,
+    );
   });
 });

@@ -2,7 +2,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOBS, type KubeClient } from '../src/kube/client.js';
 import type { Job } from '../src/kube/types.js';
-import { createNamespace, deleteNamespace, jobYaml, manifestFile, names, objectsIn, runCli, testClient, until } from './harness.js';
+import {
+  createNamespace,
+  deleteNamespace,
+  jobYaml,
+  manifestFile,
+  names,
+  objectsIn,
+  runCli,
+  testClient,
+  until,
+} from './harness.js';
 
 let client: KubeClient;
 let ns: string;
@@ -21,7 +31,17 @@ const getJob = (name: string) => client.get<Job>(JOBS, ns, name, AbortSignal.tim
 describe('stale Jobs', () => {
   it('replaces a finished Job of the same name left by an earlier run', async () => {
     const f = manifestFile(jobYaml('stale', 'echo run ${RUN_ID}'));
-    const first = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'first', '--cleanup', 'never']);
+    const first = await runCli([
+      'run',
+      '-f',
+      f,
+      '-n',
+      ns,
+      '--run-id',
+      'first',
+      '--cleanup',
+      'never',
+    ]);
     expect(first.code).toBe(0);
     expect(first.stderr).toContain('keeping 1 Jobs (--cleanup never)');
     const old = await getJob('stale');
@@ -36,7 +56,19 @@ describe('stale Jobs', () => {
 
   it('refuses to touch a running Job of another run (exit 3) unless --replace', async () => {
     const running = manifestFile(jobYaml('busy', 'sleep 300'));
-    const other = await runCli(['run', '-f', running, '-n', ns, '--run-id', 'other', '--cleanup', 'never', '--timeout', '3s']);
+    const other = await runCli([
+      'run',
+      '-f',
+      running,
+      '-n',
+      ns,
+      '--run-id',
+      'other',
+      '--cleanup',
+      'never',
+      '--timeout',
+      '3s',
+    ]);
     // The other run timed out (exit 1) and kept its Job running.
     expect(other.code).toBe(1);
     const busy = await getJob('busy');
@@ -45,7 +77,9 @@ describe('stale Jobs', () => {
     const f = manifestFile(jobYaml('busy', 'echo mine'));
     const refused = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'mine']);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/job\/busy in namespace \S+ is still running \(run other, created .*\): .*--replace/);
+    expect(refused.stderr).toMatch(
+      /job\/busy in namespace \S+ is still running \(run other, created .*\): .*--replace/,
+    );
     expect((await getJob('busy'))?.metadata?.uid).toBe(busy?.metadata?.uid);
 
     const replaced = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'mine', '--replace']);
@@ -75,6 +109,11 @@ describe('SIGTERM', () => {
     // kubestep waited for the Job to be gone (Foreground deletion: pods first).
     const left = await objectsIn(client, ns);
     expect(names(left.jobs)).not.toContain('term');
-    await until(async () => (await objectsIn(client, ns)).pods.every((p) => !p.metadata?.name?.startsWith('term-')), 30_000, 'pods of job/term to go');
+    await until(
+      async () =>
+        (await objectsIn(client, ns)).pods.every((p) => !p.metadata?.name?.startsWith('term-')),
+      30_000,
+      'pods of job/term to go',
+    );
   });
 });

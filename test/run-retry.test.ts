@@ -1,7 +1,14 @@
 // Retried pods: every attempt's log is mirrored.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { KubeClient } from '../src/kube/client.js';
-import { createNamespace, deleteNamespace, jobYaml, manifestFile, runCli, testClient } from './harness.js';
+import {
+  createNamespace,
+  deleteNamespace,
+  jobYaml,
+  manifestFile,
+  runCli,
+  testClient,
+} from './harness.js';
 
 let client: KubeClient;
 let ns: string;
@@ -17,7 +24,9 @@ afterAll(async () => {
 
 it('shows the logs of all 3 pods of a Job with backoffLimit 2', async () => {
   // Kubernetes 1.20 waits 10 s, then 20 s between attempts: about 35 s in all.
-  const f = manifestFile(jobYaml('retried', 'echo "attempt on $(hostname)"; exit 5', { backoffLimit: 2 }));
+  const f = manifestFile(
+    jobYaml('retried', 'echo "attempt on $(hostname)"; exit 5', { backoffLimit: 2 }),
+  );
   const r = await runCli(['run', '-f', f, '-n', ns]);
   expect(r.code).toBe(1);
   const attempts = r.stdout.trim().split('\n');

@@ -24,21 +24,92 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
         'create the Jobs in the manifests, mirror their logs, wait until each is Complete or Failed, clean up',
         (y) =>
           y
-            .option('filename', { alias: 'f', type: 'string', array: true, demandOption: true, requiresArg: true, describe: 'manifest file with batch/v1 Jobs (multi-document YAML); - for stdin; repeatable' })
-            .option('set', { type: 'string', array: true, requiresArg: true, default: [] as string[], describe: 'NAME=VALUE for ${NAME} in manifests (wins over the environment); repeatable' })
-            .option('run-id', { type: 'string', requiresArg: true, describe: 'id of this run (label kubestep.dev/run-id, ${RUN_ID}); default: BUILD_ID, else GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT, else random' })
-            .option('kubeconfig', { type: 'string', requiresArg: true, describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
-            .option('context', { type: 'string', requiresArg: true, describe: 'kubeconfig context' })
-            .option('namespace', { alias: 'n', type: 'string', requiresArg: true, describe: "namespace for Jobs that name none (default: the context's, else default)" })
-            .option('replace', { type: 'boolean', default: false, describe: 'replace a running Job of the same name that belongs to another run' })
-            .option('timeout', { type: 'string', default: '1h', requiresArg: true, describe: 'limit for the whole run; then the Jobs fail (exit 1) and are cleaned up' })
-            .option('cleanup', { choices: CLEANUP, default: 'always' as const, describe: 'delete the Jobs this run created (with their pods) at the end' })
-            .option('grace', { type: 'string', default: '30s', requiresArg: true, describe: 'how long cleanup waits for deleted objects to be gone' })
-            .option('api-timeout', { type: 'string', default: '60s', requiresArg: true, describe: 'how long to retry an API server that fails (network, 429, 5xx) before giving up with exit 3' })
-            .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print retries and watch reconnects' })
-            .example('$0 run -f k8s/tests.yaml', 'run the Jobs of tests.yaml in the current context')
-            .example('$0 run -f tests.yaml --set IMAGE=gcr.io/p/app:$SHORT_SHA -n ci', 'substitute ${IMAGE}, use namespace ci')
-            .example('envsubst < t.yaml | $0 run -f - --cleanup on-success', 'manifest from stdin; keep Jobs of a failed run')
+            .option('filename', {
+              alias: 'f',
+              type: 'string',
+              array: true,
+              demandOption: true,
+              requiresArg: true,
+              describe:
+                'manifest file with batch/v1 Jobs (multi-document YAML); - for stdin; repeatable',
+            })
+            .option('set', {
+              type: 'string',
+              array: true,
+              requiresArg: true,
+              default: [] as string[],
+              describe:
+                'NAME=VALUE for ${NAME} in manifests (wins over the environment); repeatable',
+            })
+            .option('run-id', {
+              type: 'string',
+              requiresArg: true,
+              describe:
+                'id of this run (label kubestep.dev/run-id, ${RUN_ID}); default: BUILD_ID, else GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT, else random',
+            })
+            .option('kubeconfig', {
+              type: 'string',
+              requiresArg: true,
+              describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)',
+            })
+            .option('context', {
+              type: 'string',
+              requiresArg: true,
+              describe: 'kubeconfig context',
+            })
+            .option('namespace', {
+              alias: 'n',
+              type: 'string',
+              requiresArg: true,
+              describe: "namespace for Jobs that name none (default: the context's, else default)",
+            })
+            .option('replace', {
+              type: 'boolean',
+              default: false,
+              describe: 'replace a running Job of the same name that belongs to another run',
+            })
+            .option('timeout', {
+              type: 'string',
+              default: '1h',
+              requiresArg: true,
+              describe: 'limit for the whole run; then the Jobs fail (exit 1) and are cleaned up',
+            })
+            .option('cleanup', {
+              choices: CLEANUP,
+              default: 'always' as const,
+              describe: 'delete the Jobs this run created (with their pods) at the end',
+            })
+            .option('grace', {
+              type: 'string',
+              default: '30s',
+              requiresArg: true,
+              describe: 'how long cleanup waits for deleted objects to be gone',
+            })
+            .option('api-timeout', {
+              type: 'string',
+              default: '60s',
+              requiresArg: true,
+              describe:
+                'how long to retry an API server that fails (network, 429, 5xx) before giving up with exit 3',
+            })
+            .option('verbose', {
+              alias: 'v',
+              type: 'boolean',
+              default: false,
+              describe: 'also print retries and watch reconnects',
+            })
+            .example(
+              '$0 run -f k8s/tests.yaml',
+              'run the Jobs of tests.yaml in the current context',
+            )
+            .example(
+              '$0 run -f tests.yaml --set IMAGE=gcr.io/p/app:$SHORT_SHA -n ci',
+              'substitute ${IMAGE}, use namespace ci',
+            )
+            .example(
+              'envsubst < t.yaml | $0 run -f - --cleanup on-success',
+              'manifest from stdin; keep Jobs of a failed run',
+            )
             .strict(),
         async (a) => {
           const { runCommand } = await import('./run-command.js');
@@ -105,7 +176,9 @@ function parseSets(pairs: string[]): Record<string, string> {
     const eq = p.indexOf('=');
     const name = eq > 0 ? p.slice(0, eq) : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new UsageError(`--set ${JSON.stringify(p.slice(0, 40))} is not NAME=VALUE with NAME a variable name`);
+      throw new UsageError(
+        `--set ${JSON.stringify(p.slice(0, 40))} is not NAME=VALUE with NAME a variable name`,
+      );
     }
     out[name] = p.slice(eq + 1);
   }

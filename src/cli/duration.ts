@@ -10,7 +10,9 @@ export function parseDurationMs(flag: string, value: string): number {
   const v = value.trim();
   const ms = /^(\d+(\.\d+)?[a-zµμ]+)+$/i.test(v) ? parse(v) : null;
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    throw new UsageError(`--${flag} ${JSON.stringify(value)} is not a duration: write it with a unit, e.g. 90s, 5m or 1h30m`);
+    throw new UsageError(
+      `--${flag} ${JSON.stringify(value)} is not a duration: write it with a unit, e.g. 90s, 5m or 1h30m`,
+    );
   }
   return ms;
 }

@@ -46,27 +46,56 @@ export interface Io {
  */
 export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal): Promise<number> {
   const sources = await readSources(opts.files, io.stdin);
-  const { runId, from } = resolveRunId({ flag: opts.runId, env: io.env, random: () => randomBytes(4).toString('hex') });
+  const { runId, from } = resolveRunId({
+    flag: opts.runId,
+    env: io.env,
+    random: () => randomBytes(4).toString('hex'),
+  });
   const lookup = (name: string) => (name === 'RUN_ID' ? runId : (opts.set[name] ?? io.env[name]));
   const docs = parseManifests(sources, lookup);
   const access = loadClusterAccess(opts, io.env);
-  const jobs = toTestJobs(docs, { namespace: access.namespace, namespaceIsExplicit: access.namespaceIsExplicit, runId });
+  const jobs = toTestJobs(docs, {
+    namespace: access.namespace,
+    namespaceIsExplicit: access.namespaceIsExplicit,
+    runId,
+  });
 
-  const out = createConsoleOutput({ stdout: io.stdout, stderr: io.stderr, prefix: needsPrefix(jobs), verbose: opts.verbose });
-  const client = new KubeClient(access.kubeConfig, { ...DEFAULT_RETRY, maxRetryTimeMs: opts.apiTimeoutMs }, (what, err, delayMs) =>
-    out.debug(`${what} failed (${describeNetworkError(err)}); retrying in ${delayMs} ms`),
+  const out = createConsoleOutput({
+    stdout: io.stdout,
+    stderr: io.stderr,
+    prefix: needsPrefix(jobs),
+    verbose: opts.verbose,
+  });
+  const client = new KubeClient(
+    access.kubeConfig,
+    { ...DEFAULT_RETRY, maxRetryTimeMs: opts.apiTimeoutMs },
+    (what, err, delayMs) =>
+      out.debug(`${what} failed (${describeNetworkError(err)}); retrying in ${delayMs} ms`),
   );
-  out.info(`run ${runId} (id from ${from}); ${jobs.length} ${jobs.length === 1 ? 'Job' : 'Jobs'}; ${access.server} (${access.source})`);
+  out.info(
+    `run ${runId} (id from ${from}); ${jobs.length} ${jobs.length === 1 ? 'Job' : 'Jobs'}; ${access.server} (${access.source})`,
+  );
 
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new RunTimeoutError(opts.timeoutMs)), opts.timeoutMs);
+  const timer = setTimeout(
+    () => timeout.abort(new RunTimeoutError(opts.timeoutMs)),
+    opts.timeoutMs,
+  );
   try {
     const outcome = await runJobs(
       { client, out, now: Date.now },
-      { runId, jobs, replace: opts.replace, cleanup: opts.cleanup, graceMs: opts.graceMs, drainMs: 30_000 },
+      {
+        runId,
+        jobs,
+        replace: opts.replace,
+        cleanup: opts.cleanup,
+        graceMs: opts.graceMs,
+        drainMs: 30_000,
+      },
       AbortSignal.any([signal, timeout.signal]),
     );
-    for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)]) out.info(line);
+    for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
+      out.info(line);
     out.info(verdict(outcome));
     return exitCodeOf(outcome);
   } finally {
@@ -107,7 +136,8 @@ export function exitCodeOf(o: RunOutcome): number {
 }
 
 async function readSources(files: string[], stdin: Readable): Promise<ManifestSource[]> {
-  if (files.filter((f) => f === '-').length > 1) throw new InputError('-f - (stdin) may be given only once');
+  if (files.filter((f) => f === '-').length > 1)
+    throw new InputError('-f - (stdin) may be given only once');
   return Promise.all(
     files.map(async (f) => {
       try {
@@ -115,7 +145,14 @@ async function readSources(files: string[], stdin: Readable): Promise<ManifestSo
         return { name: f, text: await readFile(f, 'utf8') };
       } catch (err) {
         const code = (err as { code?: string }).code;
-        const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : messageOf(err);
+        const why =
+          code === 'ENOENT'
+            ? 'no such file'
+            : code === 'EACCES'
+              ? 'permission denied'
+              : code === 'EISDIR'
+                ? 'is a directory'
+                : messageOf(err);
         throw new InputError(`cannot read manifest ${f}: ${why}`, { cause: err });
       }
     }),
@@ -124,6 +161,7 @@ async function readSources(files: string[], stdin: Readable): Promise<ManifestSo
 
 async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }

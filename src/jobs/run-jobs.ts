@@ -66,10 +66,16 @@ interface Tracked {
  * created. `signal` aborts with {@link CancelledError} or {@link RunTimeoutError} as its reason.
  * Whatever was created is deleted per `plan.cleanup`, also when the run is cancelled or fails.
  */
-export async function runJobs(deps: RunDeps, plan: RunPlan, signal: AbortSignal): Promise<RunOutcome> {
+export async function runJobs(
+  deps: RunDeps,
+  plan: RunPlan,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
   const { client, out } = deps;
   const startedAt = deps.now();
-  const tracked = new Map<string, Tracked>(plan.jobs.map((p) => [key(p.namespace, p.name), { plan: p, deleted: false, pods: new Map() }]));
+  const tracked = new Map<string, Tracked>(
+    plan.jobs.map((p) => [key(p.namespace, p.name), { plan: p, deleted: false, pods: new Map() }]),
+  );
   const inner = new AbortController();
   const innerSignal = AbortSignal.any([signal, inner.signal]);
   const follower = new LogFollower(client, out.logs, signal);
@@ -78,7 +84,10 @@ export async function runJobs(deps: RunDeps, plan: RunPlan, signal: AbortSignal)
 
   const summaries = (): JobSummary[] =>
     [...tracked.values()].map((t) =>
-      summarizeJob(t.plan.name, t.plan.namespace, t.job ?? t.created, [...t.pods.values()], { startedAtMs: startedAt, nowMs: deps.now() }),
+      summarizeJob(t.plan.name, t.plan.namespace, t.job ?? t.created, [...t.pods.values()], {
+        startedAtMs: startedAt,
+        nowMs: deps.now(),
+      }),
     );
 
   try {
@@ -131,8 +140,30 @@ export async function runJobs(deps: RunDeps, plan: RunPlan, signal: AbortSignal)
     for (const ns of new Set(plan.jobs.map((j) => j.namespace))) {
       const reconnect = (why: string) => out.debug(why);
       informers.push(
-        runInformer<Job>(client, JOBS, ns, selector, { onList: (items) => items.forEach((j) => onJob(j)), onEvent: (type, j) => onJob(j, type === 'DELETED'), onReconnect: reconnect }, innerSignal).catch(fail),
-        runInformer<Pod>(client, PODS, ns, selector, { onList: (items) => items.forEach((p) => onPod(p)), onEvent: (type, p) => onPod(p, type === 'DELETED'), onReconnect: reconnect }, innerSignal).catch(fail),
+        runInformer<Job>(
+          client,
+          JOBS,
+          ns,
+          selector,
+          {
+            onList: (items) => items.forEach((j) => onJob(j)),
+            onEvent: (type, j) => onJob(j, type === 'DELETED'),
+            onReconnect: reconnect,
+          },
+          innerSignal,
+        ).catch(fail),
+        runInformer<Pod>(
+          client,
+          PODS,
+          ns,
+          selector,
+          {
+            onList: (items) => items.forEach((p) => onPod(p)),
+            onEvent: (type, p) => onPod(p, type === 'DELETED'),
+            onReconnect: reconnect,
+          },
+          innerSignal,
+        ).catch(fail),
       );
     }
 
@@ -157,25 +188,44 @@ export async function runJobs(deps: RunDeps, plan: RunPlan, signal: AbortSignal)
     }
     inner.abort(new Error('done'));
     const open = await follower.drain(plan.drainMs);
-    if (open > 0) out.warn(`${open} log streams were still open ${Math.round(plan.drainMs / 1000)} s after the Jobs finished; their last lines may be missing`);
+    if (open > 0)
+      out.warn(
+        `${open} log streams were still open ${Math.round(plan.drainMs / 1000)} s after the Jobs finished; their last lines may be missing`,
+      );
 
     const jobs = summaries();
     const deletedJobs = [...tracked.values()].filter((t) => t.deleted);
     if (deletedJobs.length > 0) {
-      outcome = { kind: 'infra-error', jobs, message: `${deletedJobs.map((t) => `job/${t.plan.name}`).join(', ')} deleted by someone else before it finished` };
+      outcome = {
+        kind: 'infra-error',
+        jobs,
+        message: `${deletedJobs.map((t) => `job/${t.plan.name}`).join(', ')} deleted by someone else before it finished`,
+      };
     } else {
       const failed = jobs.filter((j) => j.result === 'Failed');
-      outcome = failed.length === 0 ? { kind: 'succeeded', jobs } : { kind: 'failed', jobs, message: `${failed.map((j) => `job/${j.name}`).join(', ')} failed` };
+      outcome =
+        failed.length === 0
+          ? { kind: 'succeeded', jobs }
+          : {
+              kind: 'failed',
+              jobs,
+              message: `${failed.map((j) => `job/${j.name}`).join(', ')} failed`,
+            };
     }
   } catch (err) {
     inner.abort(err);
     await follower.stop();
     const reason: unknown = signal.aborted ? signal.reason : err;
     const jobs = summaries();
-    if (reason instanceof CancelledError) outcome = { kind: 'cancelled', jobs, signal: reason.signal };
+    if (reason instanceof CancelledError)
+      outcome = { kind: 'cancelled', jobs, signal: reason.signal };
     else if (reason instanceof RunTimeoutError) {
       const running = jobs.filter((j) => j.result === 'Running').map((j) => `job/${j.name}`);
-      outcome = { kind: 'timed-out', jobs, message: `${reason.message}${running.length ? ` while ${running.join(', ')} still ran` : ''}` };
+      outcome = {
+        kind: 'timed-out',
+        jobs,
+        message: `${reason.message}${running.length ? ` while ${running.join(', ')} still ran` : ''}`,
+      };
     } else if (err instanceof InputError || ![...tracked.values()].some((t) => t.created)) {
       // Nothing was created: no outcome to report, only the error (exit 2 or 3).
       throw err;
@@ -183,7 +233,11 @@ export async function runJobs(deps: RunDeps, plan: RunPlan, signal: AbortSignal)
   } finally {
     inner.abort(new Error('done'));
     await Promise.allSettled(informers);
-    const created = [...tracked.values()].flatMap((t) => (t.created ? [{ namespace: t.plan.namespace, name: t.plan.name, uid: t.created.metadata?.uid }] : []));
+    const created = [...tracked.values()].flatMap((t) =>
+      t.created
+        ? [{ namespace: t.plan.namespace, name: t.plan.name, uid: t.created.metadata?.uid }]
+        : [],
+    );
     if (created.length > 0) await cleanUp(deps, plan, created, outcome);
   }
   return outcome;
@@ -208,8 +262,14 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
  * earlier attempt of the same CI step), will be replaced; a running one of another run is a
  * conflict (InfraError, exit 3) unless `plan.replace`.
  */
-async function findStaleJobs({ client }: RunDeps, plan: RunPlan, signal: AbortSignal): Promise<Job[]> {
-  const existing = await Promise.all(plan.jobs.map((j) => client.get<Job>(JOBS, j.namespace, j.name, signal)));
+async function findStaleJobs(
+  { client }: RunDeps,
+  plan: RunPlan,
+  signal: AbortSignal,
+): Promise<Job[]> {
+  const existing = await Promise.all(
+    plan.jobs.map((j) => client.get<Job>(JOBS, j.namespace, j.name, signal)),
+  );
   const conflicts: string[] = [];
   const stale: Job[] = [];
   existing.forEach((job, i) => {
@@ -230,9 +290,13 @@ async function findStaleJobs({ client }: RunDeps, plan: RunPlan, signal: AbortSi
 }
 
 /** Server-side dry-run of every Job: schema, admission and quota errors before anything exists. */
-async function dryRunCreate({ client }: RunDeps, jobs: TestJob[], signal: AbortSignal): Promise<void> {
+async function dryRunCreate(
+  { client }: RunDeps,
+  jobs: TestJob[],
+  signal: AbortSignal,
+): Promise<void> {
   const problems: string[] = [];
-  let infra: unknown;
+  let infra: Error | undefined;
   await Promise.all(
     jobs.map(async (t) => {
       try {
@@ -240,8 +304,10 @@ async function dryRunCreate({ client }: RunDeps, jobs: TestJob[], signal: AbortS
       } catch (err) {
         if (isStatus(err, 409)) return; // exists: validation passed; the stale Job is replaced below
         if (err instanceof KubeApiError && (err.code === 400 || err.code === 422)) {
-          problems.push(`${describeOrigin(t.origin)}: the API server rejects job/${t.name}: ${err.message.replace(/^[^:]*: /, '')}`);
-        } else infra ??= err;
+          problems.push(
+            `${describeOrigin(t.origin)}: the API server rejects job/${t.name}: ${err.message.replace(/^[^:]*: /, '')}`,
+          );
+        } else infra ??= err instanceof Error ? err : new InfraError(String(err));
       }
     }),
   );
@@ -249,7 +315,12 @@ async function dryRunCreate({ client }: RunDeps, jobs: TestJob[], signal: AbortS
   if (infra) throw infra;
 }
 
-async function createJob({ client, out }: RunDeps, runId: string, t: TestJob, signal: AbortSignal): Promise<Job> {
+async function createJob(
+  { client, out }: RunDeps,
+  runId: string,
+  t: TestJob,
+  signal: AbortSignal,
+): Promise<Job> {
   try {
     return await client.create(JOBS, t.namespace, t.job, signal);
   } catch (err) {
@@ -260,7 +331,10 @@ async function createJob({ client, out }: RunDeps, runId: string, t: TestJob, si
       out.debug(`job/${t.name} exists already with this run id: using it`);
       return job;
     }
-    throw new InfraError(`job/${t.name} in namespace ${t.namespace} was created by someone else meanwhile: give this run's Job a unique name, e.g. ${t.name}-\${RUN_ID}`, { cause: err });
+    throw new InfraError(
+      `job/${t.name} in namespace ${t.namespace} was created by someone else meanwhile: give this run's Job a unique name, e.g. ${t.name}-\${RUN_ID}`,
+      { cause: err },
+    );
   }
 }
 
@@ -276,42 +350,77 @@ interface DeleteTarget {
  * Deletes Jobs with their pods (propagationPolicy Foreground) and waits until they are gone,
  * at most `graceMs`. Throws InfraError when they are still there after that.
  */
-async function deleteJobs(deps: RunDeps, targets: DeleteTarget[], graceMs: number, signal: AbortSignal): Promise<void> {
+async function deleteJobs(
+  deps: RunDeps,
+  targets: DeleteTarget[],
+  graceMs: number,
+  signal: AbortSignal,
+): Promise<void> {
   const deadline = deps.now() + graceMs;
   await Promise.all(
     targets.map(async (t) => {
       deps.out.info(t.note);
-      await deps.client.delete(JOBS, t.namespace, t.name, { propagationPolicy: 'Foreground', uid: t.uid }, signal);
+      await deps.client.delete(
+        JOBS,
+        t.namespace,
+        t.name,
+        { propagationPolicy: 'Foreground', uid: t.uid },
+        signal,
+      );
       await waitUntilGone(deps, t, deadline, signal);
     }),
   );
 }
 
-async function waitUntilGone(deps: RunDeps, t: DeleteTarget, deadline: number, signal: AbortSignal): Promise<void> {
+async function waitUntilGone(
+  deps: RunDeps,
+  t: DeleteTarget,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<void> {
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     const job = await deps.client.get<Job>(JOBS, t.namespace, t.name, signal);
     if (!job || (t.uid && job.metadata?.uid !== t.uid)) return;
     if (deps.now() >= deadline) {
-      throw new InfraError(`job/${t.name} in namespace ${t.namespace} is still being deleted (its pods are terminating): try again shortly, or raise --grace`);
+      throw new InfraError(
+        `job/${t.name} in namespace ${t.namespace} is still being deleted (its pods are terminating): try again shortly, or raise --grace`,
+      );
     }
     await sleep(delay, signal);
   }
 }
 
 /** Deletes the Jobs this run created, per the cleanup policy, within the grace period. */
-async function cleanUp(deps: RunDeps, plan: RunPlan, created: { namespace: string; name: string; uid: string | undefined }[], outcome: RunOutcome | undefined): Promise<void> {
-  const keep = plan.cleanup === 'never' || (plan.cleanup === 'on-success' && outcome?.kind !== 'succeeded');
+async function cleanUp(
+  deps: RunDeps,
+  plan: RunPlan,
+  created: { namespace: string; name: string; uid: string | undefined }[],
+  outcome: RunOutcome | undefined,
+): Promise<void> {
+  const keep =
+    plan.cleanup === 'never' || (plan.cleanup === 'on-success' && outcome?.kind !== 'succeeded');
   if (keep) {
-    deps.out.info(`keeping ${created.length} Jobs (--cleanup ${plan.cleanup}); delete them with: kubectl delete jobs -l ${runSelector(plan.runId)} --cascade=foreground -n ${[...new Set(created.map((c) => c.namespace))].join(',')}`);
+    deps.out.info(
+      `keeping ${created.length} Jobs (--cleanup ${plan.cleanup}); delete them with: kubectl delete jobs -l ${runSelector(plan.runId)} --cascade=foreground -n ${[...new Set(created.map((c) => c.namespace))].join(',')}`,
+    );
     return;
   }
   // Cleanup has its own deadline: it must run even when the run's signal has aborted.
   const signal = AbortSignal.timeout(plan.graceMs);
-  const targets = created.map((c) => ({ namespace: c.namespace, name: c.name, uid: c.uid, note: `deleting job/${c.name}` }));
+  const targets = created.map((c) => ({
+    namespace: c.namespace,
+    name: c.name,
+    uid: c.uid,
+    note: `deleting job/${c.name}`,
+  }));
   try {
     await deleteJobs(deps, targets, plan.graceMs, signal);
   } catch (err) {
-    const what = signal.aborted ? `not all gone after --grace ${Math.round(plan.graceMs / 1000)} s (deletion was requested and continues in the cluster)` : messageOf(err);
-    deps.out.warn(`cleanup: ${what}; check with: kubectl get jobs,pods -l ${runSelector(plan.runId)} -A`);
+    const what = signal.aborted
+      ? `not all gone after --grace ${Math.round(plan.graceMs / 1000)} s (deletion was requested and continues in the cluster)`
+      : messageOf(err);
+    deps.out.warn(
+      `cleanup: ${what}; check with: kubectl get jobs,pods -l ${runSelector(plan.runId)} -A`,
+    );
   }
 }

@@ -16,8 +16,10 @@ export type JobState =
 export function jobState(job: Job): JobState {
   for (const c of job.status?.conditions ?? []) {
     if (c.status !== 'True') continue;
-    if (c.type === 'Complete') return { phase: 'complete', reason: c.reason, message: c.message, at: c.lastTransitionTime };
-    if (c.type === 'Failed') return { phase: 'failed', reason: c.reason, message: c.message, at: c.lastTransitionTime };
+    if (c.type === 'Complete')
+      return { phase: 'complete', reason: c.reason, message: c.message, at: c.lastTransitionTime };
+    if (c.type === 'Failed')
+      return { phase: 'failed', reason: c.reason, message: c.message, at: c.lastTransitionTime };
   }
   return { phase: 'running' };
 }

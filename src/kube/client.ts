@@ -31,7 +31,11 @@ export interface RetryPolicy {
 }
 
 /** Default: up to 60 s of retries, 250 ms doubling to 5 s between them. */
-export const DEFAULT_RETRY: RetryPolicy = { maxRetryTimeMs: 60_000, minDelayMs: 250, maxDelayMs: 5_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxRetryTimeMs: 60_000,
+  minDelayMs: 250,
+  maxDelayMs: 5_000,
+};
 
 /** Options of {@link KubeClient.logs}. */
 export interface LogStreamOptions {
@@ -70,9 +74,21 @@ export class KubeClient {
   ) {}
 
   /** The object, or undefined when it does not exist. */
-  async get<T extends KubeObject>(res: Resource, ns: string, name: string, signal: AbortSignal): Promise<T | undefined> {
+  async get<T extends KubeObject>(
+    res: Resource,
+    ns: string,
+    name: string,
+    signal: AbortSignal,
+  ): Promise<T | undefined> {
     try {
-      return await this.json<T>('GET', `${res.kind}/${name}`, objectPath(res, ns, name), {}, undefined, signal);
+      return await this.json<T>(
+        'GET',
+        `${res.kind}/${name}`,
+        objectPath(res, ns, name),
+        {},
+        undefined,
+        signal,
+      );
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
       throw err;
@@ -84,9 +100,23 @@ export class KubeClient {
    * admits it without storing anything (a name that exists already answers 409 after validation).
    * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run
    */
-  async create<T extends KubeObject>(res: Resource, ns: string, body: T, signal: AbortSignal, opts: { dryRun?: boolean } = {}): Promise<T> {
+  async create<T extends KubeObject>(
+    res: Resource,
+    ns: string,
+    body: T,
+    signal: AbortSignal,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<T> {
     const query = opts.dryRun ? { dryRun: 'All' } : {};
-    return this.json<T>('POST', `${res.kind}/${body.metadata?.name ?? ''}`, collectionPath(res, ns), query, body, signal, opts.dryRun ? 'dry-run create' : 'create');
+    return this.json<T>(
+      'POST',
+      `${res.kind}/${body.metadata?.name ?? ''}`,
+      collectionPath(res, ns),
+      query,
+      body,
+      signal,
+      opts.dryRun ? 'dry-run create' : 'create',
+    );
   }
 
   /**
@@ -109,7 +139,15 @@ export class KubeClient {
       ...(opts.uid ? { preconditions: { uid: opts.uid } } : {}),
     };
     try {
-      await this.json('DELETE', `${res.kind}/${name}`, objectPath(res, ns, name), {}, body, signal, 'delete');
+      await this.json(
+        'DELETE',
+        `${res.kind}/${name}`,
+        objectPath(res, ns, name),
+        {},
+        body,
+        signal,
+        'delete',
+      );
       return true;
     } catch (err) {
       // 404: gone already. 409 on a uid precondition: a newer object of that name, not ours.
@@ -119,14 +157,34 @@ export class KubeClient {
   }
 
   /** Creates a cluster-scoped object (e.g. a Namespace). */
-  async createCluster<T extends KubeObject>(res: Resource, body: T, signal: AbortSignal): Promise<T> {
-    return this.json<T>('POST', `${res.kind}/${body.metadata?.name ?? ''}`, `${res.api}/${res.plural}`, {}, body, signal, 'create');
+  async createCluster<T extends KubeObject>(
+    res: Resource,
+    body: T,
+    signal: AbortSignal,
+  ): Promise<T> {
+    return this.json<T>(
+      'POST',
+      `${res.kind}/${body.metadata?.name ?? ''}`,
+      `${res.api}/${res.plural}`,
+      {},
+      body,
+      signal,
+      'create',
+    );
   }
 
   /** Deletes a cluster-scoped object; false when it was gone already. */
   async deleteCluster(res: Resource, name: string, signal: AbortSignal): Promise<boolean> {
     try {
-      await this.json('DELETE', `${res.kind}/${name}`, `${res.api}/${res.plural}/${encodeURIComponent(name)}`, {}, undefined, signal, 'delete');
+      await this.json(
+        'DELETE',
+        `${res.kind}/${name}`,
+        `${res.api}/${res.plural}/${encodeURIComponent(name)}`,
+        {},
+        undefined,
+        signal,
+        'delete',
+      );
       return true;
     } catch (err) {
       if (isStatus(err, 404)) return false;
@@ -135,8 +193,21 @@ export class KubeClient {
   }
 
   /** Lists objects; `metadata.resourceVersion` of the answer is where a watch starts. */
-  async list<T extends KubeObject>(res: Resource, ns: string, opts: ListOptions, signal: AbortSignal): Promise<ObjectList<T>> {
-    return this.json<ObjectList<T>>('GET', res.plural, collectionPath(res, ns), { ...opts }, undefined, signal, 'list');
+  async list<T extends KubeObject>(
+    res: Resource,
+    ns: string,
+    opts: ListOptions,
+    signal: AbortSignal,
+  ): Promise<ObjectList<T>> {
+    return this.json<ObjectList<T>>(
+      'GET',
+      res.plural,
+      collectionPath(res, ns),
+      { ...opts },
+      undefined,
+      signal,
+      'list',
+    );
   }
 
   /**
@@ -159,7 +230,14 @@ export class KubeClient {
       timeoutSeconds: String(opts.timeoutSeconds),
     };
     const body = await this.withRetry(`watch ${res.plural}`, signal, () =>
-      this.open('GET', `watch ${res.plural}`, collectionPath(res, ns), query, signal, (opts.timeoutSeconds + 30) * 1000),
+      this.open(
+        'GET',
+        `watch ${res.plural}`,
+        collectionPath(res, ns),
+        query,
+        signal,
+        (opts.timeoutSeconds + 30) * 1000,
+      ),
     );
     const lines = new LineSplitter();
     try {
@@ -180,7 +258,13 @@ export class KubeClient {
    * or throw at any time, and the caller resumes it.
    * Source: https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#read-log-of-the-specified-pod
    */
-  async logs(ns: string, pod: string, container: string, opts: LogStreamOptions, signal: AbortSignal): Promise<Readable> {
+  async logs(
+    ns: string,
+    pod: string,
+    container: string,
+    opts: LogStreamOptions,
+    signal: AbortSignal,
+  ): Promise<Readable> {
     const query: Record<string, string> = {
       container,
       follow: String(opts.follow),
@@ -246,17 +330,20 @@ export class KubeClient {
     if (!cluster) throw new InfraError('the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
-    const ctx = new RequestContext(url.toString(), method === 'GET' ? HttpMethod.GET : (method as HttpMethod));
+    const ctx = new RequestContext(
+      url.toString(),
+      method === 'GET' ? HttpMethod.GET : (method as HttpMethod),
+    );
     await this.kc.applySecurityAuthentication(ctx);
     if (!this.dispatcherReady) {
       // client-node makes a new agent per request; keep the first one so connections are reused.
-      this.dispatcher = ctx.getDispatcher() as Dispatcher | undefined;
+      this.dispatcher = ctx.getDispatcher();
       this.dispatcherReady = true;
     }
     const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     return request(url, {
-      method: method as Dispatcher.HttpMethod,
+      method: method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
@@ -278,7 +365,10 @@ export class KubeClient {
       onFailedAttempt: async ({ error, retryDelay }) => {
         if (signal.aborted || !isTransient(error)) return;
         // Honour Retry-After (429, 503) on top of the backoff delay, within the retry budget.
-        const extra = error instanceof KubeApiError && error.retryAfterSeconds ? Math.max(0, error.retryAfterSeconds * 1000 - retryDelay) : 0;
+        const extra =
+          error instanceof KubeApiError && error.retryAfterSeconds
+            ? Math.max(0, error.retryAfterSeconds * 1000 - retryDelay)
+            : 0;
         this.onRetry(what, error, retryDelay + extra);
         if (extra > 0) await sleep(Math.min(extra, this.retry.maxDelayMs * 4), signal);
       },
@@ -286,7 +376,8 @@ export class KubeClient {
       if (signal.aborted) throw signal.reason ?? err;
       if (err instanceof KubeApiError && !isTransient(err)) throw err;
       if (isTransient(err)) {
-        const detail = err instanceof KubeApiError ? err.message : `${what}: ${describeNetworkError(err)}`;
+        const detail =
+          err instanceof KubeApiError ? err.message : `${what}: ${describeNetworkError(err)}`;
         throw new InfraError(
           `${detail} (still failing after ${Math.round(this.retry.maxRetryTimeMs / 1000)} s of retries): check that the API server is reachable`,
           { cause: err },
@@ -305,7 +396,12 @@ function objectPath(res: Resource, ns: string, name: string): string {
   return `${collectionPath(res, ns)}/${encodeURIComponent(name)}`;
 }
 
-function apiError(what: string, code: number, text: string, headers: Record<string, unknown>): KubeApiError {
+function apiError(
+  what: string,
+  code: number,
+  text: string,
+  headers: Record<string, unknown>,
+): KubeApiError {
   let status: Status | undefined;
   try {
     const parsed = JSON.parse(text) as Status;
@@ -314,7 +410,12 @@ function apiError(what: string, code: number, text: string, headers: Record<stri
     // Not JSON (a proxy's HTML page): keep only the HTTP status.
   }
   const retryAfter = Number(headers['retry-after']);
-  return new KubeApiError(what, code, status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+  return new KubeApiError(
+    what,
+    code,
+    status,
+    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+  );
 }
 
 /** Resolves after `ms`, or rejects when `signal` aborts first. */

@@ -56,7 +56,9 @@ export function loadClusterAccess(
     // kubectl ignores missing files in KUBECONFIG but not a missing --kubeconfig.
     if (readable.length === 0 || (flags.kubeconfig && readable.length !== files.length)) {
       const from = flags.kubeconfig ? '--kubeconfig' : 'KUBECONFIG';
-      throw new InputError(`${from} names ${files.join(', ')}, which does not exist: give the path of a kubeconfig file`);
+      throw new InputError(
+        `${from} names ${files.join(', ')}, which does not exist: give the path of a kubeconfig file`,
+      );
     }
     loadFiles(kc, readable);
     source = `kubeconfig ${readable.join(delimiter)}`;
@@ -98,7 +100,13 @@ export function loadClusterAccess(
     contextNs ||
     (inCluster ? readServiceAccountNamespace() : undefined) ||
     'default';
-  return { kubeConfig: kc, server: cluster.server, namespace, namespaceIsExplicit: Boolean(flags.namespace), source };
+  return {
+    kubeConfig: kc,
+    server: cluster.server,
+    namespace,
+    namespaceIsExplicit: Boolean(flags.namespace),
+    source,
+  };
 }
 
 function loadFiles(kc: KubeConfig, files: string[]): void {

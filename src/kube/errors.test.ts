@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeNetworkError, isStatus, isTransient, KubeApiError, withoutManifestBytes } from './errors.js';
+import {
+  describeNetworkError,
+  isStatus,
+  isTransient,
+  KubeApiError,
+  withoutManifestBytes,
+} from './errors.js';
 
 describe('KubeApiError', () => {
   it('says verb, object, reason and message', () => {
@@ -7,18 +13,24 @@ describe('KubeApiError', () => {
       reason: 'Forbidden',
       message: 'jobs.batch is forbidden: User "x" cannot create resource "jobs"',
     });
-    expect(e.message).toBe('create job/tests: Forbidden: jobs.batch is forbidden: User "x" cannot create resource "jobs"');
+    expect(e.message).toBe(
+      'create job/tests: Forbidden: jobs.batch is forbidden: User "x" cannot create resource "jobs"',
+    );
     expect(isStatus(e, 403)).toBe(true);
   });
 
   it('names the HTTP status when the body is no Status', () => {
-    expect(new KubeApiError('get job/x', 503, undefined).message).toBe('get job/x: ServiceUnavailable');
+    expect(new KubeApiError('get job/x', 503, undefined).message).toBe(
+      'get job/x: ServiceUnavailable',
+    );
     expect(new KubeApiError('get job/x', 418, undefined).reason).toBe('HTTP 418');
   });
 
   it('takes Retry-After from the header, else from the Status', () => {
     expect(new KubeApiError('x', 429, undefined, 3).retryAfterSeconds).toBe(3);
-    expect(new KubeApiError('x', 429, { details: { retryAfterSeconds: 5 } }).retryAfterSeconds).toBe(5);
+    expect(
+      new KubeApiError('x', 429, { details: { retryAfterSeconds: 5 } }).retryAfterSeconds,
+    ).toBe(5);
   });
 });
 
@@ -26,12 +38,16 @@ describe('withoutManifestBytes', () => {
   it('drops the quoted request body of a decode error', () => {
     const m = `Job in version "v1" cannot be handled as a Job: v1.Container.Resources: quantities must match the regular expression, error found in #10 byte of ...|pu":"lots"}}}]},"met|..., bigger context ...|"env":[{"name":"PASSWORD","value":"hunter2"}]|...`;
     const e = new KubeApiError('dry-run create job/x', 400, { reason: 'BadRequest', message: m });
-    expect(e.message).toBe('dry-run create job/x: BadRequest: Job in version "v1" cannot be handled as a Job: v1.Container.Resources: quantities must match the regular expression');
+    expect(e.message).toBe(
+      'dry-run create job/x: BadRequest: Job in version "v1" cannot be handled as a Job: v1.Container.Resources: quantities must match the regular expression',
+    );
     expect(e.message).not.toContain('hunter2');
   });
 
   it('keeps other messages whole', () => {
-    expect(withoutManifestBytes('spec.parallelism: Invalid value: -1')).toBe('spec.parallelism: Invalid value: -1');
+    expect(withoutManifestBytes('spec.parallelism: Invalid value: -1')).toBe(
+      'spec.parallelism: Invalid value: -1',
+    );
   });
 });
 
@@ -61,7 +77,9 @@ describe('isTransient', () => {
 
 describe('describeNetworkError', () => {
   it('joins the cause chain', () => {
-    const err = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:6443') });
+    const err = new TypeError('fetch failed', {
+      cause: new Error('connect ECONNREFUSED 127.0.0.1:6443'),
+    });
     expect(describeNetworkError(err)).toBe('fetch failed: connect ECONNREFUSED 127.0.0.1:6443');
   });
 });

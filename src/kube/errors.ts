@@ -11,12 +11,7 @@ export class KubeApiError extends Error {
   /** Seconds the server asked us to wait (Retry-After), when it did. */
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(
-    what: string,
-    code: number,
-    status: Status | undefined,
-    retryAfterSeconds?: number,
-  ) {
+  constructor(what: string, code: number, status: Status | undefined, retryAfterSeconds?: number) {
     const reason = status?.reason || httpReason(code);
     const detail = status?.message ? `: ${withoutManifestBytes(status.message)}` : '';
     super(`${what}: ${reason}${detail}`);

@@ -24,7 +24,11 @@ export interface InformerTiming {
 }
 
 /** Default: renew every 2-2.5 min, back off 200 ms to 5 s. */
-export const DEFAULT_INFORMER_TIMING: InformerTiming = { watchTimeoutSeconds: 120, backoffMs: 200, maxBackoffMs: 5_000 };
+export const DEFAULT_INFORMER_TIMING: InformerTiming = {
+  watchTimeoutSeconds: 120,
+  backoffMs: 200,
+  maxBackoffMs: 5_000,
+};
 
 /**
  * Keeps `handler` up to date with the objects matching `opts` until `signal` aborts (then it
@@ -52,13 +56,16 @@ export async function runInformer<T extends KubeObject>(
         resourceVersion = list.metadata?.resourceVersion ?? '0';
       }
       // Spread renewals so that many informers do not renew together.
-      const timeoutSeconds = timing.watchTimeoutSeconds + Math.floor(Math.random() * (timing.watchTimeoutSeconds / 4));
+      const timeoutSeconds =
+        timing.watchTimeoutSeconds + Math.floor(Math.random() * (timing.watchTimeoutSeconds / 4));
       const events = client.watch<T>(res, ns, { ...opts, resourceVersion, timeoutSeconds }, signal);
       for await (const event of events) {
         resourceVersion = applyEvent(event, handler) ?? resourceVersion;
         if (event.type === 'ERROR') {
           const status = event.object as Status;
-          handler.onReconnect?.(`watch ${res.plural}: ${status.code ?? ''} ${status.reason ?? ''} ${status.message ?? ''}`.trim());
+          handler.onReconnect?.(
+            `watch ${res.plural}: ${status.code ?? ''} ${status.reason ?? ''} ${status.message ?? ''}`.trim(),
+          );
           resourceVersion = undefined; // 410 Gone (or any watch error): list again.
           break;
         }
@@ -80,7 +87,10 @@ export async function runInformer<T extends KubeObject>(
   }
 }
 
-function applyEvent<T>(event: WatchEvent<T | Status>, handler: InformerHandler<T>): string | undefined {
+function applyEvent<T>(
+  event: WatchEvent<T | Status>,
+  handler: InformerHandler<T>,
+): string | undefined {
   const obj = event.object as KubeObject;
   switch (event.type) {
     case 'ADDED':

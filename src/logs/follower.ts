@@ -41,7 +41,11 @@ function statusOf(pod: Pod, name: string): ContainerStatus | undefined {
 /** How the given container instance stands in the latest pod we saw. */
 type InstanceState = 'running' | 'terminated' | 'previous' | 'gone';
 
-function instanceState(pod: Pod | undefined, container: string, containerID: string): InstanceState {
+function instanceState(
+  pod: Pod | undefined,
+  container: string,
+  containerID: string,
+): InstanceState {
   if (!pod) return 'gone';
   const s = statusOf(pod, container);
   if (!s) return 'gone';
@@ -90,7 +94,10 @@ export class LogFollower {
     else this.pods.set(uid, pod);
     if (!deleted) {
       const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
-      for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      for (const s of [
+        ...(pod.status?.initContainerStatuses ?? []),
+        ...(pod.status?.containerStatuses ?? []),
+      ]) {
         for (const id of [s.lastState?.terminated?.containerID, s.containerID]) {
           if (!id) continue;
           const key = tailKey(uid, s.name, id);
@@ -102,7 +109,10 @@ export class LogFollower {
             init: inits.has(s.name),
           };
           this.open.add(key);
-          this.tails.set(key, this.tail(uid, source, id).finally(() => this.open.delete(key)));
+          this.tails.set(
+            key,
+            this.tail(uid, source, id).finally(() => this.open.delete(key)),
+          );
         }
       }
     }
@@ -121,7 +131,9 @@ export class LogFollower {
   async drain(timeoutMs: number): Promise<number> {
     const all = Promise.all([...this.tails.values()]);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+    );
     const first = await Promise.race([all.then(() => 'done' as const), timeout]);
     clearTimeout(timer);
     const stillOpen = this.open.size;
@@ -168,7 +180,12 @@ export class LogFollower {
           source.namespace,
           source.pod,
           source.container,
-          { follow: !final, timestamps: true, sinceTime: cursor.sinceTime(), previous: state === 'previous' },
+          {
+            follow: !final,
+            timestamps: true,
+            sinceTime: cursor.sinceTime(),
+            previous: state === 'previous',
+          },
           this.signal,
         );
         try {
@@ -194,7 +211,8 @@ export class LogFollower {
         if (this.signal.aborted) return;
         if (isStatus(err, 404)) {
           // The pod is gone: its logs with it.
-          if (cursor.printed === 0) this.sink.note(source, 'the pod was deleted before its log could be read');
+          if (cursor.printed === 0)
+            this.sink.note(source, 'the pod was deleted before its log could be read');
           return;
         }
         if (isStatus(err, 400) && ++refusals <= this.timing.maxRefusals) {

@@ -70,10 +70,7 @@ describe('LogCursor', () => {
     ],
     [
       'same timestamp twice, cut between them',
-      [
-        [`${T('01', '5')} a`],
-        [`${T('01', '5')} a`, `${T('01', '5')} b`, `${T('02')} c`],
-      ],
+      [[`${T('01', '5')} a`], [`${T('01', '5')} a`, `${T('01', '5')} b`, `${T('02')} c`]],
       ['a', 'b', 'c'],
     ],
     [
@@ -102,7 +99,8 @@ describe('LogCursor', () => {
 
   it('prints 1000 lines exactly once, in order, when cut after every 7th line', () => {
     // Two lines share each timestamp; 100 lines per second, as a fast-logging test would.
-    const ts = (i: number) => T(String(10 + Math.floor(i / 100)), String(Math.floor((i % 100) / 2)).padStart(3, '0'));
+    const ts = (i: number) =>
+      T(String(10 + Math.floor(i / 100)), String(Math.floor((i % 100) / 2)).padStart(3, '0'));
     const lines = Array.from({ length: 1000 }, (_, i) => `${ts(i)} n${i}`);
     const second = (i: number) => Math.floor(i / 100);
     const streams: string[][] = [];

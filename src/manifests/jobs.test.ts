@@ -9,7 +9,11 @@ const job = (over: Record<string, unknown> = {}, podOver: Record<string, unknown
   metadata: { name: 'tests' },
   spec: {
     template: {
-      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:local' }], ...podOver },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'main', image: 'busybox:local' }],
+        ...podOver,
+      },
     },
   },
   ...over,
@@ -28,15 +32,31 @@ describe('jobProblems', () => {
     ['batch/v1beta1', job({ apiVersion: 'batch/v1beta1' }), [/batch\/v1 Jobs only/]],
     ['a list', [1, 2], [/not a YAML mapping/]],
     ['no name', job({ metadata: {} }), [/metadata.name is missing/]],
-    ['long name', job({ metadata: { name: 'x'.repeat(64) } }), [/64 characters long; the limit is 63/]],
+    [
+      'long name',
+      job({ metadata: { name: 'x'.repeat(64) } }),
+      [/64 characters long; the limit is 63/],
+    ],
     ['upper-case name', job({ metadata: { name: 'Tests' } }), [/lower case/]],
     ['no containers', job({}, { containers: [] }), [/containers is empty/]],
     ['no image', job({}, { containers: [{ name: 'main' }] }), [/containers\[0\] has no image/]],
-    ['Always', job({}, { restartPolicy: 'Always' }), [/restartPolicy is "Always"; a Job needs Never or OnFailure/]],
+    [
+      'Always',
+      job({}, { restartPolicy: 'Always' }),
+      [/restartPolicy is "Always"; a Job needs Never or OnFailure/],
+    ],
     ['restartPolicy unset', job({}, { restartPolicy: undefined }), [/is not set/]],
     ['no template', job({ spec: {} }), [/spec.template.spec is missing/]],
-    ['bad label value', job({ metadata: { name: 't', labels: { a: 'b c' } } }), [/labels.a value "b c"/]],
-    ['number label', job({ metadata: { name: 't', labels: { a: 1 } } }), [/not a string: quote it/]],
+    [
+      'bad label value',
+      job({ metadata: { name: 't', labels: { a: 'b c' } } }),
+      [/labels.a value "b c"/],
+    ],
+    [
+      'number label',
+      job({ metadata: { name: 't', labels: { a: 1 } } }),
+      [/not a string: quote it/],
+    ],
   ])('%s', (_, object, expected) => {
     const problems = jobProblems(object);
     expect(problems).toHaveLength(expected.length);
@@ -66,7 +86,9 @@ describe('toTestJobs', () => {
   it('uses the namespace of the document unless --namespace says otherwise', () => {
     const d = doc(job({ metadata: { name: 't', namespace: 'other' } }));
     expect(toTestJobs([d], opts)[0]!.namespace).toBe('other');
-    expect(() => toTestJobs([d], { ...opts, namespaceIsExplicit: true })).toThrow(/--namespace is "ci"/);
+    expect(() => toTestJobs([d], { ...opts, namespaceIsExplicit: true })).toThrow(
+      /--namespace is "ci"/,
+    );
   });
 
   it('rejects duplicate names, naming both documents', () => {
@@ -77,8 +99,8 @@ describe('toTestJobs', () => {
 
   it('rejects no documents and lists every problem', () => {
     expect(() => toTestJobs([], opts)).toThrow(InputError);
-    expect(() => toTestJobs([doc({ kind: 'Pod' }, 1), doc(job({ metadata: {} }), 2)], opts)).toThrow(
-      /document 1.*\n.*document 2/,
-    );
+    expect(() =>
+      toTestJobs([doc({ kind: 'Pod' }, 1), doc(job({ metadata: {} }), 2)], opts),
+    ).toThrow(/document 1.*\n.*document 2/);
   });
 });

@@ -74,7 +74,12 @@ export function toTestJobs(docs: readonly ParsedDocument[], opts: RenderOptions)
       problems.push(...found.map((p) => `${where}: ${p}`));
       continue;
     }
-    jobs.push({ origin, name: job.metadata!.name!, namespace, job: renderJob(job, namespace, opts.runId) });
+    jobs.push({
+      origin,
+      name: job.metadata!.name!,
+      namespace,
+      job: renderJob(job, namespace, opts.runId),
+    });
   }
   if (problems.length > 0) throw new InputError(problems.join('\n'));
   return jobs;
@@ -85,7 +90,8 @@ export function jobProblems(object: unknown): string[] {
   if (!isObj(object)) return ['is not a YAML mapping: expected a batch/v1 Job'];
   const { apiVersion, kind } = object;
   if (kind !== 'Job' || apiVersion !== 'batch/v1') {
-    const what = typeof kind === 'string' ? `a ${String(apiVersion)} ${kind}` : 'an object without kind';
+    const what =
+      typeof kind === 'string' ? `a ${String(apiVersion)} ${kind}` : 'an object without kind';
     return [`is ${what}; -f takes batch/v1 Jobs only`];
   }
   const problems: string[] = [];
@@ -131,7 +137,10 @@ export function jobProblems(object: unknown): string[] {
   }
   const restartPolicy = podSpec.restartPolicy;
   if (restartPolicy !== 'Never' && restartPolicy !== 'OnFailure') {
-    const now = restartPolicy === undefined ? 'is not set (the Pod default, Always)' : `is ${JSON.stringify(restartPolicy)}`;
+    const now =
+      restartPolicy === undefined
+        ? 'is not set (the Pod default, Always)'
+        : `is ${JSON.stringify(restartPolicy)}`;
     problems.push(
       `spec.template.spec.restartPolicy ${now}; a Job needs Never or OnFailure: add "restartPolicy: Never"`,
     );

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import { parseManifests } from './parse.js';
 
-const env: Record<string, string> = { RUN_ID: 'r1', RETRIES: '2', TAG: '1.0', INJECT: 'x\nkind: Pod' };
+const env: Record<string, string> = {
+  RUN_ID: 'r1',
+  RETRIES: '2',
+  TAG: '1.0',
+  INJECT: 'x\nkind: Pod',
+};
 const lookup = (n: string) => env[n];
 const parse = (text: string) => parseManifests([{ name: 'm.yaml', text }], lookup);
 
@@ -23,14 +28,22 @@ describe('parseManifests', () => {
     ['comment is ignored', '# ${UNDEFINED}\na: 1', { a: 1 }],
     ['key', '${RUN_ID}: 1', { r1: 1 }],
     ['escape', 'cmd: echo $${HOME}', { cmd: 'echo ${HOME}' }],
-    ['block scalar', 'script: |\n  echo ${RUN_ID}\n  echo $HOME\n', { script: 'echo r1\necho $HOME\n' }],
+    [
+      'block scalar',
+      'script: |\n  echo ${RUN_ID}\n  echo $HOME\n',
+      { script: 'echo r1\necho $HOME\n' },
+    ],
   ])('substitutes: %s', (_, text, expected) => {
     expect(parse(text)[0]!.object).toEqual(expected);
   });
 
   it.each([
     ['broken YAML', 'a: [1, 2\n', /m\.yaml: document 1 \(line 1\): YAML error/],
-    ['undefined variable', 'a: 1\n---\nname: ${NOPE}\n', /m\.yaml: document 2, line 3: variable \$\{NOPE\} is not defined/],
+    [
+      'undefined variable',
+      'a: 1\n---\nname: ${NOPE}\n',
+      /m\.yaml: document 2, line 3: variable \$\{NOPE\} is not defined/,
+    ],
     ['unterminated', 'name: x-${RUN_ID\n', /no closing "}"/],
     ['tab indentation', 'a:\n\tb: 1\n', /YAML error/],
   ])('rejects %s', (_, text, message) => {
@@ -44,7 +57,12 @@ describe('parseManifests', () => {
 
   it('refuses alias bombs', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 0; i < 8; i++) bomb.push(`${'b'.repeat(i + 1)}: &${'b'.repeat(i + 1)} [${Array(10).fill(i === 0 ? '*a' : `*${'b'.repeat(i)}`).join(', ')}]`);
+    for (let i = 0; i < 8; i++)
+      bomb.push(
+        `${'b'.repeat(i + 1)}: &${'b'.repeat(i + 1)} [${Array(10)
+          .fill(i === 0 ? '*a' : `*${'b'.repeat(i)}`)
+          .join(', ')}]`,
+      );
     expect(() => parse(bomb.join('\n'))).toThrow();
   });
 });

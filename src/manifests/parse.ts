@@ -70,7 +70,9 @@ export function parseManifests(
           const r = substitute(node.value, lookup);
           const line = node.range ? lineCounter.linePos(node.range[0]).line : origin.line;
           for (const p of r.problems) {
-            problems.push(`${origin.source}: document ${origin.index}, line ${line}: ${describeProblem(p)}`);
+            problems.push(
+              `${origin.source}: document ${origin.index}, line ${line}: ${describeProblem(p)}`,
+            );
           }
           if (!r.changed || r.problems.length > 0) return;
           node.value = node.type === 'PLAIN' ? reparsePlain(r.text) : r.text;
@@ -101,4 +103,3 @@ function reparsePlain(text: string): unknown {
 function firstLine(s: string): string {
   return s.split('\n', 1)[0] ?? s;
 }
-

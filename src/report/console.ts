@@ -30,7 +30,9 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
     logs: {
       write(source: LogSource, lines: string[]) {
         const prefix = o.prefix ? linePrefix(source) : '';
-        const text = prefix ? lines.map((l) => prefix + l + '\n').join('') : lines.join('\n') + '\n';
+        const text = prefix
+          ? lines.map((l) => prefix + l + '\n').join('')
+          : lines.join('\n') + '\n';
         if (!o.stdout.write(text)) return once(o.stdout, 'drain').then(() => undefined);
       },
       note(source: LogSource, message: string) {

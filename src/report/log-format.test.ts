@@ -2,11 +2,20 @@ import { describe, expect, it } from 'vitest';
 import type { TestJob } from '../manifests/jobs.js';
 import { linePrefix, needsPrefix } from './log-format.js';
 
-const testJob = (spec: Record<string, unknown> = {}, pod: Record<string, unknown> = {}): TestJob => ({
+const testJob = (
+  spec: Record<string, unknown> = {},
+  pod: Record<string, unknown> = {},
+): TestJob => ({
   origin: { source: 't.yaml', index: 1, line: 1 },
   name: 't',
   namespace: 'ns',
-  job: { spec: { backoffLimit: 0, ...spec, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main' }], ...pod } } } },
+  job: {
+    spec: {
+      backoffLimit: 0,
+      ...spec,
+      template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main' }], ...pod } },
+    },
+  },
 });
 
 describe('needsPrefix', () => {
@@ -27,6 +36,8 @@ describe('needsPrefix', () => {
 
 describe('linePrefix', () => {
   it('looks like kubectl logs --prefix', () => {
-    expect(linePrefix({ namespace: 'ns', pod: 'tests-x7k2p', container: 'main', init: false })).toBe('[pod/tests-x7k2p/main] ');
+    expect(
+      linePrefix({ namespace: 'ns', pod: 'tests-x7k2p', container: 'main', init: false }),
+    ).toBe('[pod/tests-x7k2p/main] ');
   });
 });

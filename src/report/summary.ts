@@ -49,9 +49,16 @@ export function summarizeJob(
   times: { startedAtMs?: number; nowMs: number },
 ): JobSummary {
   const state = job ? jobState(job) : undefined;
-  const result: JobResult = !job ? 'NotCreated' : state!.phase === 'complete' ? 'Complete' : state!.phase === 'failed' ? 'Failed' : 'Running';
+  const result: JobResult = !job
+    ? 'NotCreated'
+    : state!.phase === 'complete'
+      ? 'Complete'
+      : state!.phase === 'failed'
+        ? 'Failed'
+        : 'Running';
   const start = parseTime(job?.status?.startTime) ?? times.startedAtMs;
-  const end = state && state.phase !== 'running' ? (parseTime(state.at) ?? times.nowMs) : times.nowMs;
+  const end =
+    state && state.phase !== 'running' ? (parseTime(state.at) ?? times.nowMs) : times.nowMs;
   const summary: JobSummary = {
     name,
     namespace,
@@ -69,7 +76,11 @@ export function summarizeJob(
 function byCreation(a: Pod, b: Pod): number {
   const ta = a.metadata?.creationTimestamp ?? '';
   const tb = b.metadata?.creationTimestamp ?? '';
-  return ta < tb ? -1 : ta > tb ? 1 : (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+  return ta < tb
+    ? -1
+    : ta > tb
+      ? 1
+      : (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
 }
 
 /** One pod's containers with exit codes and reasons. */
@@ -85,24 +96,44 @@ export function summarizePod(pod: Pod): PodSummary {
     const s = statuses.get(name)?.[0];
     return summarizeContainer(name, init, s);
   });
-  const out: PodSummary = { name: pod.metadata?.name ?? '', phase: pod.status?.phase ?? 'Unknown', containers };
+  const out: PodSummary = {
+    name: pod.metadata?.name ?? '',
+    phase: pod.status?.phase ?? 'Unknown',
+    containers,
+  };
   if (pod.status?.reason) out.reason = pod.status.reason;
   return out;
 }
 
-function summarizeContainer(name: string, init: boolean, s: ContainerStatus | undefined): ContainerSummary {
+function summarizeContainer(
+  name: string,
+  init: boolean,
+  s: ContainerStatus | undefined,
+): ContainerSummary {
   const restarts = s?.restartCount ?? 0;
   const t = s?.state?.terminated;
   if (t) {
-    const reason = t.reason && t.reason !== 'Completed' && t.reason !== 'Error' ? t.reason : undefined;
+    const reason =
+      t.reason && t.reason !== 'Completed' && t.reason !== 'Error' ? t.reason : undefined;
     const signal = t.signal ? `, signal ${t.signal}` : '';
-    const c: ContainerSummary = { name, init, state: `exit ${t.exitCode}${reason ? ` (${reason}${signal})` : signal ? ` (${signal.slice(2)})` : ''}`, exitCode: t.exitCode, restarts };
+    const c: ContainerSummary = {
+      name,
+      init,
+      state: `exit ${t.exitCode}${reason ? ` (${reason}${signal})` : signal ? ` (${signal.slice(2)})` : ''}`,
+      exitCode: t.exitCode,
+      restarts,
+    };
     if (t.reason) c.reason = t.reason;
     return c;
   }
   const w = s?.state?.waiting;
   if (w) {
-    const c: ContainerSummary = { name, init, state: `waiting: ${w.reason ?? 'unknown'}`, restarts };
+    const c: ContainerSummary = {
+      name,
+      init,
+      state: `waiting: ${w.reason ?? 'unknown'}`,
+      restarts,
+    };
     if (w.reason) c.reason = w.reason;
     return c;
   }
@@ -135,9 +166,14 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
     if (j.message && j.result === 'Failed') lines.push(`    ${j.message}`);
     for (const p of j.pods) {
       const containers = p.containers
-        .map((c) => `${c.init ? 'init ' : ''}${c.name}: ${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}`)
+        .map(
+          (c) =>
+            `${c.init ? 'init ' : ''}${c.name}: ${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}`,
+        )
         .join('; ');
-      lines.push(`    pod/${p.name}  ${p.phase}${p.reason ? ` (${p.reason})` : ''}  ${containers}`.trimEnd());
+      lines.push(
+        `    pod/${p.name}  ${p.phase}${p.reason ? ` (${p.reason})` : ''}  ${containers}`.trimEnd(),
+      );
     }
   }
   return lines;

@@ -1,0 +1,47 @@
+// The manifests under examples/ run as README.md says, with busybox:local as TEST_IMAGE.
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { KubeClient } from '../src/kube/client.js';
+import {
+  createNamespace,
+  deleteNamespace,
+  names,
+  objectsIn,
+  runCli,
+  testClient,
+} from './harness.js';
+
+let client: KubeClient;
+let ns: string;
+
+beforeAll(async () => {
+  client = testClient();
+  ns = await createNamespace(client, 'examples');
+});
+afterAll(async () => {
+  await deleteNamespace(client, ns);
+  await client.close();
+});
+
+const example = (name: string) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
+
+it.each([
+  ['hello-job.yaml', 0, /^running tests of run ex-1\n3 passed, 0 failed\n$/],
+  ['suite.yaml', 0, /\[pod\/integration-ex-1-\w+\/wait-for-fixtures\] fixtures ready/],
+  ['failing-job.yaml', 1, /(\[pod\/failing-ex-1-\w+\/main\] FAIL: expected 200, got 500\n){2}/],
+])('examples/%s exits %d', async (file, code, stdout) => {
+  const r = await runCli([
+    'run',
+    '-f',
+    example(file),
+    '-n',
+    ns,
+    '--run-id',
+    'ex-1',
+    '--set',
+    'TEST_IMAGE=busybox:local',
+  ]);
+  expect(r.stdout).toMatch(stdout);
+  expect(r.code).toBe(code);
+  expect(names((await objectsIn(client, ns)).jobs)).toEqual([]);
+});
