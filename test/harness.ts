@@ -3,7 +3,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,63 @@ export async function createNamespace(client: KubeClient, prefix: string): Promi
     `serviceaccount default in ${name}`,
   );
   return name;
+}
+
+const SECRETS: Resource = { api: '/api/v1', plural: 'secrets', kind: 'secret' };
+
+/**
+ * Creates ServiceAccount `name` in `ns` (no permissions unless the test binds some) and writes a
+ * kubeconfig that authenticates with its token (Kubernetes 1.20: the legacy token Secret).
+ */
+export async function serviceAccountKubeconfig(
+  client: KubeClient,
+  ns: string,
+  name: string,
+): Promise<string> {
+  await client.create(
+    SERVICE_ACCOUNTS,
+    ns,
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } },
+    signal(),
+  );
+  let token = '';
+  await until(
+    async () => {
+      const sa = await client.get<KubeObject & { secrets?: { name: string }[] }>(
+        SERVICE_ACCOUNTS,
+        ns,
+        name,
+        signal(),
+      );
+      const secretName = sa?.secrets?.[0]?.name;
+      if (!secretName) return false;
+      const secret = await client.get<KubeObject & { data?: { token?: string } }>(
+        SECRETS,
+        ns,
+        secretName,
+        signal(),
+      );
+      token = Buffer.from(secret?.data?.token ?? '', 'base64').toString();
+      return token !== '';
+    },
+    30_000,
+    `token of serviceaccount ${name}`,
+  );
+  const admin = new KubeConfig();
+  admin.loadFromDefault();
+  const cluster = admin.getCurrentCluster()!;
+  const ca =
+    cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : '');
+  return manifestFile(
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "${cluster.server}", certificate-authority-data: "${ca}"}}]
+users: [{name: ${name}, user: {token: "${token}"}}]
+contexts: [{name: sa, context: {cluster: c, user: ${name}, namespace: ${ns}}}]
+current-context: sa
+`,
+    'kubeconfig',
+  );
 }
 
 /** Deletes a namespace (and everything in it) without waiting. */

@@ -9,6 +9,7 @@ import {
   names,
   objectsIn,
   runCli,
+  serviceAccountKubeconfig,
   testClient,
 } from './harness.js';
 
@@ -101,6 +102,16 @@ describe('cluster access', () => {
     const r = await runCli(['run', '-f', manifestFile(good), '--context', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--context nope is not in the kubeconfig \(it has: /);
+  });
+
+  it('exits 3, creating nothing, for a user who may not create Jobs', async () => {
+    const kubeconfig = await serviceAccountKubeconfig(client, ns, 'no-rights');
+    const r = await runCli(['run', '-f', manifestFile(good), '--kubeconfig', kubeconfig]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(
+      /kubestep: error: get job\/good: Forbidden: jobs.batch "good" is forbidden: User "system:serviceaccount:[\w-]+:no-rights" cannot get resource "jobs"/,
+    );
+    expect(names((await objectsIn(client, ns)).jobs)).toEqual([]);
   });
 
   it('exits 3 when the API server cannot be reached, after retrying', async () => {

@@ -1,6 +1,7 @@
 // The command table: flags → typed options → command. The one place that maps errors to exit codes.
 import yargs from 'yargs';
 import { exitCodeOfError, messageOf, UsageError } from '../errors.js';
+import { isStatus } from '../kube/errors.js';
 import { VERSION } from '../version.js';
 import { parseDurationMs } from './duration.js';
 import type { Io } from './run-command.js';
@@ -151,7 +152,14 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
     return code;
   } catch (err) {
     const message = messageOf(err);
-    const hint = err instanceof UsageError ? '\n(see kubestep --help)' : '';
+    const hint =
+      err instanceof UsageError
+        ? '\n(see kubestep --help)'
+        : isStatus(err, 403)
+          ? '\n(kubestep needs get, list, watch, create and delete on jobs, list and watch on pods, and get on pods/log in the namespace: see README.md, Permissions)'
+          : isStatus(err, 401)
+            ? '\n(the API server did not accept the credentials: check the kubeconfig user or token)'
+            : '';
     io.stderr.write(`kubestep: error: ${message}${hint}\n`);
     return exitCodeOfError(err);
   }

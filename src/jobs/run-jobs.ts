@@ -109,6 +109,8 @@ export async function runJobs(
     let settle!: () => void;
     let fail!: (err: unknown) => void;
     const finished = new Promise<void>((resolve, reject) => ((settle = resolve), (fail = reject)));
+    // An informer may fail before anyone awaits `finished`: that must not be an unhandled rejection.
+    finished.catch(() => undefined);
     const check = () => {
       const all = [...tracked.values()];
       if (all.every((t) => t.created && (t.deleted || (t.job && isJobFinished(t.job))))) settle();
@@ -167,12 +169,15 @@ export async function runJobs(
       );
     }
 
-    await Promise.all(
+    // allSettled: every create has ended (and is recorded for cleanup) before an error is thrown.
+    const creates = await Promise.allSettled(
       [...tracked.values()].map(async (t) => {
         t.created = await createJob(deps, plan.runId, t.plan, signal);
         out.info(`created job/${t.plan.name} in namespace ${t.plan.namespace}`);
       }),
     );
+    const createError = creates.find((c) => c.status === 'rejected');
+    if (createError) throw createError.reason;
     // Re-read once: events that arrived before `created` was set were ignored.
     for (const t of tracked.values()) {
       const job = await client.get<Job>(JOBS, t.plan.namespace, t.plan.name, signal);
@@ -186,12 +191,14 @@ export async function runJobs(
       const pods = await client.list<Pod>(PODS, ns, selector, signal);
       pods.items.forEach((p) => onPod(p));
     }
-    inner.abort(new Error('done'));
+    // Drain while the pod informer still runs: tails learn that their containers have ended.
     const open = await follower.drain(plan.drainMs);
-    if (open > 0)
+    inner.abort(new Error('done'));
+    if (open > 0) {
       out.warn(
         `${open} log streams were still open ${Math.round(plan.drainMs / 1000)} s after the Jobs finished; their last lines may be missing`,
       );
+    }
 
     const jobs = summaries();
     const deletedJobs = [...tracked.values()].filter((t) => t.deleted);
