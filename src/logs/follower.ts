@@ -12,8 +12,10 @@ export interface LogSink {
    * wants the caller to wait (backpressure).
    */
   write(source: LogSource, lines: string[]): void | Promise<void>;
-  /** A note about a source (stream resumed, logs lost), for kubestep's own output. */
+  /** A note about a source (logs lost), for kubestep's own output. */
   note(source: LogSource, message: string): void;
+  /** Details (a stream reopened), shown with --verbose. */
+  debug(source: LogSource, message: string): void;
 }
 
 /** One container instance's log. */
@@ -60,6 +62,8 @@ export interface FollowerTiming {
   reopenDelayMs: number;
   /** Attempts to open a log that the API refuses (400: container not ready) before giving up. */
   maxRefusals: number;
+  /** Cut streams in a row that bring no new line before the rest of that second is given up. */
+  maxCutsWithoutProgress: number;
 }
 
 /**
@@ -81,7 +85,11 @@ export class LogFollower {
     private readonly client: KubeClient,
     private readonly sink: LogSink,
     signal: AbortSignal,
-    private readonly timing: FollowerTiming = { reopenDelayMs: 500, maxRefusals: 20 },
+    private readonly timing: FollowerTiming = {
+      reopenDelayMs: 500,
+      maxRefusals: 20,
+      maxCutsWithoutProgress: 5,
+    },
   ) {
     this.signal = AbortSignal.any([signal, this.ctl.signal]);
   }
@@ -168,6 +176,7 @@ export class LogFollower {
     const cursor = new LogCursor();
     let refusals = 0;
     let resumed = 0;
+    let cutsWithoutProgress = 0;
     while (!this.signal.aborted) {
       const state = instanceState(this.pods.get(podUid), source.container, containerID);
       if (state === 'gone' && cursor.printed > 0) return;
@@ -175,6 +184,7 @@ export class LogFollower {
       const final = state !== 'running';
       const splitter = new LineSplitter();
       cursor.startStream();
+      const printedBefore = cursor.printed;
       try {
         const stream = await this.client.logs(
           source.namespace,
@@ -206,6 +216,10 @@ export class LogFollower {
         }
         // The stream ended but the container was running when we opened it: it has probably
         // just stopped (the pod update is on its way), or the connection was cut.
+        this.sink.debug(
+          source,
+          `log stream ended while the container ran; reopening from ${cursor.sinceTime() ?? 'the start'}`,
+        );
         await this.waitForChange(this.timing.reopenDelayMs);
       } catch (err) {
         if (this.signal.aborted) return;
@@ -229,6 +243,22 @@ export class LogFollower {
           return;
         }
         resumed++;
+        cutsWithoutProgress = cursor.printed > printedBefore ? 0 : cutsWithoutProgress + 1;
+        if (cutsWithoutProgress >= this.timing.maxCutsWithoutProgress) {
+          // sinceTime has one-second precision in the API: when one second of log is more than
+          // the connection carries before it is cut, reopening there never gets further.
+          const second = cursor.skipSecond();
+          cutsWithoutProgress = 0;
+          this.sink.note(
+            source,
+            `the log stream was cut ${this.timing.maxCutsWithoutProgress} times in a row before reaching a new line; ` +
+              `lines logged in the second ${second ?? 'at the start'} after the last one shown are missing`,
+          );
+        }
+        this.sink.debug(
+          source,
+          `log stream cut (${(err as Error).message}); reopening from ${cursor.sinceTime() ?? 'the start'}`,
+        );
         await sleep(Math.min(100 * resumed, 2000), this.signal).catch(() => undefined);
       }
     }

@@ -89,6 +89,30 @@ describe('LogCursor', () => {
     expect(replay(streams)).toEqual(expected);
   });
 
+  it('skips the rest of a second when told to', () => {
+    const c = new LogCursor();
+    c.startStream();
+    expect(c.skipSecond()).toBeUndefined();
+    expect(c.accept(`${T('07', '1')} a`).print).toBe(true);
+    expect(c.skipSecond()).toBe('2026-01-02T03:04:07Z');
+    expect(c.sinceTime()).toBe('2026-01-02T03:04:08Z');
+    c.startStream();
+    expect(c.accept(`${T('07', '5')} lost`).print).toBe(false);
+    expect(c.accept(`${T('08')} b`)).toEqual({
+      print: true,
+      text: 'b',
+      timestamp: '2026-01-02T03:04:08.000000000Z',
+    });
+    expect(c.accept(`${T('08', '2')} c`).print).toBe(true);
+  });
+
+  it('skips across a minute boundary', () => {
+    const c = new LogCursor();
+    c.accept('2026-01-02T03:04:59.5Z x');
+    c.skipSecond();
+    expect(c.sinceTime()).toBe('2026-01-02T03:05:00Z');
+  });
+
   it('resumes at the last printed second', () => {
     const c = new LogCursor();
     expect(c.sinceTime()).toBeUndefined();

@@ -98,6 +98,21 @@ export class LogCursor {
     return { print: true, text, timestamp: ts };
   }
 
+  /**
+   * Gives up on the rest of the current second: the next stream starts at the following second.
+   * For a connection cut more often than one second of log takes to send, where reopening at
+   * the same second can never get further. Returns the second given up on.
+   */
+  skipSecond(): string | undefined {
+    if (this.lastTs === undefined) return undefined;
+    const second = this.lastTs.slice(0, 19);
+    const next = new Date(Date.parse(`${second}Z`) + 1000).toISOString().slice(0, 19);
+    this.lastTs = `${next}.000000000Z`;
+    this.printedAtLast = 0;
+    this.seenAtLast = 0;
+    return `${second}Z`;
+  }
+
   /** `sinceTime` for reopening the stream (the last printed second), or undefined from the start. */
   sinceTime(): string | undefined {
     return this.lastTs === undefined ? undefined : `${this.lastTs.slice(0, 19)}Z`;

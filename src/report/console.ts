@@ -38,6 +38,9 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
       note(source: LogSource, message: string) {
         say(`${linePrefix(source).trim()} ${message}`);
       },
+      debug(source: LogSource, message: string) {
+        if (o.verbose) say(`debug: ${linePrefix(source).trim()} ${message}`);
+      },
     },
   };
 }
