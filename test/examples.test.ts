@@ -1,27 +1,9 @@
 // The manifests under examples/ run as README.md says, with busybox:local as TEST_IMAGE.
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { KubeClient } from '../src/kube/client.js';
-import {
-  createNamespace,
-  deleteNamespace,
-  names,
-  objectsIn,
-  runCli,
-  testClient,
-} from './harness.js';
+import { expect, it } from 'vitest';
+import { names, objectsIn, runCli, useTestNamespace } from './harness.js';
 
-let client: KubeClient;
-let ns: string;
-
-beforeAll(async () => {
-  client = testClient();
-  ns = await createNamespace(client, 'examples');
-});
-afterAll(async () => {
-  await deleteNamespace(client, ns);
-  await client.close();
-});
+const t = useTestNamespace('examples');
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
 
@@ -35,7 +17,7 @@ it.each([
     '-f',
     example(file),
     '-n',
-    ns,
+    t.ns,
     '--run-id',
     'ex-1',
     '--set',
@@ -43,5 +25,5 @@ it.each([
   ]);
   expect(r.stdout).toMatch(stdout);
   expect(r.code).toBe(code);
-  expect(names((await objectsIn(client, ns)).jobs)).toEqual([]);
+  expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
 });

@@ -1,6 +1,7 @@
 // Cluster test harness: runs the built CLI as a user would, against the cluster named by
 // KUBECONFIG, each test file in a namespace of its own that is deleted afterwards.
 import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,26 @@ export function testClient(): KubeClient {
 }
 
 const signal = () => AbortSignal.timeout(30_000);
+
+/**
+ * Gives the calling test file a client and a fresh namespace (created before its tests, deleted
+ * with everything in it after them). Read `t.client` and `t.ns` inside tests and hooks.
+ */
+export function useTestNamespace(prefix: string): {
+  readonly client: KubeClient;
+  readonly ns: string;
+} {
+  const t = {} as { client: KubeClient; ns: string };
+  beforeAll(async () => {
+    t.client = testClient();
+    t.ns = await createNamespace(t.client, prefix);
+  });
+  afterAll(async () => {
+    await deleteNamespace(t.client, t.ns);
+    await t.client.close();
+  });
+  return t;
+}
 
 /** Creates a fresh namespace and waits for its default ServiceAccount; returns its name. */
 export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {

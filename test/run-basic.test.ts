@@ -1,47 +1,37 @@
 // kubestep run against the real cluster: pass, fail, fast exit, many lines, parallel Jobs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClient } from '../src/kube/client.js';
-import {
-  createNamespace,
-  deleteNamespace,
-  jobYaml,
-  manifestFile,
-  names,
-  objectsIn,
-  runCli,
-  testClient,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { jobYaml, manifestFile, names, objectsIn, runCli, useTestNamespace } from './harness.js';
 
-let client: KubeClient;
-let ns: string;
-
-beforeAll(async () => {
-  client = testClient();
-  ns = await createNamespace(client, 'basic');
-});
-afterAll(async () => {
-  await deleteNamespace(client, ns);
-  await client.close();
-});
+const t = useTestNamespace('basic');
 
 describe('kubestep run', () => {
   it('exits 0 for a Job that completes, mirrors its log and deletes it', async () => {
     const f = manifestFile(jobYaml('pass-${RUN_ID}', 'echo "hello ${GREETING}"; echo second line'));
-    const r = await runCli(['run', '-f', f, '-n', ns, '--set', 'GREETING=world', '--run-id', 'p1']);
+    const r = await runCli([
+      'run',
+      '-f',
+      f,
+      '-n',
+      t.ns,
+      '--set',
+      'GREETING=world',
+      '--run-id',
+      'p1',
+    ]);
     expect(r.stderr).toContain('PASSED');
     expect(r.code).toBe(0);
     // One Job, one container, backoffLimit 0: one source, so no prefix.
     expect(r.stdout).toBe('hello world\nsecond line\n');
     expect(r.stderr).toMatch(/job\/pass-p1 +Complete .* 1 pod/);
     expect(r.stderr).toMatch(/pod\/pass-p1-\w+ +Succeeded +main: exit 0/);
-    const left = await objectsIn(client, ns);
+    const left = await objectsIn(t.client, t.ns);
     expect(names(left.jobs)).toEqual([]);
     expect(names(left.pods)).toEqual([]);
   });
 
   it('exits 1 for a Job that fails, with the exit code and reason in the summary', async () => {
     const f = manifestFile(jobYaml('fail', 'echo about to fail; exit 7'));
-    const r = await runCli(['run', '-f', f, '-n', ns]);
+    const r = await runCli(['run', '-f', f, '-n', t.ns]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('about to fail\n');
     expect(r.stderr).toMatch(/job\/fail +Failed .* BackoffLimitExceeded/);
@@ -54,7 +44,7 @@ describe('kubestep run', () => {
     const f = manifestFile(
       jobYaml('quick', 'echo quick-1; echo quick-2; echo quick-err >&2; exit 0'),
     );
-    const r = await runCli(['run', '-f', f, '-n', ns]);
+    const r = await runCli(['run', '-f', f, '-n', t.ns]);
     expect(r.code).toBe(0);
     // stdout and stderr are two pipes that containerd reads independently: their relative order
     // in the node's log is not defined, the order within each is.
@@ -68,7 +58,7 @@ describe('kubestep run', () => {
     // container's stdout pipe when it exits right after writing ~100 KB; without the pause the
     // node's own log file (and `kubectl logs`) holds only ~8,400 of the lines.
     const f = manifestFile(jobYaml('many', 'seq 1 20000; sleep 1'));
-    const r = await runCli(['run', '-f', f, '-n', ns]);
+    const r = await runCli(['run', '-f', f, '-n', t.ns]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.pop()).toBe('');
@@ -85,7 +75,7 @@ describe('kubestep run', () => {
       ].join('---\n'),
     );
     const started = Date.now();
-    const r = await runCli(['run', '-f', f, '-n', ns]);
+    const r = await runCli(['run', '-f', f, '-n', t.ns]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^\[pod\/par-ok-\w+\/main\] ok-done$/m);
     expect(r.stdout).toMatch(/^\[pod\/par-bad-\w+\/main\] bad-done$/m);
@@ -110,7 +100,7 @@ spec:
       containers:
         - {name: main, image: busybox:local, imagePullPolicy: Never, command: ["sh", "-c", "echo from-main"]}
 `);
-    const r = await runCli(['run', '-f', f, '-n', ns]);
+    const r = await runCli(['run', '-f', f, '-n', t.ns]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);

@@ -2,29 +2,16 @@
 // cut every 64 KiB (log streams while the container runs and after it ended, watches, lists).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { KubeClient } from '../src/kube/client.js';
 import { startCutProxy, type CutProxy } from './cut-proxy.js';
-import {
-  createNamespace,
-  deleteNamespace,
-  jobYaml,
-  manifestFile,
-  names,
-  objectsIn,
-  runCli,
-  testClient,
-} from './harness.js';
+import { jobYaml, manifestFile, names, objectsIn, runCli, useTestNamespace } from './harness.js';
 
-let client: KubeClient;
-let ns: string;
+const t = useTestNamespace('cut');
 let byAge: CutProxy;
 let byBytes: CutProxy;
 let kubeconfigByAge: string;
 let kubeconfigByBytes: string;
 
 beforeAll(async () => {
-  client = testClient();
-  ns = await createNamespace(client, 'cut');
   // The same kubeconfig, with the server address pointing at the proxy.
   const original = readFileSync(process.env.KUBECONFIG!, 'utf8');
   const server = /server: *(https:\/\/127\.0\.0\.1):(\d+)/.exec(original);
@@ -40,8 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await byAge.close();
   await byBytes.close();
-  await deleteNamespace(client, ns);
-  await client.close();
 });
 
 it('prints 20,000 lines exactly once, in order, through connections cut every 1.5 s', async () => {
@@ -55,7 +40,7 @@ it('prints 20,000 lines exactly once, in order, through connections cut every 1.
     '-f',
     manifestFile(jobYaml('cut', script)),
     '-n',
-    ns,
+    t.ns,
     '--kubeconfig',
     kubeconfigByAge,
     '-v',
@@ -69,7 +54,7 @@ it('prints 20,000 lines exactly once, in order, through connections cut every 1.
   expect(r.stderr.match(/log stream cut .*reopening from/g)?.length).toBeGreaterThanOrEqual(5);
   expect(r.stderr).toMatch(/log stream cut .*; reopening from 20\d\d-/);
   expect(r.stderr).not.toContain('missing');
-  expect(names((await objectsIn(client, ns)).jobs)).toEqual([]);
+  expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
 });
 
 it('says which lines are missing, and goes on, when one second of log is more than a connection carries', async () => {
@@ -83,7 +68,7 @@ it('says which lines are missing, and goes on, when one second of log is more th
     '-f',
     manifestFile(jobYaml('fast', script)),
     '-n',
-    ns,
+    t.ns,
     '--kubeconfig',
     kubeconfigByBytes,
   ]);

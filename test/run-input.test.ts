@@ -1,29 +1,16 @@
 // Bad input: exit 2, a message naming file and document, and nothing created.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClient } from '../src/kube/client.js';
+import { describe, expect, it } from 'vitest';
 import {
-  createNamespace,
-  deleteNamespace,
   jobYaml,
   manifestFile,
   names,
   objectsIn,
   runCli,
   serviceAccountKubeconfig,
-  testClient,
+  useTestNamespace,
 } from './harness.js';
 
-let client: KubeClient;
-let ns: string;
-
-beforeAll(async () => {
-  client = testClient();
-  ns = await createNamespace(client, 'input');
-});
-afterAll(async () => {
-  await deleteNamespace(client, ns);
-  await client.close();
-});
+const t = useTestNamespace('input');
 
 const good = jobYaml('good', 'echo good');
 
@@ -62,18 +49,18 @@ describe('invalid manifests', () => {
       /document 2 .*the API server rejects job\/bad-cpu: BadRequest: .*quantities must match/,
     ],
   ])('%s: exit 2, nothing created', async (_, text, message) => {
-    const r = await runCli(['run', '-f', manifestFile(text), '-n', ns]);
+    const r = await runCli(['run', '-f', manifestFile(text), '-n', t.ns]);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toContain('hunter2');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    const now = await objectsIn(client, ns);
+    const now = await objectsIn(t.client, t.ns);
     expect(names(now.jobs)).toEqual([]);
     expect(names(now.pods)).toEqual([]);
   });
 
   it('reads a manifest from stdin with -f -', async () => {
-    const r = await runCli(['run', '-f', '-', '-n', ns], {
+    const r = await runCli(['run', '-f', '-', '-n', t.ns], {
       stdin: jobYaml('stdin', 'echo via stdin'),
     });
     expect(r.code).toBe(0);
@@ -81,7 +68,7 @@ describe('invalid manifests', () => {
   });
 
   it('names a missing file', async () => {
-    const r = await runCli(['run', '-f', '/nonexistent/tests.yaml', '-n', ns]);
+    const r = await runCli(['run', '-f', '/nonexistent/tests.yaml', '-n', t.ns]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cannot read manifest /nonexistent/tests.yaml: no such file');
   });
@@ -105,13 +92,13 @@ describe('cluster access', () => {
   });
 
   it('exits 3, creating nothing, for a user who may not create Jobs', async () => {
-    const kubeconfig = await serviceAccountKubeconfig(client, ns, 'no-rights');
+    const kubeconfig = await serviceAccountKubeconfig(t.client, t.ns, 'no-rights');
     const r = await runCli(['run', '-f', manifestFile(good), '--kubeconfig', kubeconfig]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
       /kubestep: error: get job\/good: Forbidden: jobs.batch "good" is forbidden: User "system:serviceaccount:[\w-]+:no-rights" cannot get resource "jobs"/,
     );
-    expect(names((await objectsIn(client, ns)).jobs)).toEqual([]);
+    expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
   });
 
   it('exits 3 when the API server cannot be reached, after retrying', async () => {

@@ -1,32 +1,20 @@
 // Stale and conflicting Jobs, and SIGTERM in the middle of a run.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOBS, type KubeClient } from '../src/kube/client.js';
+import { describe, expect, it } from 'vitest';
+import { JOBS } from '../src/kube/client.js';
 import type { Job } from '../src/kube/types.js';
 import {
-  createNamespace,
-  deleteNamespace,
   jobYaml,
   manifestFile,
   names,
   objectsIn,
   runCli,
-  testClient,
   until,
+  useTestNamespace,
 } from './harness.js';
 
-let client: KubeClient;
-let ns: string;
+const t = useTestNamespace('life');
 
-beforeAll(async () => {
-  client = testClient();
-  ns = await createNamespace(client, 'life');
-});
-afterAll(async () => {
-  await deleteNamespace(client, ns);
-  await client.close();
-});
-
-const getJob = (name: string) => client.get<Job>(JOBS, ns, name, AbortSignal.timeout(10_000));
+const getJob = (name: string) => t.client.get<Job>(JOBS, t.ns, name, AbortSignal.timeout(10_000));
 
 describe('stale Jobs', () => {
   it('replaces a finished Job of the same name left by an earlier run', async () => {
@@ -36,7 +24,7 @@ describe('stale Jobs', () => {
       '-f',
       f,
       '-n',
-      ns,
+      t.ns,
       '--run-id',
       'first',
       '--cleanup',
@@ -47,7 +35,7 @@ describe('stale Jobs', () => {
     const old = await getJob('stale');
     expect(old?.metadata?.labels?.['kubestep.dev/run-id']).toBe('first');
 
-    const second = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'second']);
+    const second = await runCli(['run', '-f', f, '-n', t.ns, '--run-id', 'second']);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/replacing job\/stale \(complete, run first\)/);
     expect(second.stdout).toBe('run second\n');
@@ -61,7 +49,7 @@ describe('stale Jobs', () => {
       '-f',
       running,
       '-n',
-      ns,
+      t.ns,
       '--run-id',
       'other',
       '--cleanup',
@@ -75,14 +63,14 @@ describe('stale Jobs', () => {
     expect(busy?.status?.active).toBe(1);
 
     const f = manifestFile(jobYaml('busy', 'echo mine'));
-    const refused = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'mine']);
+    const refused = await runCli(['run', '-f', f, '-n', t.ns, '--run-id', 'mine']);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(
       /job\/busy in namespace \S+ is still running \(run other, created .*\): .*--replace/,
     );
     expect((await getJob('busy'))?.metadata?.uid).toBe(busy?.metadata?.uid);
 
-    const replaced = await runCli(['run', '-f', f, '-n', ns, '--run-id', 'mine', '--replace']);
+    const replaced = await runCli(['run', '-f', f, '-n', t.ns, '--run-id', 'mine', '--replace']);
     expect(replaced.code).toBe(0);
     expect(replaced.stderr).toMatch(/replacing job\/busy \(running, run other\)/);
     expect(replaced.stdout).toBe('mine\n');
@@ -93,7 +81,7 @@ describe('SIGTERM', () => {
   it('stops, deletes the Job and its pods, and exits 143', async () => {
     const f = manifestFile(jobYaml('term', 'echo started; sleep 300'));
     let sent = false;
-    const r = await runCli(['run', '-f', f, '-n', ns], {
+    const r = await runCli(['run', '-f', f, '-n', t.ns], {
       onOutput: (text, child) => {
         // Signal once the pod is running and its first line was mirrored.
         if (!sent && text.includes('started')) {
@@ -107,11 +95,11 @@ describe('SIGTERM', () => {
     expect(r.stderr).toContain('SIGTERM: stopping and deleting');
     expect(r.stderr).toContain('CANCELLED by SIGTERM');
     // kubestep waited for the Job to be gone (Foreground deletion: pods first).
-    const left = await objectsIn(client, ns);
+    const left = await objectsIn(t.client, t.ns);
     expect(names(left.jobs)).not.toContain('term');
     await until(
       async () =>
-        (await objectsIn(client, ns)).pods.every((p) => !p.metadata?.name?.startsWith('term-')),
+        (await objectsIn(t.client, t.ns)).pods.every((p) => !p.metadata?.name?.startsWith('term-')),
       30_000,
       'pods of job/term to go',
     );

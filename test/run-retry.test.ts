@@ -1,33 +1,15 @@
 // Retried pods: every attempt's log is mirrored.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { KubeClient } from '../src/kube/client.js';
-import {
-  createNamespace,
-  deleteNamespace,
-  jobYaml,
-  manifestFile,
-  runCli,
-  testClient,
-} from './harness.js';
+import { expect, it } from 'vitest';
+import { jobYaml, manifestFile, runCli, useTestNamespace } from './harness.js';
 
-let client: KubeClient;
-let ns: string;
-
-beforeAll(async () => {
-  client = testClient();
-  ns = await createNamespace(client, 'retry');
-});
-afterAll(async () => {
-  await deleteNamespace(client, ns);
-  await client.close();
-});
+const t = useTestNamespace('retry');
 
 it('shows the logs of all 3 pods of a Job with backoffLimit 2', async () => {
   // Kubernetes 1.20 waits 10 s, then 20 s between attempts: about 35 s in all.
   const f = manifestFile(
     jobYaml('retried', 'echo "attempt on $(hostname)"; exit 5', { backoffLimit: 2 }),
   );
-  const r = await runCli(['run', '-f', f, '-n', ns]);
+  const r = await runCli(['run', '-f', f, '-n', t.ns]);
   expect(r.code).toBe(1);
   const attempts = r.stdout.trim().split('\n');
   expect(attempts).toHaveLength(3);
