@@ -105,3 +105,39 @@ describe('SIGTERM', () => {
     );
   });
 });
+
+describe('SIGINT', () => {
+  it('stops, cleans up and exits 130; a second SIGINT exits at once', async () => {
+    const f = manifestFile(jobYaml('int', 'echo started; sleep 300'));
+    let sent = 0;
+    const once = await runCli(['run', '-f', f, '-n', t.ns], {
+      onOutput: (text, child) => {
+        if (sent === 0 && text.includes('started')) {
+          sent = 1;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(once.code).toBe(130);
+    expect(once.stderr).toContain('CANCELLED by SIGINT');
+    expect(names((await objectsIn(t.client, t.ns)).jobs)).not.toContain('int');
+
+    let signals = 0;
+    const twice = await runCli(['run', '-f', f, '-n', t.ns, '--grace', '2m'], {
+      onOutput: (text, child) => {
+        // First SIGINT when the pod runs; the second as soon as kubestep says it is cleaning up.
+        if (signals === 0 && text.includes('started')) {
+          signals = 1;
+          child.kill('SIGINT');
+        } else if (signals === 1 && text.includes('stopping and deleting')) {
+          signals = 2;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(signals).toBe(2);
+    expect(twice.code).toBe(130);
+    expect(twice.stderr).toContain('SIGINT again: exiting now without waiting for cleanup');
+    expect(twice.stderr).not.toContain('CANCELLED');
+  });
+});
