@@ -20,7 +20,7 @@ const SERVICE_ACCOUNTS: Resource = {
 };
 
 /** A client for checking the cluster from tests. */
-export function testClient(): KubeClient {
+function testClient(): KubeClient {
   if (!process.env.KUBECONFIG)
     throw new Error('cluster tests need KUBECONFIG (see README: Running the tests)');
   const kc = new KubeConfig();
@@ -51,10 +51,11 @@ export function useTestNamespace(prefix: string): {
 }
 
 /** Creates a fresh namespace and waits for its default ServiceAccount; returns its name. */
-export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
+async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
   const name = `ks-${prefix}-${randomBytes(3).toString('hex')}`;
-  await client.createCluster(
+  await client.create(
     NAMESPACES,
+    undefined,
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
     signal(),
   );
@@ -125,8 +126,8 @@ current-context: sa
 }
 
 /** Deletes a namespace (and everything in it) without waiting. */
-export async function deleteNamespace(client: KubeClient, name: string): Promise<void> {
-  await client.deleteCluster(NAMESPACES, name, signal());
+async function deleteNamespace(client: KubeClient, name: string): Promise<void> {
+  await client.delete(NAMESPACES, undefined, name, { propagationPolicy: 'Background' }, signal());
 }
 
 /** Polls `check` every 250 ms until it returns true; throws after `timeoutMs`. */

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { ExitCode, InputError, RunTimeoutError, messageOf } from '../errors.js';
 import { runJobs, type CleanupPolicy, type RunOutcome } from '../jobs/run-jobs.js';
 import { DEFAULT_RETRY, KubeClient } from '../kube/client.js';
@@ -110,13 +111,12 @@ function verdict(o: RunOutcome): string {
     case 'succeeded':
       return `PASSED: ${o.jobs.length === 1 ? 'the Job is' : `all ${o.jobs.length} Jobs are`} Complete`;
     case 'failed':
-      return `FAILED: ${o.message}`;
     case 'timed-out':
       return `FAILED: ${o.message}`;
     case 'infra-error':
       return `ERROR: ${o.message}`;
     case 'cancelled':
-      return `CANCELLED by ${o.signal}; what this run created was deleted`;
+      return `CANCELLED by ${o.signal}`;
   }
 }
 
@@ -141,7 +141,7 @@ async function readSources(files: string[], stdin: Readable): Promise<ManifestSo
   return Promise.all(
     files.map(async (f) => {
       try {
-        if (f === '-') return { name: '<stdin>', text: await readAll(stdin) };
+        if (f === '-') return { name: '<stdin>', text: await text(stdin) };
         return { name: f, text: await readFile(f, 'utf8') };
       } catch (err) {
         const code = (err as { code?: string }).code;
@@ -157,11 +157,4 @@ async function readSources(files: string[], stdin: Readable): Promise<ManifestSo
       }
     }),
   );
-}
-
-async function readAll(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
 }

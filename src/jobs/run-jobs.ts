@@ -1,10 +1,10 @@
 // One run of test Jobs: replace stale Jobs, create, follow logs, wait, clean up. Imperative shell
 // over KubeClient; decisions come from the pure modules.
 import { CancelledError, InfraError, InputError, messageOf, RunTimeoutError } from '../errors.js';
-import { JOBS, PODS, sleep, type KubeClient } from '../kube/client.js';
+import { JOBS, PODS, sleep, type KubeClient, type Resource } from '../kube/client.js';
 import { isStatus, KubeApiError } from '../kube/errors.js';
 import { runInformer } from '../kube/informer.js';
-import type { Job, Pod } from '../kube/types.js';
+import type { Job, KubeObject, Pod } from '../kube/types.js';
 import { LogFollower, type LogSink } from '../logs/follower.js';
 import { LABEL_RUN_ID, runSelector, type TestJob } from '../manifests/jobs.js';
 import { describeOrigin } from '../manifests/parse.js';
@@ -99,7 +99,7 @@ export async function runJobs(
         namespace: job.metadata!.namespace!,
         name: job.metadata!.name!,
         uid: job.metadata!.uid,
-        note: `replacing job/${job.metadata!.name!} (${isJobFinished(job) ? jobState(job).phase : 'running'}, run ${job.metadata?.labels?.[LABEL_RUN_ID] ?? 'not by kubestep'})`,
+        note: `replacing job/${job.metadata!.name!} (${jobState(job).phase}, run ${job.metadata?.labels?.[LABEL_RUN_ID] ?? 'not by kubestep'})`,
       })),
       plan.graceMs,
       signal,
@@ -139,34 +139,25 @@ export async function runJobs(
       follower.update(pod, deleted);
     };
     const selector = { labelSelector: `${LABEL_RUN_ID}=${plan.runId}` };
+    const inform = <T extends KubeObject>(
+      res: Resource,
+      ns: string,
+      on: (o: T, deleted?: boolean) => void,
+    ) =>
+      runInformer<T>(
+        client,
+        res,
+        ns,
+        selector,
+        {
+          onList: (items) => items.forEach((o) => on(o)),
+          onEvent: (type, o) => on(o, type === 'DELETED'),
+          onReconnect: (why) => out.debug(why),
+        },
+        innerSignal,
+      ).catch(fail);
     for (const ns of new Set(plan.jobs.map((j) => j.namespace))) {
-      const reconnect = (why: string) => out.debug(why);
-      informers.push(
-        runInformer<Job>(
-          client,
-          JOBS,
-          ns,
-          selector,
-          {
-            onList: (items) => items.forEach((j) => onJob(j)),
-            onEvent: (type, j) => onJob(j, type === 'DELETED'),
-            onReconnect: reconnect,
-          },
-          innerSignal,
-        ).catch(fail),
-        runInformer<Pod>(
-          client,
-          PODS,
-          ns,
-          selector,
-          {
-            onList: (items) => items.forEach((p) => onPod(p)),
-            onEvent: (type, p) => onPod(p, type === 'DELETED'),
-            onReconnect: reconnect,
-          },
-          innerSignal,
-        ).catch(fail),
-      );
+      informers.push(inform<Job>(JOBS, ns, onJob), inform<Pod>(PODS, ns, onPod));
     }
 
     // allSettled: every create has ended (and is recorded for cleanup) before an error is thrown.

@@ -1,5 +1,6 @@
 // The Kubernetes API as kubestep uses it. Adapter: the only module that sends requests.
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import type { HttpMethod } from '@kubernetes/client-node';
+import { RequestContext, type KubeConfig } from '@kubernetes/client-node';
 import pRetry from 'p-retry';
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
@@ -96,13 +97,14 @@ export class KubeClient {
   }
 
   /**
-   * Creates the object and returns it as stored. With `dryRun` the API server validates and
+   * Creates the object (`ns` undefined: a cluster-scoped one, e.g. a Namespace) and returns it
+   * as stored. With `dryRun` the API server validates and
    * admits it without storing anything (a name that exists already answers 409 after validation).
    * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run
    */
   async create<T extends KubeObject>(
     res: Resource,
-    ns: string,
+    ns: string | undefined,
     body: T,
     signal: AbortSignal,
     opts: { dryRun?: boolean } = {},
@@ -120,14 +122,14 @@ export class KubeClient {
   }
 
   /**
-   * Deletes the object with `propagationPolicy` (Foreground: dependents such as a Job's pods go
+   * Deletes the object (`ns` undefined: a cluster-scoped one) with `propagationPolicy` (Foreground: dependents such as a Job's pods go
    * first; Background: the garbage collector removes them after). Returns false when it was
    * already gone. `uid` adds a precondition so that a newer object of the same name is kept.
    * Source: https://kubernetes.io/docs/concepts/architecture/garbage-collection/
    */
   async delete(
     res: Resource,
-    ns: string,
+    ns: string | undefined,
     name: string,
     opts: { propagationPolicy: 'Foreground' | 'Background'; uid?: string | undefined },
     signal: AbortSignal,
@@ -152,42 +154,6 @@ export class KubeClient {
     } catch (err) {
       // 404: gone already. 409 on a uid precondition: a newer object of that name, not ours.
       if (isStatus(err, 404) || (opts.uid && isStatus(err, 409))) return false;
-      throw err;
-    }
-  }
-
-  /** Creates a cluster-scoped object (e.g. a Namespace). */
-  async createCluster<T extends KubeObject>(
-    res: Resource,
-    body: T,
-    signal: AbortSignal,
-  ): Promise<T> {
-    return this.json<T>(
-      'POST',
-      `${res.kind}/${body.metadata?.name ?? ''}`,
-      `${res.api}/${res.plural}`,
-      {},
-      body,
-      signal,
-      'create',
-    );
-  }
-
-  /** Deletes a cluster-scoped object; false when it was gone already. */
-  async deleteCluster(res: Resource, name: string, signal: AbortSignal): Promise<boolean> {
-    try {
-      await this.json(
-        'DELETE',
-        `${res.kind}/${name}`,
-        `${res.api}/${res.plural}/${encodeURIComponent(name)}`,
-        {},
-        undefined,
-        signal,
-        'delete',
-      );
-      return true;
-    } catch (err) {
-      if (isStatus(err, 404)) return false;
       throw err;
     }
   }
@@ -330,10 +296,7 @@ export class KubeClient {
     if (!cluster) throw new InfraError('the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
-    const ctx = new RequestContext(
-      url.toString(),
-      method === 'GET' ? HttpMethod.GET : (method as HttpMethod),
-    );
+    const ctx = new RequestContext(url.toString(), method as HttpMethod);
     await this.kc.applySecurityAuthentication(ctx);
     if (!this.dispatcherReady) {
       // client-node makes a new agent per request; keep the first one so connections are reused.
@@ -374,7 +337,6 @@ export class KubeClient {
       },
     }).catch((err: unknown) => {
       if (signal.aborted) throw signal.reason ?? err;
-      if (err instanceof KubeApiError && !isTransient(err)) throw err;
       if (isTransient(err)) {
         const detail =
           err instanceof KubeApiError ? err.message : `${what}: ${describeNetworkError(err)}`;
@@ -388,11 +350,12 @@ export class KubeClient {
   }
 }
 
-function collectionPath(res: Resource, ns: string): string {
+function collectionPath(res: Resource, ns: string | undefined): string {
+  if (ns === undefined) return `${res.api}/${res.plural}`;
   return `${res.api}/namespaces/${encodeURIComponent(ns)}/${res.plural}`;
 }
 
-function objectPath(res: Resource, ns: string, name: string): string {
+function objectPath(res: Resource, ns: string | undefined, name: string): string {
   return `${collectionPath(res, ns)}/${encodeURIComponent(name)}`;
 }
 

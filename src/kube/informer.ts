@@ -114,6 +114,7 @@ export function isStreamCut(err: unknown): boolean {
     code === 'UND_ERR_BODY_TIMEOUT' ||
     code === 'ERR_STREAM_PREMATURE_CLOSE' ||
     code === 'UND_ERR_ABORTED' ||
-    err instanceof SyntaxError // a line cut in half by a dropped connection
+    // A malformed event line (the splitter never yields a half line): reconnect and re-list.
+    err instanceof SyntaxError
   );
 }

@@ -23,8 +23,6 @@ export interface LogSource {
   namespace: string;
   pod: string;
   container: string;
-  /** True for init containers. */
-  init: boolean;
 }
 
 /** Key of a container instance: a restarted container gets a new tail. */
@@ -101,7 +99,6 @@ export class LogFollower {
     if (deleted) this.pods.delete(uid);
     else this.pods.set(uid, pod);
     if (!deleted) {
-      const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
       for (const s of [
         ...(pod.status?.initContainerStatuses ?? []),
         ...(pod.status?.containerStatuses ?? []),
@@ -114,7 +111,6 @@ export class LogFollower {
             namespace: pod.metadata?.namespace ?? '',
             pod: pod.metadata?.name ?? '',
             container: s.name,
-            init: inits.has(s.name),
           };
           this.open.add(key);
           this.tails.set(
@@ -125,11 +121,6 @@ export class LogFollower {
       }
     }
     for (const wake of this.changed) wake();
-  }
-
-  /** Number of container instances followed so far. */
-  get tailCount(): number {
-    return this.tails.size;
   }
 
   /**
@@ -234,12 +225,12 @@ export class LogFollower {
           await this.waitForChange(1000);
           continue;
         }
-        if (!isStreamCut(err) && !isStatus(err, 400)) {
-          this.sink.note(source, `log stream failed: ${(err as Error).message}`);
-          return;
-        }
         if (isStatus(err, 400)) {
           this.sink.note(source, `log not available: ${(err as Error).message}`);
+          return;
+        }
+        if (!isStreamCut(err)) {
+          this.sink.note(source, `log stream failed: ${(err as Error).message}`);
           return;
         }
         resumed++;

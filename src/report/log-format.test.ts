@@ -36,8 +36,8 @@ describe('needsPrefix', () => {
 
 describe('linePrefix', () => {
   it('looks like kubectl logs --prefix', () => {
-    expect(
-      linePrefix({ namespace: 'ns', pod: 'tests-x7k2p', container: 'main', init: false }),
-    ).toBe('[pod/tests-x7k2p/main] ');
+    expect(linePrefix({ namespace: 'ns', pod: 'tests-x7k2p', container: 'main' })).toBe(
+      '[pod/tests-x7k2p/main] ',
+    );
   });
 });
