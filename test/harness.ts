@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JOBS, KubeClient, PODS, type Resource } from '../src/kube/client.js';
+import { KubeClient } from '../src/kube/client.js';
+import { JOBS, PODS, SECRETS, type Resource } from '../src/kube/resources.js';
 import type { Job, KubeObject, Pod } from '../src/kube/types.js';
 
 export const CLI = fileURLToPath(new URL('../build/kubestep.mjs', import.meta.url));
@@ -67,8 +68,6 @@ async function createNamespace(client: KubeClient, prefix: string): Promise<stri
   );
   return name;
 }
-
-const SECRETS: Resource = { api: '/api/v1', plural: 'secrets', kind: 'secret' };
 
 /**
  * Creates ServiceAccount `name` in `ns` (no permissions unless the test binds some) and writes a

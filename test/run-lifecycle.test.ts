@@ -1,6 +1,6 @@
 // Stale and conflicting Jobs, and SIGTERM in the middle of a run.
 import { describe, expect, it } from 'vitest';
-import { JOBS } from '../src/kube/client.js';
+import { JOBS } from '../src/kube/resources.js';
 import type { Job } from '../src/kube/types.js';
 import {
   jobYaml,

@@ -1,5 +1,5 @@
 // The command table: flags → typed options → command. The one place that maps errors to exit codes.
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { exitCodeOfError, messageOf, UsageError } from '../errors.js';
 import { isStatus } from '../kube/errors.js';
 import { VERSION } from '../version.js';
@@ -22,9 +22,9 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
       .usage('$0 <command> [options]\n\nRun test Jobs in Kubernetes as one CI step.')
       .command(
         'run',
-        'create the Jobs in the manifests, mirror their logs, wait until each is Complete or Failed, clean up',
+        'start the dependencies, create the test Jobs, mirror their logs, wait until each is Complete or Failed, delete everything',
         (y) =>
-          y
+          clusterOptions(manifestOptions(y))
             .option('filename', {
               alias: 'f',
               type: 'string',
@@ -34,40 +34,11 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
               describe:
                 'manifest file with batch/v1 Jobs (multi-document YAML); - for stdin; repeatable',
             })
-            .option('set', {
-              type: 'string',
-              array: true,
-              requiresArg: true,
-              default: [] as string[],
-              describe:
-                'NAME=VALUE for ${NAME} in manifests (wins over the environment); repeatable',
-            })
-            .option('run-id', {
-              type: 'string',
-              requiresArg: true,
-              describe:
-                'id of this run (label kubestep.dev/run-id, ${RUN_ID}); default: BUILD_ID, else GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT, else random',
-            })
-            .option('kubeconfig', {
-              type: 'string',
-              requiresArg: true,
-              describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)',
-            })
-            .option('context', {
-              type: 'string',
-              requiresArg: true,
-              describe: 'kubeconfig context',
-            })
-            .option('namespace', {
-              alias: 'n',
-              type: 'string',
-              requiresArg: true,
-              describe: "namespace for Jobs that name none (default: the context's, else default)",
-            })
             .option('replace', {
               type: 'boolean',
               default: false,
-              describe: 'replace a running Job of the same name that belongs to another run',
+              describe:
+                'replace a running Job (or a dependency) of the same name that belongs to another run',
             })
             .option('timeout', {
               type: 'string',
@@ -78,60 +49,91 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             .option('cleanup', {
               choices: CLEANUP,
               default: 'always' as const,
-              describe: 'delete the Jobs this run created (with their pods) at the end',
-            })
-            .option('grace', {
-              type: 'string',
-              default: '30s',
-              requiresArg: true,
-              describe: 'how long cleanup waits for deleted objects to be gone',
-            })
-            .option('api-timeout', {
-              type: 'string',
-              default: '60s',
-              requiresArg: true,
               describe:
-                'how long to retry an API server that fails (network, 429, 5xx) before giving up with exit 3',
-            })
-            .option('verbose', {
-              alias: 'v',
-              type: 'boolean',
-              default: false,
-              describe: 'also print retries and watch reconnects',
+                'delete what this run created (Jobs with their pods, dependencies) at the end',
             })
             .example(
               '$0 run -f k8s/tests.yaml',
               'run the Jobs of tests.yaml in the current context',
             )
             .example(
-              '$0 run -f tests.yaml --set IMAGE=gcr.io/p/app:$SHORT_SHA -n ci',
-              'substitute ${IMAGE}, use namespace ci',
+              '$0 run -f tests.yaml --deps postgres.yaml --set IMAGE=gcr.io/p/app:$SHORT_SHA -n ci',
+              'start Postgres, wait until ready, run the tests against it; substitute ${IMAGE}',
             )
             .example(
               'envsubst < t.yaml | $0 run -f - --cleanup on-success',
-              'manifest from stdin; keep Jobs of a failed run',
+              'manifest from stdin; keep the objects of a failed run',
             )
             .strict(),
         async (a) => {
           const { runCommand } = await import('./run-command.js');
           code = await runCommand(
             {
+              ...clusterArgs(a),
+              ...manifestArgs(a),
               files: a.filename,
-              set: parseSets(a.set),
-              runId: a['run-id'],
-              kubeconfig: a.kubeconfig,
-              context: a.context,
-              namespace: a.namespace,
               replace: a.replace,
               timeoutMs: positive('timeout', parseDurationMs('timeout', a.timeout)),
               cleanup: a.cleanup,
-              graceMs: parseDurationMs('grace', a.grace),
-              apiTimeoutMs: parseDurationMs('api-timeout', a['api-timeout']),
-              verbose: a.verbose,
             },
             io,
             signal,
           );
+        },
+      )
+      .command(
+        'up',
+        'start the dependencies and wait until they are ready, then exit and leave them running (for a later "down")',
+        (y) =>
+          clusterOptions(manifestOptions(y))
+            .demandOption('deps')
+            .option('replace', {
+              type: 'boolean',
+              default: false,
+              describe: 'replace a dependency of the same name that belongs to another run',
+            })
+            .option('lifetime', {
+              type: 'string',
+              default: '1h',
+              requiresArg: true,
+              describe:
+                'the cluster deletes the dependencies after this, in case "down" never runs',
+            })
+            .example(
+              '$0 up --deps postgres.yaml --run-id $BUILD_ID',
+              'start Postgres for the next steps; "$0 down --run-id $BUILD_ID" deletes it',
+            )
+            .strict(),
+        async (a) => {
+          const { upCommand } = await import('./run-command.js');
+          code = await upCommand(
+            {
+              ...clusterArgs(a),
+              ...manifestArgs(a),
+              replace: a.replace,
+              lifetimeMs: positive('lifetime', parseDurationMs('lifetime', a.lifetime)),
+            },
+            io,
+            signal,
+          );
+        },
+      )
+      .command(
+        'down',
+        'delete everything of a run (Jobs, dependencies) by its labels',
+        (y) =>
+          clusterOptions(y)
+            .option('run-id', {
+              type: 'string',
+              requiresArg: true,
+              describe:
+                'the run to delete; default: BUILD_ID, else GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT',
+            })
+            .example('$0 down --run-id 7f3a9c1e -n ci', 'delete what "up" (or a kept run) left')
+            .strict(),
+        async (a) => {
+          const { downCommand } = await import('./run-command.js');
+          code = await downCommand({ ...clusterArgs(a), runId: a['run-id'] }, io, signal);
         },
       )
       .demandCommand(1, 'name a command, e.g. kubestep run -f FILE')
@@ -152,11 +154,12 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
     return code;
   } catch (err) {
     const message = messageOf(err);
+    if (io.env.KUBESTEP_STACK) io.stderr.write(`${(err as Error).stack}\n`);
     const hint =
       err instanceof UsageError
         ? '\n(see kubestep --help)'
         : isStatus(err, 403)
-          ? '\n(kubestep needs get, list, watch, create and delete on jobs, list and watch on pods, and get on pods/log in the namespace: see README.md, Permissions)'
+          ? '\n(kubestep needs the permissions of deploy/rbac.yaml in the namespace: see README.md, Permissions)'
           : isStatus(err, 401)
             ? '\n(the API server did not accept the credentials: check the kubeconfig user or token)'
             : '';
@@ -165,12 +168,116 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
   }
 }
 
+/** Flags of every command that talks to the cluster. */
+function clusterOptions<T>(y: Argv<T>) {
+  return y
+    .option('kubeconfig', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)',
+    })
+    .option('context', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'kubeconfig context',
+    })
+    .option('namespace', {
+      alias: 'n',
+      type: 'string',
+      requiresArg: true,
+      describe: "namespace for objects that name none (default: the context's, else default)",
+    })
+    .option('grace', {
+      type: 'string',
+      default: '30s',
+      requiresArg: true,
+      describe: 'how long deleting objects may take before kubestep gives up waiting',
+    })
+    .option('api-timeout', {
+      type: 'string',
+      default: '60s',
+      requiresArg: true,
+      describe:
+        'how long to retry an API server that fails (network, 429, 5xx) before giving up with exit 3',
+    })
+    .option('verbose', {
+      alias: 'v',
+      type: 'boolean',
+      default: false,
+      describe: 'also print retries and watch reconnects',
+    });
+}
+
+function clusterArgs(a: {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+  grace: string;
+  'api-timeout': string;
+  verbose: boolean;
+}) {
+  return {
+    kubeconfig: a.kubeconfig,
+    context: a.context,
+    namespace: a.namespace,
+    graceMs: parseDurationMs('grace', a.grace),
+    apiTimeoutMs: parseDurationMs('api-timeout', a['api-timeout']),
+    verbose: a.verbose,
+  };
+}
+
+/** Flags of the commands that read manifests. */
+function manifestOptions<T>(y: Argv<T>) {
+  return y
+    .option('deps', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      default: [] as string[],
+      describe:
+        'manifest with the dependencies (Pods, Services, Deployments, StatefulSets, ConfigMaps, Secrets), ready before the tests start; - for stdin; repeatable',
+    })
+    .option('deps-timeout', {
+      type: 'string',
+      default: '5m',
+      requiresArg: true,
+      describe: 'how long the dependencies may take to become ready (then exit 3)',
+    })
+    .option('set', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      default: [] as string[],
+      describe: 'NAME=VALUE for ${NAME} in manifests (wins over the environment); repeatable',
+    })
+    .option('run-id', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'id of this run (label kubestep.dev/run-id, ${RUN_ID}); default: BUILD_ID, else GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT, else random',
+    });
+}
+
+function manifestArgs(a: {
+  deps: string[];
+  'deps-timeout': string;
+  set: string[];
+  'run-id'?: string | undefined;
+}) {
+  return {
+    deps: a.deps,
+    depsTimeoutMs: positive('deps-timeout', parseDurationMs('deps-timeout', a['deps-timeout'])),
+    set: parseSets(a.set),
+    runId: a['run-id'],
+  };
+}
+
 /** yargs reads `-f -` as a flag without its value; `-f=-` it reads right. */
 function stdinFilename(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if ((a === '-f' || a === '--filename') && argv[i + 1] === '-') {
+    if ((a === '-f' || a === '--filename' || a === '--deps') && argv[i + 1] === '-') {
       out.push(`${a}=-`);
       i++;
     } else out.push(a);

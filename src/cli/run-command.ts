@@ -1,35 +1,63 @@
-// `kubestep run`: flags in, exit code out. Wiring only: the work is in jobs/run-jobs.ts.
+// `kubestep run`, `up` and `down`: flags in, exit code out. Wiring only: the work is in run/.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { ExitCode, InputError, RunTimeoutError, messageOf } from '../errors.js';
-import { runJobs, type CleanupPolicy, type RunOutcome } from '../jobs/run-jobs.js';
+import { ExitCode, InputError, RunTimeoutError, UsageError, messageOf } from '../errors.js';
+import type { Output, RunOutcome } from '../jobs/run-jobs.js';
 import { DEFAULT_RETRY, KubeClient } from '../kube/client.js';
-import { loadClusterAccess } from '../kube/config.js';
+import { loadClusterAccess, type ClusterAccess } from '../kube/config.js';
 import { describeNetworkError } from '../kube/errors.js';
-import { toTestJobs } from '../manifests/jobs.js';
+import { backstopSeconds, toDependencies, type Dependency } from '../manifests/deps.js';
+import { toTestJobs, type TestJob } from '../manifests/jobs.js';
+import { bringDown, bringUp, runAll } from '../run/run.js';
+import type { CleanupPolicy } from '../run/teardown.js';
 import { parseManifests, type ManifestSource } from '../manifests/parse.js';
 import { resolveRunId } from '../manifests/run-id.js';
 import { createConsoleOutput } from '../report/console.js';
 import { needsPrefix } from '../report/log-format.js';
-import { formatSummary } from '../report/summary.js';
+import { formatDuration, formatSummary } from '../report/summary.js';
 
-/** Typed options of `kubestep run`. */
-export interface RunOptions {
-  files: string[];
-  set: Record<string, string>;
-  runId?: string | undefined;
+/** How to reach the cluster and how to behave towards it; shared by all commands. */
+export interface ClusterOptions {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;
-  replace: boolean;
-  timeoutMs: number;
-  cleanup: CleanupPolicy;
+  /** How long deleting objects may take, ms (--grace). */
   graceMs: number;
   /** Retry budget for transient API failures, ms. */
   apiTimeoutMs: number;
   verbose: boolean;
+}
+
+/** Typed options of `kubestep run`. */
+export interface RunOptions extends ClusterOptions {
+  files: string[];
+  /** Dependency manifests (--deps). */
+  deps: string[];
+  set: Record<string, string>;
+  runId?: string | undefined;
+  replace: boolean;
+  timeoutMs: number;
+  cleanup: CleanupPolicy;
+  /** How long the dependencies may take to become ready, ms. */
+  depsTimeoutMs: number;
+}
+
+/** Typed options of `kubestep up`. */
+export interface UpOptions extends ClusterOptions {
+  deps: string[];
+  set: Record<string, string>;
+  runId?: string | undefined;
+  replace: boolean;
+  depsTimeoutMs: number;
+  /** After this the cluster deletes the dependencies even without `down`, ms. */
+  lifetimeMs: number;
+}
+
+/** Typed options of `kubestep down`. */
+export interface DownOptions extends ClusterOptions {
+  runId?: string | undefined;
 }
 
 /** The process's streams and environment, injected. */
@@ -40,13 +68,31 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/**
- * Runs `kubestep run` and returns its exit code: 0 all Jobs Complete, 1 a Job Failed or the
- * timeout passed, 130/143 cancelled. Throws UsageError/InputError (exit 2) and InfraError or
- * KubeApiError (exit 3) for runs that ended before an outcome; the caller maps those.
- */
-export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal): Promise<number> {
-  const sources = await readSources(opts.files, io.stdin);
+/** Manifests read and rendered, and the run id. */
+interface Prepared {
+  runId: string;
+  from: string;
+  access: ClusterAccess;
+  jobs: TestJob[];
+  dependencies: Dependency[];
+}
+
+async function prepare(
+  opts: ClusterOptions & {
+    files: string[];
+    deps: string[];
+    set: Record<string, string>;
+    runId?: string | undefined;
+  },
+  io: Io,
+  podDeadlineSeconds: number | undefined,
+): Promise<Prepared> {
+  if ([...opts.files, ...opts.deps].filter((f) => f === '-').length > 1)
+    throw new InputError('- (stdin) may be given only once among -f and --deps');
+  const [sources, depSources] = await Promise.all([
+    readSources(opts.files, io.stdin),
+    readSources(opts.deps, io.stdin),
+  ]);
   const { runId, from } = resolveRunId({
     flag: opts.runId,
     env: io.env,
@@ -54,17 +100,40 @@ export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal):
   });
   const lookup = (name: string) => (name === 'RUN_ID' ? runId : (opts.set[name] ?? io.env[name]));
   const docs = parseManifests(sources, lookup);
+  const depDocs = parseManifests(depSources, lookup);
   const access = loadClusterAccess(opts, io.env);
-  const jobs = toTestJobs(docs, {
+  const place = {
     namespace: access.namespace,
     namespaceIsExplicit: access.namespaceIsExplicit,
     runId,
-  });
+  };
+  // Report the problems of both kinds of manifests at once.
+  const problems: string[] = [];
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      problems.push(err.message);
+      return undefined;
+    }
+  };
+  const jobs = opts.files.length > 0 ? attempt(() => toTestJobs(docs, place)) : [];
+  const dependencies = attempt(() => toDependencies(depDocs, { ...place, podDeadlineSeconds }));
+  if (problems.length > 0 || !jobs || !dependencies) throw new InputError(problems.join('\n'));
+  return { runId, from, access, jobs, dependencies };
+}
 
+function connect(
+  access: ClusterAccess,
+  opts: ClusterOptions,
+  io: Io,
+  prefix: boolean,
+): { client: KubeClient; out: Output } {
   const out = createConsoleOutput({
     stdout: io.stdout,
     stderr: io.stderr,
-    prefix: needsPrefix(jobs),
+    prefix,
     verbose: opts.verbose,
   });
   const client = new KubeClient(
@@ -73,8 +142,33 @@ export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal):
     (what, err, delayMs) =>
       out.debug(`${what} failed (${describeNetworkError(err)}); retrying in ${delayMs} ms`),
   );
+  return { client, out };
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Runs `kubestep run` and returns its exit code: 0 all Jobs Complete, 1 a Job Failed or the
+ * timeout passed, 3 a dependency failed, 130/143 cancelled. Throws UsageError/InputError (exit 2)
+ * and InfraError or KubeApiError (exit 3) for runs that ended before an outcome; the caller maps
+ * those.
+ */
+export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal): Promise<number> {
+  const backstop =
+    opts.cleanup === 'always'
+      ? backstopSeconds({
+          depsTimeout: opts.deps.length > 0 ? opts.depsTimeoutMs : 0,
+          timeout: opts.timeoutMs,
+          grace: opts.graceMs,
+        })
+      : undefined;
+  const p = await prepare(opts, io, backstop);
+  const { client, out } = connect(p.access, opts, io, needsPrefix(p.jobs));
+  const depsNote = p.dependencies.length
+    ? `, ${plural(p.dependencies.length, 'dependency', 'dependencies')}`
+    : '';
   out.info(
-    `run ${runId} (id from ${from}); ${jobs.length} ${jobs.length === 1 ? 'Job' : 'Jobs'}; ${access.server} (${access.source})`,
+    `run ${p.runId} (id from ${p.from}); ${plural(p.jobs.length, 'Job')}${depsNote}; ${p.access.server} (${p.access.source})`,
   );
 
   const timeout = new AbortController();
@@ -83,24 +177,105 @@ export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal):
     opts.timeoutMs,
   );
   try {
-    const outcome = await runJobs(
+    const outcome = await runAll(
       { client, out, now: Date.now },
       {
-        runId,
-        jobs,
+        runId: p.runId,
+        jobs: p.jobs,
+        dependencies: p.dependencies,
         replace: opts.replace,
         cleanup: opts.cleanup,
         graceMs: opts.graceMs,
         drainMs: 30_000,
+        depsTimeoutMs: opts.depsTimeoutMs,
+        backstopSeconds: backstop,
       },
       AbortSignal.any([signal, timeout.signal]),
     );
-    for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
-      out.info(line);
+    if (outcome.jobs.length > 0) {
+      for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
+        out.info(line);
+    }
     out.info(verdict(outcome));
     return exitCodeOf(outcome);
   } finally {
     clearTimeout(timer);
+    await client.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `kubestep up`: creates the dependencies, waits until they are ready and leaves them
+ * running. Returns 0 when they are ready, 130/143 when cancelled (after deleting them); throws
+ * like {@link runCommand}.
+ */
+export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): Promise<number> {
+  const lifetime = Math.ceil(opts.lifetimeMs / 1000);
+  const p = await prepare({ ...opts, files: [] }, io, lifetime);
+  if (p.dependencies.length === 0) {
+    throw new InputError('the --deps manifests hold no documents: give at least one dependency');
+  }
+  const { client, out } = connect(p.access, opts, io, false);
+  out.info(
+    `run ${p.runId} (id from ${p.from}); ${plural(p.dependencies.length, 'dependency', 'dependencies')}; ${p.access.server} (${p.access.source})`,
+  );
+  try {
+    const cancelled = await bringUp(
+      { client, out, now: Date.now },
+      {
+        runId: p.runId,
+        dependencies: p.dependencies,
+        replace: opts.replace,
+        graceMs: opts.graceMs,
+        depsTimeoutMs: opts.depsTimeoutMs,
+        lifetimeSeconds: lifetime,
+      },
+      signal,
+    );
+    if (cancelled) {
+      out.info(verdict(cancelled));
+      return exitCodeOf(cancelled);
+    }
+    const namespaces = [...new Set(p.dependencies.map((d) => d.namespace))];
+    out.info(
+      `UP: run ${p.runId}; delete with: ${namespaces.map((ns) => `kubestep down --run-id ${p.runId} -n ${ns}`).join(' && ')} (the cluster deletes them after ${formatDuration(opts.lifetimeMs)} anyway)`,
+    );
+    io.stdout.write(`${p.runId}\n`);
+    return ExitCode.ok;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `kubestep down`: deletes everything of the run (by its labels) in the namespace. Returns
+ * 0, also when nothing was there; throws InfraError (exit 3) when objects remain after --grace.
+ */
+export async function downCommand(opts: DownOptions, io: Io, signal: AbortSignal): Promise<number> {
+  const { runId } = resolveRunId({
+    flag: opts.runId,
+    env: io.env,
+    random: () => {
+      throw new UsageError(
+        'down needs the run id: pass --run-id (as printed by kubestep up), or set BUILD_ID or GITHUB_RUN_ID as in the step that ran up',
+      );
+    },
+  });
+  const access = loadClusterAccess(opts, io.env);
+  const { client, out } = connect(access, opts, io, false);
+  try {
+    const deleted = await bringDown(
+      { client, out, now: Date.now },
+      { runId, namespace: access.namespace, graceMs: opts.graceMs },
+      signal,
+    );
+    out.info(
+      deleted.length === 0
+        ? `nothing of run ${runId} in namespace ${access.namespace}`
+        : `DOWN: deleted ${plural(deleted.length, 'object')} of run ${runId} in namespace ${access.namespace}`,
+    );
+    return ExitCode.ok;
+  } finally {
     await client.close().catch(() => undefined);
   }
 }
@@ -136,8 +311,6 @@ export function exitCodeOf(o: RunOutcome): number {
 }
 
 async function readSources(files: string[], stdin: Readable): Promise<ManifestSource[]> {
-  if (files.filter((f) => f === '-').length > 1)
-    throw new InputError('-f - (stdin) may be given only once');
   return Promise.all(
     files.map(async (f) => {
       try {

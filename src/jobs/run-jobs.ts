@@ -1,18 +1,17 @@
 // One run of test Jobs: replace stale Jobs, create, follow logs, wait, clean up. Imperative shell
 // over KubeClient; decisions come from the pure modules.
 import { CancelledError, InfraError, InputError, messageOf, RunTimeoutError } from '../errors.js';
-import { JOBS, PODS, sleep, type KubeClient, type Resource } from '../kube/client.js';
-import { isStatus, KubeApiError } from '../kube/errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { JOBS, PODS, type Resource } from '../kube/resources.js';
+import { ownedBy } from '../manifests/deps.js';
+import type { Ledger } from '../run/teardown.js';
+import { isStatus } from '../kube/errors.js';
 import { runInformer } from '../kube/informer.js';
 import type { Job, KubeObject, Pod } from '../kube/types.js';
 import { LogFollower, type LogSink } from '../logs/follower.js';
-import { LABEL_RUN_ID, runSelector, type TestJob } from '../manifests/jobs.js';
-import { describeOrigin } from '../manifests/parse.js';
+import { LABEL_RUN_ID, type TestJob } from '../manifests/jobs.js';
 import { summarizeJob, type JobSummary } from '../report/summary.js';
 import { isJobFinished, jobState } from './status.js';
-
-/** When to delete what the run created. */
-export type CleanupPolicy = 'always' | 'on-success' | 'never';
 
 /** What kubestep prints besides the mirrored logs (to stderr). */
 export interface Output {
@@ -32,16 +31,15 @@ export interface RunDeps {
 }
 
 /** What to run and how. */
-export interface RunPlan {
+export interface JobsPlan {
   runId: string;
-  jobs: TestJob[];
-  /** Replace a running Job of the same name that belongs to another run. */
-  replace: boolean;
-  cleanup: CleanupPolicy;
-  /** How long cleanup (and stale-Job deletion) may wait for objects to be gone, ms. */
-  graceMs: number;
+  jobs: readonly TestJob[];
   /** How long to wait for log streams to end after the Jobs finished, ms. */
   drainMs: number;
+  /** The run's anchor Job per namespace; each test Job becomes its dependent. */
+  anchors: ReadonlyMap<string, Job>;
+  /** Rejects when the run must stop (a dependency broke); the outcome is then an infra-error. */
+  watchdog?: Promise<never> | undefined;
 }
 
 /** How a run ended. The exit code and the summary derive from it. */
@@ -61,14 +59,15 @@ interface Tracked {
 }
 
 /**
- * Runs the plan's Jobs in parallel and returns the outcome; InputError (bad manifest, found by
- * the API server's dry-run) and InfraError (conflict, API failure) are thrown before anything is
- * created. `signal` aborts with {@link CancelledError} or {@link RunTimeoutError} as its reason.
- * Whatever was created is deleted per `plan.cleanup`, also when the run is cancelled or fails.
+ * Creates the plan's Jobs (recording each in `ledger`), follows their logs and waits until each is
+ * Complete or Failed; returns the outcome. An error before any Job was created is thrown (the
+ * caller maps it to an exit code). `signal` aborts with {@link CancelledError} or
+ * {@link RunTimeoutError} as its reason. Deleting the Jobs is the caller's (see run/teardown.ts).
  */
 export async function runJobs(
   deps: RunDeps,
-  plan: RunPlan,
+  plan: JobsPlan,
+  ledger: Ledger,
   signal: AbortSignal,
 ): Promise<RunOutcome> {
   const { client, out } = deps;
@@ -91,20 +90,6 @@ export async function runJobs(
     );
 
   try {
-    const stale = await findStaleJobs(deps, plan, signal);
-    await dryRunCreate(deps, plan.jobs, signal);
-    await deleteJobs(
-      deps,
-      stale.map((job) => ({
-        namespace: job.metadata!.namespace!,
-        name: job.metadata!.name!,
-        uid: job.metadata!.uid,
-        note: `replacing job/${job.metadata!.name!} (${jobState(job).phase}, run ${job.metadata?.labels?.[LABEL_RUN_ID] ?? 'not by kubestep'})`,
-      })),
-      plan.graceMs,
-      signal,
-    );
-
     // Watch before creating, so that no pod or condition can be missed.
     let settle!: () => void;
     let fail!: (err: unknown) => void;
@@ -163,7 +148,10 @@ export async function runJobs(
     // allSettled: every create has ended (and is recorded for cleanup) before an error is thrown.
     const creates = await Promise.allSettled(
       [...tracked.values()].map(async (t) => {
-        t.created = await createJob(deps, plan.runId, t.plan, signal);
+        const anchor = plan.anchors.get(t.plan.namespace);
+        const body = anchor ? ownedBy(t.plan.job, anchor) : t.plan.job;
+        t.created = await createJob(deps, plan.runId, t.plan, body, signal);
+        ledger.add(JOBS, t.created, 'test');
         out.info(`created job/${t.plan.name} in namespace ${t.plan.namespace}`);
       }),
     );
@@ -175,7 +163,7 @@ export async function runJobs(
       if (job) onJob(job);
     }
 
-    await raceAbort(finished, signal);
+    await raceAbort(plan.watchdog ? Promise.race([finished, plan.watchdog]) : finished, signal);
 
     // Catch up with the final pod states, so that every container's log is followed.
     for (const ns of new Set(plan.jobs.map((j) => j.namespace))) {
@@ -231,12 +219,6 @@ export async function runJobs(
   } finally {
     inner.abort(new Error('done'));
     await Promise.allSettled(informers);
-    const created = [...tracked.values()].flatMap((t) =>
-      t.created
-        ? [{ namespace: t.plan.namespace, name: t.plan.name, uid: t.created.metadata?.uid }]
-        : [],
-    );
-    if (created.length > 0) await cleanUp(deps, plan, created, outcome);
   }
   return outcome;
 }
@@ -255,72 +237,15 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/**
- * Existing Jobs with the plan's names. Finished ones, and running ones of this same run (an
- * earlier attempt of the same CI step), will be replaced; a running one of another run is a
- * conflict (InfraError, exit 3) unless `plan.replace`.
- */
-async function findStaleJobs(
-  { client }: RunDeps,
-  plan: RunPlan,
-  signal: AbortSignal,
-): Promise<Job[]> {
-  const existing = await Promise.all(
-    plan.jobs.map((j) => client.get<Job>(JOBS, j.namespace, j.name, signal)),
-  );
-  const conflicts: string[] = [];
-  const stale: Job[] = [];
-  existing.forEach((job, i) => {
-    if (!job) return;
-    const t = plan.jobs[i]!;
-    const otherRun = job.metadata?.labels?.[LABEL_RUN_ID];
-    if (!isJobFinished(job) && otherRun !== plan.runId && !plan.replace) {
-      const owner = otherRun ? `run ${otherRun}` : 'not created by kubestep';
-      conflicts.push(
-        `job/${t.name} in namespace ${t.namespace} is still running (${owner}, created ${job.metadata?.creationTimestamp ?? '?'}): ` +
-          `wait for it, delete it (kubectl delete job ${t.name} -n ${t.namespace}), pass --replace, or give this run's Job another name (e.g. ${t.name}-\${RUN_ID})`,
-      );
-    }
-    stale.push(job);
-  });
-  if (conflicts.length > 0) throw new InfraError(conflicts.join('\n'));
-  return stale;
-}
-
-/** Server-side dry-run of every Job: schema, admission and quota errors before anything exists. */
-async function dryRunCreate(
-  { client }: RunDeps,
-  jobs: TestJob[],
-  signal: AbortSignal,
-): Promise<void> {
-  const problems: string[] = [];
-  let infra: Error | undefined;
-  await Promise.all(
-    jobs.map(async (t) => {
-      try {
-        await client.create(JOBS, t.namespace, t.job, signal, { dryRun: true });
-      } catch (err) {
-        if (isStatus(err, 409)) return; // exists: validation passed; the stale Job is replaced below
-        if (err instanceof KubeApiError && (err.code === 400 || err.code === 422)) {
-          problems.push(
-            `${describeOrigin(t.origin)}: the API server rejects job/${t.name}: ${err.message.replace(/^[^:]*: /, '')}`,
-          );
-        } else infra ??= err instanceof Error ? err : new InfraError(String(err));
-      }
-    }),
-  );
-  if (problems.length > 0) throw new InputError(problems.join('\n'));
-  if (infra) throw infra;
-}
-
 async function createJob(
   { client, out }: RunDeps,
   runId: string,
   t: TestJob,
+  body: Job,
   signal: AbortSignal,
 ): Promise<Job> {
   try {
-    return await client.create(JOBS, t.namespace, t.job, signal);
+    return await client.create(JOBS, t.namespace, body, signal);
   } catch (err) {
     if (!isStatus(err, 409)) throw err;
     // AlreadyExists: our own create may have succeeded before its answer was lost, and was retried.
@@ -332,93 +257,6 @@ async function createJob(
     throw new InfraError(
       `job/${t.name} in namespace ${t.namespace} was created by someone else meanwhile: give this run's Job a unique name, e.g. ${t.name}-\${RUN_ID}`,
       { cause: err },
-    );
-  }
-}
-
-/** A Job to delete: uid, when known, keeps a newer Job of the same name safe. */
-interface DeleteTarget {
-  namespace: string;
-  name: string;
-  uid?: string | undefined;
-  note: string;
-}
-
-/**
- * Deletes Jobs with their pods (propagationPolicy Foreground) and waits until they are gone,
- * at most `graceMs`. Throws InfraError when they are still there after that.
- */
-async function deleteJobs(
-  deps: RunDeps,
-  targets: DeleteTarget[],
-  graceMs: number,
-  signal: AbortSignal,
-): Promise<void> {
-  const deadline = deps.now() + graceMs;
-  await Promise.all(
-    targets.map(async (t) => {
-      deps.out.info(t.note);
-      await deps.client.delete(
-        JOBS,
-        t.namespace,
-        t.name,
-        { propagationPolicy: 'Foreground', uid: t.uid },
-        signal,
-      );
-      await waitUntilGone(deps, t, deadline, signal);
-    }),
-  );
-}
-
-async function waitUntilGone(
-  deps: RunDeps,
-  t: DeleteTarget,
-  deadline: number,
-  signal: AbortSignal,
-): Promise<void> {
-  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
-    const job = await deps.client.get<Job>(JOBS, t.namespace, t.name, signal);
-    if (!job || (t.uid && job.metadata?.uid !== t.uid)) return;
-    if (deps.now() >= deadline) {
-      throw new InfraError(
-        `job/${t.name} in namespace ${t.namespace} is still being deleted (its pods are terminating): try again shortly, or raise --grace`,
-      );
-    }
-    await sleep(delay, signal);
-  }
-}
-
-/** Deletes the Jobs this run created, per the cleanup policy, within the grace period. */
-async function cleanUp(
-  deps: RunDeps,
-  plan: RunPlan,
-  created: { namespace: string; name: string; uid: string | undefined }[],
-  outcome: RunOutcome | undefined,
-): Promise<void> {
-  const keep =
-    plan.cleanup === 'never' || (plan.cleanup === 'on-success' && outcome?.kind !== 'succeeded');
-  if (keep) {
-    deps.out.info(
-      `keeping ${created.length} Jobs (--cleanup ${plan.cleanup}); delete them with: kubectl delete jobs -l ${runSelector(plan.runId)} --cascade=foreground -n ${[...new Set(created.map((c) => c.namespace))].join(',')}`,
-    );
-    return;
-  }
-  // Cleanup has its own deadline: it must run even when the run's signal has aborted.
-  const signal = AbortSignal.timeout(plan.graceMs);
-  const targets = created.map((c) => ({
-    namespace: c.namespace,
-    name: c.name,
-    uid: c.uid,
-    note: `deleting job/${c.name}`,
-  }));
-  try {
-    await deleteJobs(deps, targets, plan.graceMs, signal);
-  } catch (err) {
-    const what = signal.aborted
-      ? `not all gone after --grace ${Math.round(plan.graceMs / 1000)} s (deletion was requested and continues in the cluster)`
-      : messageOf(err);
-    deps.out.warn(
-      `cleanup: ${what}; check with: kubectl get jobs,pods -l ${runSelector(plan.runId)} -A`,
     );
   }
 }

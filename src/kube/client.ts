@@ -7,21 +7,8 @@ import { request, type Dispatcher } from 'undici';
 import { InfraError } from '../errors.js';
 import { LineSplitter } from '../logs/lines.js';
 import { describeNetworkError, isStatus, isTransient, KubeApiError } from './errors.js';
+import { PODS, type Resource } from './resources.js';
 import type { KubeObject, ObjectList, Status, WatchEvent } from './types.js';
-
-/** A kind of object: where its API lives. */
-export interface Resource {
-  /** `/api/v1` or `/apis/GROUP/VERSION`. */
-  api: string;
-  plural: string;
-  /** Lower-case kind for messages: `job/tests`. */
-  kind: string;
-}
-
-/** batch/v1 Jobs. */
-export const JOBS: Resource = { api: '/apis/batch/v1', plural: 'jobs', kind: 'job' };
-/** v1 Pods. */
-export const PODS: Resource = { api: '/api/v1', plural: 'pods', kind: 'pod' };
 
 /** How hard to retry transient failures. */
 export interface RetryPolicy {
@@ -46,6 +33,8 @@ export interface LogStreamOptions {
   sinceTime?: string | undefined;
   /** The previous (restarted) instance of the container. */
   previous?: boolean;
+  /** Only the last lines. */
+  tailLines?: number;
 }
 
 /** Options of list and watch calls. */
@@ -122,9 +111,12 @@ export class KubeClient {
   }
 
   /**
-   * Deletes the object (`ns` undefined: a cluster-scoped one) with `propagationPolicy` (Foreground: dependents such as a Job's pods go
-   * first; Background: the garbage collector removes them after). Returns false when it was
-   * already gone. `uid` adds a precondition so that a newer object of the same name is kept.
+   * Deletes the object (`ns` undefined: a cluster-scoped one) with `propagationPolicy`
+   * (Foreground: dependents such as a Job's pods go first; Background: the garbage collector
+   * removes them after). `uid` adds a precondition so that a newer object of the same name is
+   * kept. Returns `absent` when it was not there (or was a newer one), `gone` when the answer shows
+   * it deleted at once, `deleting` when it still exists with a deletionTimestamp (finalizers,
+   * graceful pod termination).
    * Source: https://kubernetes.io/docs/concepts/architecture/garbage-collection/
    */
   async delete(
@@ -133,7 +125,7 @@ export class KubeClient {
     name: string,
     opts: { propagationPolicy: 'Foreground' | 'Background'; uid?: string | undefined },
     signal: AbortSignal,
-  ): Promise<boolean> {
+  ): Promise<'absent' | 'gone' | 'deleting'> {
     const body = {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
@@ -141,7 +133,7 @@ export class KubeClient {
       ...(opts.uid ? { preconditions: { uid: opts.uid } } : {}),
     };
     try {
-      await this.json(
+      const answer = await this.json<KubeObject>(
         'DELETE',
         `${res.kind}/${name}`,
         objectPath(res, ns, name),
@@ -150,10 +142,11 @@ export class KubeClient {
         signal,
         'delete',
       );
-      return true;
+      // The API answers the object (with deletionTimestamp while it lingers) or a Status.
+      return answer.kind !== 'Status' && answer.metadata?.deletionTimestamp ? 'deleting' : 'gone';
     } catch (err) {
       // 404: gone already. 409 on a uid precondition: a newer object of that name, not ours.
-      if (isStatus(err, 404) || (opts.uid && isStatus(err, 409))) return false;
+      if (isStatus(err, 404) || (opts.uid && isStatus(err, 409))) return 'absent';
       throw err;
     }
   }
@@ -238,6 +231,7 @@ export class KubeClient {
     };
     if (opts.sinceTime) query.sinceTime = opts.sinceTime;
     if (opts.previous) query.previous = 'true';
+    if (opts.tailLines !== undefined) query.tailLines = String(opts.tailLines);
     const what = `logs pod/${pod} -c ${container}`;
     // An idle log (a test that prints nothing for a while) must not count as a dead stream.
     return this.withRetry(what, signal, () =>

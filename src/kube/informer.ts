@@ -1,7 +1,8 @@
 // Level-driven watching: list, then watch from the list's resourceVersion; re-list on 410 Gone
 // and at every renewal; reconnect with backoff when a watch drops. Adapter over KubeClient.
 import { isTransient } from './errors.js';
-import { sleep, type KubeClient, type ListOptions, type Resource } from './client.js';
+import { sleep, type KubeClient, type ListOptions } from './client.js';
+import type { Resource } from './resources.js';
 import type { KubeObject, Status, WatchEvent } from './types.js';
 
 /** What an informer tells its owner. */

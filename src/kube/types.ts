@@ -12,7 +12,17 @@ export interface ObjectMeta {
   deletionTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+  ownerReferences?: OwnerReference[];
+}
+
+/** Source: https://kubernetes.io/docs/concepts/overview/working-with-objects/owners-dependents/ */
+export interface OwnerReference {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
 }
 
 export interface KubeObject {
@@ -21,8 +31,14 @@ export interface KubeObject {
   metadata?: ObjectMeta;
 }
 
+export interface Probe {
+  periodSeconds?: number;
+  failureThreshold?: number;
+}
+
 export interface ContainerSpec {
   name: string;
+  readinessProbe?: Probe;
   image?: string;
   command?: string[];
   args?: string[];
@@ -102,10 +118,63 @@ export interface Pod extends KubeObject {
     reason?: string;
     message?: string;
     startTime?: string;
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }[];
     initContainerStatuses?: ContainerStatus[];
     containerStatuses?: ContainerStatus[];
   };
+}
+
+/** A label selector; only `matchLabels` is interpreted by kubestep. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: unknown[];
+}
+
+/** apps/v1 Deployment or StatefulSet: the fields readiness needs. */
+export interface Workload extends KubeObject {
+  metadata?: ObjectMeta & { generation?: number };
+  spec?: {
+    replicas?: number;
+    selector?: LabelSelector;
+    template?: PodTemplateSpec;
+    volumeClaimTemplates?: unknown[];
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+/** v1 Service: the fields readiness needs. */
+export interface Service extends KubeObject {
+  spec?: { type?: string; selector?: Record<string, string>; clusterIP?: string };
+}
+
+/** v1 Endpoints of a Service. */
+export interface Endpoints extends KubeObject {
+  subsets?: { addresses?: { ip: string }[]; notReadyAddresses?: { ip: string }[] }[];
+}
+
+/** v1 Event (core/v1, as `kubectl describe` lists them). */
+export interface KubeEvent extends KubeObject {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  eventTime?: string;
+  involvedObject?: { kind?: string; name?: string; uid?: string };
 }
 
 /** A list answer: its items and the resourceVersion to watch from. */

@@ -72,6 +72,7 @@ describe('toTestJobs', () => {
     expect(t!.job.metadata!.labels![LABEL_RUN_ID]).toBe('r1');
     expect(t!.job.spec!.template!.metadata!.labels).toEqual({
       'app.kubernetes.io/managed-by': 'kubestep',
+      'kubestep.dev/role': 'test',
       [LABEL_RUN_ID]: 'r1',
     });
   });

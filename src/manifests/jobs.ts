@@ -1,6 +1,6 @@
 // Test Jobs from parsed manifests: validation and rendering (labels, namespace). Pure.
 import { InputError } from '../errors.js';
-import type { Job } from '../kube/types.js';
+import type { Job, KubeObject } from '../kube/types.js';
 import { dnsLabelProblem, labelKeyProblem, labelValueProblem } from './names.js';
 import { describeOrigin, type DocumentOrigin, type ParsedDocument } from './parse.js';
 
@@ -53,22 +53,7 @@ export function toTestJobs(docs: readonly ParsedDocument[], opts: RenderOptions)
     const job = object as Job;
     let namespace = opts.namespace;
     if (found.length === 0) {
-      const docNs = job.metadata?.namespace;
-      if (docNs !== undefined && docNs !== opts.namespace && opts.namespaceIsExplicit) {
-        found.push(
-          `metadata.namespace is "${docNs}" but --namespace is "${opts.namespace}": remove one of them`,
-        );
-      }
-      namespace = docNs ?? opts.namespace;
-      const key = `${namespace}/${job.metadata?.name ?? ''}`;
-      const earlier = seen.get(key);
-      if (earlier) {
-        found.push(
-          `Job "${key}" is also defined in ${describeOrigin(earlier)}: give each Job its own name`,
-        );
-      } else {
-        seen.set(key, origin);
-      }
+      namespace = placeDocument(job, 'Job', opts, origin, seen, found);
     }
     if (found.length > 0) {
       problems.push(...found.map((p) => `${where}: ${p}`));
@@ -85,6 +70,38 @@ export function toTestJobs(docs: readonly ParsedDocument[], opts: RenderOptions)
   return jobs;
 }
 
+/**
+ * The namespace of a valid document (its own, else `opts.namespace`), adding to `found` when it
+ * contradicts an explicit --namespace or repeats the kind and name of an earlier document (`seen`
+ * maps `kind/namespace/name` to where it was first defined).
+ */
+export function placeDocument(
+  object: KubeObject,
+  kind: string,
+  opts: RenderOptions,
+  origin: DocumentOrigin,
+  seen: Map<string, DocumentOrigin>,
+  found: string[],
+): string {
+  const docNs = object.metadata?.namespace;
+  if (docNs !== undefined && docNs !== opts.namespace && opts.namespaceIsExplicit) {
+    found.push(
+      `metadata.namespace is "${docNs}" but --namespace is "${opts.namespace}": remove one of them`,
+    );
+  }
+  const namespace = docNs ?? opts.namespace;
+  const key = `${kind}/${namespace}/${object.metadata?.name ?? ''}`;
+  const earlier = seen.get(key);
+  if (earlier) {
+    found.push(
+      `${kind} "${namespace}/${object.metadata?.name ?? ''}" is also defined in ${describeOrigin(earlier)}: give each ${kind} its own name`,
+    );
+  } else {
+    seen.set(key, origin);
+  }
+  return namespace;
+}
+
 /** Every reason why `object` cannot run as a test Job; empty when it can. */
 export function jobProblems(object: unknown): string[] {
   if (!isObj(object)) return ['is not a YAML mapping: expected a batch/v1 Job'];
@@ -92,7 +109,8 @@ export function jobProblems(object: unknown): string[] {
   if (kind !== 'Job' || apiVersion !== 'batch/v1') {
     const what =
       typeof kind === 'string' ? `a ${String(apiVersion)} ${kind}` : 'an object without kind';
-    return [`is ${what}; -f takes batch/v1 Jobs only`];
+    const hint = kind === 'Job' ? '' : ' (dependencies such as Pods and Services go in --deps)';
+    return [`is ${what}; -f takes batch/v1 Jobs only${hint}`];
   }
   const problems: string[] = [];
   const metadata = isObj(object.metadata) ? object.metadata : {};
@@ -148,7 +166,8 @@ export function jobProblems(object: unknown): string[] {
   return problems;
 }
 
-function labelProblems(field: string, labels: unknown): string[] {
+/** Problems of a `labels` field (keys and values), prefixed with `field`. */
+export function labelProblems(field: string, labels: unknown): string[] {
   if (labels === undefined || labels === null) return [];
   if (!isObj(labels)) return [`${field} is not a mapping`];
   const problems: string[] = [];
@@ -164,9 +183,16 @@ function labelProblems(field: string, labels: unknown): string[] {
   return problems;
 }
 
+/** Label telling test Jobs, dependencies and the run's anchor Job apart. */
+export const LABEL_ROLE = 'kubestep.dev/role';
+/** Values of {@link LABEL_ROLE}. */
+export type Role = 'test' | 'dependency' | 'anchor';
+
 /** The labels kubestep puts on everything of run `runId`. */
-export function runLabels(runId: string): Record<string, string> {
-  return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_RUN_ID]: runId };
+export function runLabels(runId: string, role?: Role): Record<string, string> {
+  const labels: Record<string, string> = { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_RUN_ID]: runId };
+  if (role) labels[LABEL_ROLE] = role;
+  return labels;
 }
 
 /** Label selector of everything of run `runId`, e.g. for `kubectl delete -l`. */
@@ -176,7 +202,7 @@ export function runSelector(runId: string): string {
 
 function renderJob(job: Job, namespace: string, runId: string): Job {
   const out = structuredClone(job);
-  const labels = runLabels(runId);
+  const labels = runLabels(runId, 'test');
   out.metadata = { ...out.metadata, namespace, labels: { ...out.metadata?.labels, ...labels } };
   const template = out.spec!.template!;
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...labels } };

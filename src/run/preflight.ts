@@ -1,0 +1,104 @@
+// Before anything is created: stale objects of the same names, and a server-side dry-run of every
+// manifest. Imperative shell over KubeClient.
+import { InfraError, InputError } from '../errors.js';
+import { isStatus, KubeApiError } from '../kube/errors.js';
+import { JOBS, type Resource } from '../kube/resources.js';
+import type { KubeObject } from '../kube/types.js';
+import { LABEL_RUN_ID } from '../manifests/jobs.js';
+import { describeOrigin, type DocumentOrigin } from '../manifests/parse.js';
+import { isJobFinished, jobState } from '../jobs/status.js';
+import { deleteObjects, refName, type DeleteDeps, type ObjectRef } from './teardown.js';
+
+/** An object a run is about to create. */
+export interface PlannedObject {
+  origin: DocumentOrigin;
+  res: Resource;
+  namespace: string;
+  name: string;
+  object: KubeObject;
+}
+
+/** Options of {@link preflight}. */
+export interface PreflightOptions {
+  runId: string;
+  /** Replace objects of the same name that belong to another run (or to no run). */
+  replace: boolean;
+  /** How long deleting stale objects may take, ms. */
+  graceMs: number;
+}
+
+/**
+ * Makes room for `planned` and checks it: finds objects that already have their names, dry-runs
+ * every create on the API server, then deletes the stale objects and waits until they are gone.
+ * Stale, and replaced: a finished Job, and anything labelled with this same run id (an earlier
+ * attempt of the same CI step). Anything else is a conflict (InfraError, exit 3, nothing changed)
+ * unless `replace`. A manifest the API server rejects (400, 422) is bad input (InputError,
+ * exit 2, naming file and document).
+ * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run
+ */
+export async function preflight(
+  deps: DeleteDeps,
+  planned: readonly PlannedObject[],
+  opts: PreflightOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const existing = await Promise.all(
+    planned.map((p) => deps.client.get<KubeObject>(p.res, p.namespace, p.name, signal)),
+  );
+  const conflicts: string[] = [];
+  const stale: (ObjectRef & { note: string })[] = [];
+  existing.forEach((found, i) => {
+    if (!found) return;
+    const p = planned[i]!;
+    const otherRun = found.metadata?.labels?.[LABEL_RUN_ID];
+    const owner = otherRun ? `run ${otherRun}` : 'not created by kubestep';
+    const finishedJob = p.res === JOBS && isJobFinished(found);
+    if (!finishedJob && otherRun !== opts.runId && !opts.replace) {
+      const what =
+        p.res === JOBS
+          ? `is still running (${owner}, created ${found.metadata?.creationTimestamp ?? '?'}): wait for it, delete it`
+          : `exists already (${owner}): delete it`;
+      conflicts.push(
+        `${refName(p)} in namespace ${p.namespace} ${what} (kubectl delete ${p.res.kind} ${p.name} -n ${p.namespace}), pass --replace, or give this run's ${p.res.kind} another name (e.g. ${p.name}-\${RUN_ID})`,
+      );
+    }
+    const state = p.res === JOBS ? `${jobState(found).phase}, ` : '';
+    stale.push({
+      res: p.res,
+      namespace: p.namespace,
+      name: p.name,
+      uid: found.metadata?.uid,
+      note: `replacing ${refName(p)} (${state}${otherRun ? `run ${otherRun}` : 'not by kubestep'})`,
+    });
+  });
+  if (conflicts.length > 0) throw new InfraError(conflicts.join('\n'));
+  await dryRunCreate(deps, planned, signal);
+  for (const s of stale) deps.out.info(s.note);
+  await deleteObjects(deps, stale, deps.now() + opts.graceMs, signal);
+}
+
+/** Server-side dry-run of every create: schema, admission and quota errors before anything exists. */
+async function dryRunCreate(
+  { client }: DeleteDeps,
+  planned: readonly PlannedObject[],
+  signal: AbortSignal,
+): Promise<void> {
+  const problems: string[] = [];
+  let infra: Error | undefined;
+  await Promise.all(
+    planned.map(async (p) => {
+      try {
+        await client.create(p.res, p.namespace, p.object, signal, { dryRun: true });
+      } catch (err) {
+        if (isStatus(err, 409)) return; // exists: validation passed; the stale one is replaced
+        if (err instanceof KubeApiError && (err.code === 400 || err.code === 422)) {
+          problems.push(
+            `${describeOrigin(p.origin)}: the API server rejects ${refName(p)}: ${err.message.replace(/^[^:]*: /, '')}`,
+          );
+        } else infra ??= err instanceof Error ? err : new InfraError(String(err));
+      }
+    }),
+  );
+  if (problems.length > 0) throw new InputError(problems.join('\n'));
+  if (infra) throw infra;
+}

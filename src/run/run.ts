@@ -1,0 +1,270 @@
+// A whole run, and the `up` / `down` halves of one: preflight, anchor, dependencies, test Jobs,
+// teardown. Imperative shell; each step lives in its own module.
+import { CancelledError, RunTimeoutError } from '../errors.js';
+import { Dependencies } from '../deps/dependencies.js';
+import { runJobs, type RunDeps, type RunOutcome } from '../jobs/run-jobs.js';
+import {
+  CONFIGMAPS,
+  DEPLOYMENTS,
+  JOBS,
+  PODS,
+  SECRETS,
+  SERVICES,
+  STATEFULSETS,
+  type Resource,
+} from '../kube/resources.js';
+import type { Job, KubeObject } from '../kube/types.js';
+import { anchorJob, type Dependency } from '../manifests/deps.js';
+import { LABEL_ROLE, runSelector, type TestJob } from '../manifests/jobs.js';
+import { preflight, type PlannedObject } from './preflight.js';
+import {
+  deleteObjects,
+  Ledger,
+  refName,
+  tearDown,
+  type CleanupPolicy,
+  type ObjectRef,
+} from './teardown.js';
+
+/** Everything `kubestep run` does, decided. */
+export interface RunPlan {
+  runId: string;
+  jobs: readonly TestJob[];
+  dependencies: readonly Dependency[];
+  replace: boolean;
+  cleanup: CleanupPolicy;
+  /** How long teardown (and replacing stale objects) may take, ms. */
+  graceMs: number;
+  /** How long log streams may take to end after the Jobs finished, ms. */
+  drainMs: number;
+  /** How long the dependencies may take to become ready, ms. */
+  depsTimeoutMs: number;
+  /** Lifetime of the anchor Job, s; undefined: no anchor (the objects are kept on purpose). */
+  backstopSeconds?: number | undefined;
+}
+
+const asPlanned = (plan: {
+  jobs?: readonly TestJob[];
+  dependencies: readonly Dependency[];
+}): PlannedObject[] => [
+  ...plan.dependencies.map((d) => ({ ...d })),
+  ...(plan.jobs ?? []).map((j) => ({
+    origin: j.origin,
+    res: JOBS,
+    namespace: j.namespace,
+    name: j.name,
+    object: j.job,
+  })),
+];
+
+/**
+ * Runs the plan: replaces stale objects, creates the anchor Jobs, creates the dependencies and
+ * waits until they are ready, runs the test Jobs while watching the dependencies, and tears down
+ * everything created in reverse order (per `plan.cleanup`, within `plan.graceMs`) on every way
+ * out. Returns the outcome; throws InputError (exit 2) or InfraError (exit 3, e.g. a dependency
+ * that cannot become ready) when the run ended before the test Jobs ran.
+ */
+export async function runAll(
+  deps: RunDeps,
+  plan: RunPlan,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
+  const ledger = new Ledger();
+  let outcome: RunOutcome | undefined;
+  let dependencies: Dependencies | undefined;
+  try {
+    await preflight(deps, asPlanned(plan), plan, signal);
+    const namespaces = new Set([...plan.jobs, ...plan.dependencies].map((o) => o.namespace));
+    const anchors = plan.backstopSeconds
+      ? await createAnchors(deps, ledger, plan.runId, namespaces, plan.backstopSeconds, signal)
+      : new Map<string, Job>();
+    if (plan.dependencies.length > 0) {
+      dependencies = new Dependencies(
+        deps,
+        { runId: plan.runId, deps: plan.dependencies, timeoutMs: plan.depsTimeoutMs, anchors },
+        ledger,
+        signal,
+      );
+      await dependencies.start();
+    }
+    outcome = await runJobs(
+      deps,
+      {
+        runId: plan.runId,
+        jobs: plan.jobs,
+        drainMs: plan.drainMs,
+        anchors,
+        watchdog: dependencies?.broken,
+      },
+      ledger,
+      signal,
+    );
+    return outcome;
+  } catch (err) {
+    outcome = outcomeOfAbort(signal);
+    if (outcome) return outcome;
+    throw err;
+  } finally {
+    await dependencies?.stop();
+    await tearDown(deps, ledger, {
+      runId: plan.runId,
+      cleanup: plan.cleanup,
+      succeeded: outcome?.kind === 'succeeded',
+      graceMs: plan.graceMs,
+    });
+  }
+}
+
+/** The outcome of a run stopped by its signal before the Jobs ran, if it was. */
+function outcomeOfAbort(signal: AbortSignal): RunOutcome | undefined {
+  if (!signal.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  if (reason instanceof CancelledError)
+    return { kind: 'cancelled', jobs: [], signal: reason.signal };
+  if (reason instanceof RunTimeoutError) {
+    return { kind: 'timed-out', jobs: [], message: `${reason.message} before the tests started` };
+  }
+  return undefined;
+}
+
+/**
+ * Creates the run's anchor Job in each namespace (see `anchorJob`) and records it; returns them
+ * by namespace. Warns when the cluster dropped `ttlSecondsAfterFinished` (no TTL controller).
+ */
+async function createAnchors(
+  { client, out }: RunDeps,
+  ledger: Ledger,
+  runId: string,
+  namespaces: ReadonlySet<string>,
+  lifetimeSeconds: number,
+  signal: AbortSignal,
+): Promise<Map<string, Job>> {
+  const anchors = new Map<string, Job>();
+  for (const ns of namespaces) {
+    const created = await client.create(JOBS, ns, anchorJob(runId, ns, lifetimeSeconds), signal);
+    ledger.add(JOBS, created, 'anchor');
+    anchors.set(ns, created);
+    if (created.spec?.ttlSecondsAfterFinished === undefined) {
+      out.warn(
+        `this cluster ignores ttlSecondsAfterFinished (no TTL controller): if kubestep is killed, its objects stay until \`kubestep down --run-id ${runId}\``,
+      );
+    } else {
+      out.debug(
+        `job/${created.metadata?.name} in ${ns}: the cluster deletes this run's objects after ${lifetimeSeconds} s if kubestep is killed`,
+      );
+    }
+  }
+  return anchors;
+}
+
+/** What `kubestep up` does, decided. */
+export interface UpPlan {
+  runId: string;
+  dependencies: readonly Dependency[];
+  replace: boolean;
+  graceMs: number;
+  depsTimeoutMs: number;
+  /** Lifetime of the anchor Job: the cluster deletes everything after it, s. */
+  lifetimeSeconds: number;
+}
+
+/**
+ * Creates the dependencies and waits until they are ready, then leaves them running (for
+ * `kubestep down`, or the anchor's lifetime). On failure or cancellation whatever was created is
+ * deleted. Returns the cancelled outcome when the signal stopped it, else undefined; throws like
+ * {@link runAll}.
+ */
+export async function bringUp(
+  deps: RunDeps,
+  plan: UpPlan,
+  signal: AbortSignal,
+): Promise<RunOutcome | undefined> {
+  const ledger = new Ledger();
+  let ok = false;
+  let dependencies: Dependencies | undefined;
+  try {
+    await preflight(deps, asPlanned(plan), plan, signal);
+    const namespaces = new Set(plan.dependencies.map((d) => d.namespace));
+    const anchors = await createAnchors(
+      deps,
+      ledger,
+      plan.runId,
+      namespaces,
+      plan.lifetimeSeconds,
+      signal,
+    );
+    dependencies = new Dependencies(
+      deps,
+      { runId: plan.runId, deps: plan.dependencies, timeoutMs: plan.depsTimeoutMs, anchors },
+      ledger,
+      signal,
+    );
+    await dependencies.start();
+    ok = true;
+    return undefined;
+  } catch (err) {
+    const outcome = outcomeOfAbort(signal);
+    if (outcome) return outcome;
+    throw err;
+  } finally {
+    await dependencies?.stop();
+    if (!ok) {
+      await tearDown(deps, ledger, {
+        runId: plan.runId,
+        cleanup: 'always',
+        succeeded: false,
+        graceMs: plan.graceMs,
+      });
+    }
+  }
+}
+
+/** Kinds `down` looks for, in the order it deletes them (the anchors come last). */
+const DOWN_ORDER: readonly Resource[] = [
+  JOBS,
+  DEPLOYMENTS,
+  STATEFULSETS,
+  PODS,
+  SERVICES,
+  CONFIGMAPS,
+  SECRETS,
+];
+
+/**
+ * Deletes everything of run `runId` in `namespace`, found by its labels: test Jobs first, then
+ * Deployments, StatefulSets, bare Pods, Services, ConfigMaps and Secrets, then the anchor Job;
+ * waits until they are gone, at most `graceMs`. Returns what it deleted (empty: nothing was there).
+ * Throws InfraError when objects are still there after `graceMs`.
+ */
+export async function bringDown(
+  deps: RunDeps,
+  opts: { runId: string; namespace: string; graceMs: number },
+  signal: AbortSignal,
+): Promise<ObjectRef[]> {
+  const selector = { labelSelector: runSelector(opts.runId) };
+  const found = await Promise.all(
+    DOWN_ORDER.map(async (res) => {
+      const list = await deps.client.list<KubeObject>(res, opts.namespace, selector, signal);
+      return (
+        list.items
+          // Pods of Jobs, ReplicaSets and StatefulSets go with their owners.
+          .filter((o) => res !== PODS || !o.metadata?.ownerReferences?.some((r) => r.controller))
+          .map((o) => ({ res, o }))
+      );
+    }),
+  );
+  const all = found.flat();
+  const isAnchor = (x: { o: KubeObject }) => x.o.metadata?.labels?.[LABEL_ROLE] === 'anchor';
+  const targets: ObjectRef[] = [...all.filter((x) => !isAnchor(x)), ...all.filter(isAnchor)].map(
+    ({ res, o }) => ({
+      res,
+      namespace: opts.namespace,
+      name: o.metadata?.name ?? '',
+      uid: o.metadata?.uid,
+    }),
+  );
+  if (targets.length === 0) return [];
+  deps.out.info(`deleting ${targets.map(refName).join(', ')}`);
+  await deleteObjects(deps, targets, deps.now() + opts.graceMs, signal);
+  return targets;
+}

@@ -1,0 +1,165 @@
+// What a run created, and deleting it: in reverse order of creation, within one grace period.
+// Imperative shell over KubeClient.
+import { InfraError, messageOf } from '../errors.js';
+import { sleep, type KubeClient } from '../kube/client.js';
+import { DEPLOYMENTS, JOBS, STATEFULSETS, type Resource } from '../kube/resources.js';
+import type { KubeObject } from '../kube/types.js';
+import { runSelector } from '../manifests/jobs.js';
+
+/** Which part of a run an object belongs to; teardown goes test → dependency → anchor. */
+export type Stage = 'test' | 'dependency' | 'anchor';
+
+/** An object that exists in the cluster because of this run (or is to be deleted). */
+export interface ObjectRef {
+  res: Resource;
+  namespace: string;
+  name: string;
+  /** When known: a newer object of the same name is then never touched. */
+  uid?: string | undefined;
+}
+
+/** A created object and its stage. */
+export interface CreatedObject extends ObjectRef {
+  stage: Stage;
+}
+
+/** The objects a run created, in order of creation. */
+export class Ledger {
+  readonly items: CreatedObject[] = [];
+
+  /** Records `object` (as the API server returned it) as created. */
+  add(res: Resource, object: KubeObject, stage: Stage): void {
+    this.items.push({
+      res,
+      namespace: object.metadata?.namespace ?? '',
+      name: object.metadata?.name ?? '',
+      uid: object.metadata?.uid,
+      stage,
+    });
+  }
+}
+
+/** The injected world of deletions. */
+export interface DeleteDeps {
+  client: KubeClient;
+  out: { info(message: string): void; warn(message: string): void };
+  /** Milliseconds since the epoch. */
+  now: () => number;
+}
+
+/** `job/tests`, for messages. */
+export function refName(o: ObjectRef): string {
+  return `${o.res.kind}/${o.name}`;
+}
+
+/**
+ * Deletes `targets` one after the other, in the given order (Jobs, Deployments and StatefulSets
+ * with propagationPolicy Foreground, so that their pods go first; the rest Background), then
+ * waits until all are gone, until `deadlineMs` (epoch ms). Throws InfraError naming those still
+ * there after it.
+ * Source: https://kubernetes.io/docs/tasks/administer-cluster/use-cascading-deletion/
+ */
+export async function deleteObjects(
+  deps: DeleteDeps,
+  targets: readonly ObjectRef[],
+  deadlineMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const lingering: ObjectRef[] = [];
+  for (const t of targets) {
+    const foreground = t.res === JOBS || t.res === DEPLOYMENTS || t.res === STATEFULSETS;
+    const result = await deps.client.delete(
+      t.res,
+      t.namespace,
+      t.name,
+      { propagationPolicy: foreground ? 'Foreground' : 'Background', uid: t.uid },
+      signal,
+    );
+    if (result === 'deleting') lingering.push(t);
+  }
+  await Promise.all(lingering.map((t) => waitUntilGone(deps, t, deadlineMs, signal)));
+}
+
+async function waitUntilGone(
+  deps: DeleteDeps,
+  t: ObjectRef,
+  deadlineMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+    const o = await deps.client.get<KubeObject>(t.res, t.namespace, t.name, signal);
+    if (!o || (t.uid && o.metadata?.uid !== t.uid)) return;
+    if (deps.now() >= deadlineMs) {
+      throw new InfraError(
+        `${refName(t)} in namespace ${t.namespace} is still being deleted (its pods are terminating): try again shortly, or raise --grace`,
+      );
+    }
+    await sleep(delay, signal);
+  }
+}
+
+/** When to delete what the run created. */
+export type CleanupPolicy = 'always' | 'on-success' | 'never';
+
+/**
+ * Deletes what the run created, per `cleanup`, in reverse order of creation: the test Jobs (all
+ * at once; they stop using the dependencies), then the dependencies from the last created to the
+ * first, then the anchor Jobs; everything within `graceMs` in all, under a signal of its own (it
+ * must also run after the run's signal aborted). Failures become a warning with the command to
+ * check; nothing is thrown. `keep` lists what is kept and how to delete it later.
+ */
+export async function tearDown(
+  deps: DeleteDeps,
+  ledger: Ledger,
+  opts: { runId: string; cleanup: CleanupPolicy; succeeded: boolean; graceMs: number },
+): Promise<void> {
+  const items = ledger.items;
+  if (items.length === 0) return;
+  const namespaces = [...new Set(items.map((i) => i.namespace))];
+  const keep = opts.cleanup === 'never' || (opts.cleanup === 'on-success' && !opts.succeeded);
+  if (keep) {
+    const visible = items.filter((i) => i.stage !== 'anchor');
+    deps.out.info(
+      `keeping ${visible.length} objects (--cleanup ${opts.cleanup}): ${visible.map(refName).join(', ')}`,
+    );
+    for (const ns of namespaces) {
+      deps.out.info(`  delete them with: kubestep down --run-id ${opts.runId} -n ${ns}`);
+    }
+    return;
+  }
+  const deadline = deps.now() + opts.graceMs;
+  // Waiting ends at the deadline; requests get a little longer, so that the deletion of the
+  // dependencies and the anchor is still requested after a slow wait for the tests.
+  const signal = AbortSignal.timeout(opts.graceMs + 5_000);
+  const tests = items.filter((i) => i.stage === 'test');
+  const rest = [
+    ...items.filter((i) => i.stage === 'dependency').reverse(),
+    ...items.filter((i) => i.stage === 'anchor'),
+  ];
+  const problems: string[] = [];
+  const attempt = async (f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (err) {
+      problems.push(deps.now() >= deadline ? 'not all gone after --grace' : messageOf(err));
+    }
+  };
+  if (tests.length > 0) {
+    deps.out.info(`deleting ${tests.map(refName).join(', ')}`);
+    // Test Jobs are independent: delete them together; they stop using the dependencies first.
+    await attempt(() =>
+      Promise.all(tests.map((o) => deleteObjects(deps, [o], deadline, signal))).then(() => {}),
+    );
+  }
+  const visible = rest.filter((i) => i.stage !== 'anchor');
+  if (visible.length > 0) deps.out.info(`deleting ${visible.map(refName).join(', ')}`);
+  if (rest.length > 0) await attempt(() => deleteObjects(deps, rest, deadline, signal));
+  if (problems.length > 0) {
+    const what = problems.some((p) => p.startsWith('not all gone'))
+      ? `not all gone after --grace ${Math.round(opts.graceMs / 1000)} s (deletion was requested and continues in the cluster)`
+      : problems.join('; ');
+    deps.out.warn(
+      `cleanup: ${what}; check with: kubectl get all,configmaps,secrets -l ${runSelector(opts.runId)} -n ${namespaces.join(',')}`,
+    );
+  }
+}
