@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../src/kube/client.js';
 import { JOBS, PODS, SECRETS, type Resource } from '../src/kube/resources.js';
@@ -38,17 +39,44 @@ const signal = () => AbortSignal.timeout(30_000);
 export function useTestNamespace(prefix: string): {
   readonly client: KubeClient;
   readonly ns: string;
+  /** Kubeconfig of the namespace's ServiceAccount `kubestep`, bound as deploy/rbac.yaml says. */
+  readonly kubeconfig: string;
 } {
-  const t = {} as { client: KubeClient; ns: string };
+  const t = {} as { client: KubeClient; ns: string; kubeconfig: string };
   beforeAll(async () => {
     t.client = testClient();
     t.ns = await createNamespace(t.client, prefix);
+    await applyRbac(t.client, t.ns);
+    t.kubeconfig = await serviceAccountKubeconfig(t.client, t.ns, 'kubestep', { exists: true });
+    // Every CLI run of this file uses the least-privilege ServiceAccount unless told otherwise.
+    defaultKubeconfig = t.kubeconfig;
   });
   afterAll(async () => {
     await deleteNamespace(t.client, t.ns);
     await t.client.close();
   });
   return t;
+}
+
+let defaultKubeconfig: string | undefined;
+
+const RBAC_API = '/apis/rbac.authorization.k8s.io/v1';
+const RBAC: Record<string, Resource> = {
+  ServiceAccount: SERVICE_ACCOUNTS,
+  Role: { api: RBAC_API, plural: 'roles', kind: 'role' },
+  RoleBinding: { api: RBAC_API, plural: 'rolebindings', kind: 'rolebinding' },
+};
+
+/** Creates the objects of deploy/rbac.yaml in `ns` (the RoleBinding's subject moved to `ns`). */
+async function applyRbac(client: KubeClient, ns: string): Promise<void> {
+  const text = readFileSync(new URL('../deploy/rbac.yaml', import.meta.url), 'utf8');
+  for (const doc of parseAllDocuments(text)) {
+    const o = doc.toJS() as KubeObject & { subjects?: { namespace?: string }[] };
+    const res = RBAC[o.kind ?? ''];
+    if (!res) throw new Error(`deploy/rbac.yaml: unexpected kind ${o.kind}`);
+    for (const s of o.subjects ?? []) s.namespace = ns;
+    await client.create(res, ns, o, signal());
+  }
 }
 
 /** Creates a fresh namespace and waits for its default ServiceAccount; returns its name. */
@@ -77,13 +105,16 @@ export async function serviceAccountKubeconfig(
   client: KubeClient,
   ns: string,
   name: string,
+  opts: { exists?: boolean } = {},
 ): Promise<string> {
-  await client.create(
-    SERVICE_ACCOUNTS,
-    ns,
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } },
-    signal(),
-  );
+  if (!opts.exists) {
+    await client.create(
+      SERVICE_ACCOUNTS,
+      ns,
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } },
+      signal(),
+    );
+  }
   let token = '';
   await until(
     async () => {
@@ -217,7 +248,7 @@ export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliRes
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/root',
-        KUBECONFIG: process.env.KUBECONFIG ?? '',
+        KUBECONFIG: defaultKubeconfig ?? process.env.KUBECONFIG ?? '',
         ...opts.env,
       },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,6 +1,8 @@
 // Bad input: exit 2, a message naming file and document, and nothing created.
 import { describe, expect, it } from 'vitest';
+import { SERVICES } from '../src/kube/resources.js';
 import {
+  type CliResult,
   jobYaml,
   manifestFile,
   names,
@@ -50,6 +52,42 @@ describe('invalid manifests', () => {
     ],
   ])('%s: exit 2, nothing created', async (_, text, message) => {
     const r = await runCli(['run', '-f', manifestFile(text), '-n', t.ns]);
+    await expectNothingCreated(r, message);
+  });
+
+  it.each([
+    [
+      'a Job in --deps',
+      good,
+      /deps\.yaml: document 1 \(line 1\): is a batch\/v1 Job; --deps takes .* \(test Jobs go in -f\)/,
+    ],
+    [
+      'a StatefulSet with volumeClaimTemplates',
+      `apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  selector: {matchLabels: {a: b}}\n  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: busybox:local}]}}\n  volumeClaimTemplates: [{metadata: {name: data}}]\n`,
+      /volumeClaimTemplates is not supported/,
+    ],
+    // Passes kubestep's checks; the API server's dry-run rejects it: no dependency is created.
+    [
+      'a Service the API server rejects',
+      `apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec: {ports: [{port: 99999}]}\n`,
+      /deps\.yaml: document 1 .*the API server rejects service\/svc: Invalid: .*spec.ports\[0\].port/,
+    ],
+  ])('%s: exit 2, nothing created', async (_, deps, message) => {
+    const r = await runCli([
+      'run',
+      '-f',
+      manifestFile(good),
+      '--deps',
+      manifestFile(deps, 'deps.yaml'),
+      '-n',
+      t.ns,
+    ]);
+    await expectNothingCreated(r, message);
+    const services = await t.client.list(SERVICES, t.ns, {}, AbortSignal.timeout(10_000));
+    expect(names(services.items)).toEqual([]);
+  });
+
+  async function expectNothingCreated(r: CliResult, message: RegExp): Promise<void> {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toContain('hunter2');
     expect(r.code).toBe(2);
@@ -57,7 +95,7 @@ describe('invalid manifests', () => {
     const now = await objectsIn(t.client, t.ns);
     expect(names(now.jobs)).toEqual([]);
     expect(names(now.pods)).toEqual([]);
-  });
+  }
 
   it('reads a manifest from stdin with -f -', async () => {
     const r = await runCli(['run', '-f', '-', '-n', t.ns], {

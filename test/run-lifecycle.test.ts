@@ -31,7 +31,7 @@ describe('stale Jobs', () => {
       'never',
     ]);
     expect(first.code).toBe(0);
-    expect(first.stderr).toContain('keeping 1 Jobs (--cleanup never)');
+    expect(first.stderr).toContain('keeping 1 objects (--cleanup never): job/stale');
     const old = await getJob('stale');
     expect(old?.metadata?.labels?.['kubestep.dev/run-id']).toBe('first');
 

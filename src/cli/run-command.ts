@@ -264,11 +264,16 @@ export async function downCommand(opts: DownOptions, io: Io, signal: AbortSignal
   const access = loadClusterAccess(opts, io.env);
   const { client, out } = connect(access, opts, io, false);
   try {
-    const deleted = await bringDown(
+    const { deleted, stillDeleting } = await bringDown(
       { client, out, now: Date.now },
       { runId, namespace: access.namespace, graceMs: opts.graceMs },
       signal,
     );
+    if (stillDeleting) {
+      out.warn(
+        `some objects were still terminating after --grace ${formatDuration(opts.graceMs)}; the cluster finishes deleting them`,
+      );
+    }
     out.info(
       deleted.length === 0
         ? `nothing of run ${runId} in namespace ${access.namespace}`

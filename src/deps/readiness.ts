@@ -266,8 +266,8 @@ export function formatEvents(events: readonly KubeEvent[], nowMs: number, max = 
   );
   return sorted.slice(0, max).map((e) => {
     const first = Date.parse(e.firstTimestamp ?? e.eventTime ?? '') || last(e);
-    const age = Math.max(0, Math.round((nowMs - first) / 1000));
-    const count = (e.count ?? 1) > 1 ? `${e.count}x over ${age}s` : `${age}s ago`;
+    const age = (ms: number) => Math.max(0, Math.round((nowMs - ms) / 1000));
+    const count = (e.count ?? 1) > 1 ? `${e.count}x over ${age(first)}s` : `${age(last(e))}s ago`;
     return `${e.type ?? 'Normal'}  ${e.reason ?? ''}  ${count}  ${(e.message ?? '').trim()}`;
   });
 }

@@ -95,7 +95,9 @@ export function dependencyProblems(object: unknown): string[] {
   if (!res) {
     const { apiVersion, kind } = object;
     const what =
-      typeof kind === 'string' ? `a ${String(apiVersion)} ${kind}` : 'an object without kind';
+      typeof kind === 'string'
+        ? `a ${typeof apiVersion === 'string' ? `${apiVersion} ` : ''}${kind}`
+        : 'an object without kind';
     const hint = kind === 'Job' ? ' (test Jobs go in -f)' : '';
     return [
       `is ${what}; --deps takes v1 Pods, Services, ConfigMaps and Secrets and apps/v1 Deployments and StatefulSets${hint}`,

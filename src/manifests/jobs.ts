@@ -108,7 +108,9 @@ export function jobProblems(object: unknown): string[] {
   const { apiVersion, kind } = object;
   if (kind !== 'Job' || apiVersion !== 'batch/v1') {
     const what =
-      typeof kind === 'string' ? `a ${String(apiVersion)} ${kind}` : 'an object without kind';
+      typeof kind === 'string'
+        ? `a ${typeof apiVersion === 'string' ? `${apiVersion} ` : ''}${kind}`
+        : 'an object without kind';
     const hint = kind === 'Job' ? '' : ' (dependencies such as Pods and Services go in --deps)';
     return [`is ${what}; -f takes batch/v1 Jobs only${hint}`];
   }

@@ -14,13 +14,15 @@ import {
   type Resource,
 } from '../kube/resources.js';
 import type { Job, KubeObject } from '../kube/types.js';
-import { anchorJob, type Dependency } from '../manifests/deps.js';
-import { LABEL_ROLE, runSelector, type TestJob } from '../manifests/jobs.js';
+import { anchorJob, anchorName, type Dependency } from '../manifests/deps.js';
+import { LABEL_ROLE, LABEL_RUN_ID, runSelector, type TestJob } from '../manifests/jobs.js';
+import { isStatus } from '../kube/errors.js';
 import { preflight, type PlannedObject } from './preflight.js';
 import {
   deleteObjects,
   Ledger,
   refName,
+  StillDeletingError,
   tearDown,
   type CleanupPolicy,
   type ObjectRef,
@@ -73,8 +75,14 @@ export async function runAll(
   let outcome: RunOutcome | undefined;
   let dependencies: Dependencies | undefined;
   try {
-    await preflight(deps, asPlanned(plan), plan, signal);
     const namespaces = new Set([...plan.jobs, ...plan.dependencies].map((o) => o.namespace));
+    // With dependencies, an anchor of this run id left by a killed attempt is replaced; without,
+    // the anchor of a `kubestep up` of this run id is shared.
+    const staleAnchors =
+      plan.dependencies.length > 0 && plan.backstopSeconds
+        ? plannedAnchors(plan.runId, namespaces, plan.backstopSeconds)
+        : [];
+    await preflight(deps, [...asPlanned(plan), ...staleAnchors], plan, signal);
     const anchors = plan.backstopSeconds
       ? await createAnchors(deps, ledger, plan.runId, namespaces, plan.backstopSeconds, signal)
       : new Map<string, Job>();
@@ -127,9 +135,24 @@ function outcomeOfAbort(signal: AbortSignal): RunOutcome | undefined {
   return undefined;
 }
 
+function plannedAnchors(
+  runId: string,
+  namespaces: ReadonlySet<string>,
+  lifetimeSeconds: number,
+): PlannedObject[] {
+  return [...namespaces].map((ns) => ({
+    origin: { source: '(kubestep)', index: 1, line: 1 },
+    res: JOBS,
+    namespace: ns,
+    name: anchorName(runId),
+    object: anchorJob(runId, ns, lifetimeSeconds),
+  }));
+}
+
 /**
  * Creates the run's anchor Job in each namespace (see `anchorJob`) and records it; returns them
- * by namespace. Warns when the cluster dropped `ttlSecondsAfterFinished` (no TTL controller).
+ * by namespace. An anchor of the same run id that exists already (made by `kubestep up`) is used
+ * and left alone. Warns when the cluster dropped `ttlSecondsAfterFinished` (no TTL controller).
  */
 async function createAnchors(
   { client, out }: RunDeps,
@@ -141,8 +164,21 @@ async function createAnchors(
 ): Promise<Map<string, Job>> {
   const anchors = new Map<string, Job>();
   for (const ns of namespaces) {
-    const created = await client.create(JOBS, ns, anchorJob(runId, ns, lifetimeSeconds), signal);
-    ledger.add(JOBS, created, 'anchor');
+    let created: Job;
+    try {
+      created = await client.create(JOBS, ns, anchorJob(runId, ns, lifetimeSeconds), signal);
+      ledger.add(JOBS, created, 'anchor');
+    } catch (err) {
+      const found = isStatus(err, 409)
+        ? await client.get<Job>(JOBS, ns, anchorName(runId), signal)
+        : undefined;
+      if (found?.metadata?.labels?.[LABEL_RUN_ID] !== runId || found.metadata.deletionTimestamp) {
+        throw err;
+      }
+      out.debug(`job/${anchorName(runId)} exists (kubestep up of this run): sharing it`);
+      anchors.set(ns, found);
+      continue;
+    }
     anchors.set(ns, created);
     if (created.spec?.ttlSecondsAfterFinished === undefined) {
       out.warn(
@@ -183,8 +219,12 @@ export async function bringUp(
   let ok = false;
   let dependencies: Dependencies | undefined;
   try {
-    await preflight(deps, asPlanned(plan), plan, signal);
     const namespaces = new Set(plan.dependencies.map((d) => d.namespace));
+    const planned = [
+      ...asPlanned(plan),
+      ...plannedAnchors(plan.runId, namespaces, plan.lifetimeSeconds),
+    ];
+    await preflight(deps, planned, plan, signal);
     const anchors = await createAnchors(
       deps,
       ledger,
@@ -233,14 +273,14 @@ const DOWN_ORDER: readonly Resource[] = [
 /**
  * Deletes everything of run `runId` in `namespace`, found by its labels: test Jobs first, then
  * Deployments, StatefulSets, bare Pods, Services, ConfigMaps and Secrets, then the anchor Job;
- * waits until they are gone, at most `graceMs`. Returns what it deleted (empty: nothing was there).
- * Throws InfraError when objects are still there after `graceMs`.
+ * waits until they are gone, at most `graceMs`. Returns what it deleted (empty: nothing was there)
+ * and how many were still terminating at the deadline (their deletion continues in the cluster).
  */
 export async function bringDown(
   deps: RunDeps,
   opts: { runId: string; namespace: string; graceMs: number },
   signal: AbortSignal,
-): Promise<ObjectRef[]> {
+): Promise<{ deleted: ObjectRef[]; stillDeleting: boolean }> {
   const selector = { labelSelector: runSelector(opts.runId) };
   const found = await Promise.all(
     DOWN_ORDER.map(async (res) => {
@@ -255,16 +295,25 @@ export async function bringDown(
   );
   const all = found.flat();
   const isAnchor = (x: { o: KubeObject }) => x.o.metadata?.labels?.[LABEL_ROLE] === 'anchor';
-  const targets: ObjectRef[] = [...all.filter((x) => !isAnchor(x)), ...all.filter(isAnchor)].map(
-    ({ res, o }) => ({
-      res,
-      namespace: opts.namespace,
-      name: o.metadata?.name ?? '',
-      uid: o.metadata?.uid,
-    }),
-  );
-  if (targets.length === 0) return [];
-  deps.out.info(`deleting ${targets.map(refName).join(', ')}`);
-  await deleteObjects(deps, targets, deps.now() + opts.graceMs, signal);
-  return targets;
+  const toRef = ({ res, o }: { res: Resource; o: KubeObject }): ObjectRef => ({
+    res,
+    namespace: opts.namespace,
+    name: o.metadata?.name ?? '',
+    uid: o.metadata?.uid,
+  });
+  const ordered = [...all.filter((x) => !isAnchor(x)), ...all.filter(isAnchor)];
+  // Objects whose deletion was requested before (an earlier down) are only waited for.
+  const targets = ordered.filter((x) => !x.o.metadata?.deletionTimestamp).map(toRef);
+  const terminating = ordered.filter((x) => x.o.metadata?.deletionTimestamp).map(toRef);
+  if (targets.length > 0) deps.out.info(`deleting ${targets.map(refName).join(', ')}`);
+  if (terminating.length > 0) {
+    deps.out.info(`waiting for ${terminating.map(refName).join(', ')} (being deleted already)`);
+  }
+  try {
+    await deleteObjects(deps, [...targets, ...terminating], deps.now() + opts.graceMs, signal);
+  } catch (err) {
+    if (!(err instanceof StillDeletingError)) throw err;
+    return { deleted: targets, stillDeleting: true };
+  }
+  return { deleted: targets, stillDeleting: false };
 }

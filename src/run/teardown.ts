@@ -47,6 +47,9 @@ export interface DeleteDeps {
   now: () => number;
 }
 
+/** Deletion was requested, but the object was still there at the deadline. */
+export class StillDeletingError extends InfraError {}
+
 /** `job/tests`, for messages. */
 export function refName(o: ObjectRef): string {
   return `${o.res.kind}/${o.name}`;
@@ -55,8 +58,8 @@ export function refName(o: ObjectRef): string {
 /**
  * Deletes `targets` one after the other, in the given order (Jobs, Deployments and StatefulSets
  * with propagationPolicy Foreground, so that their pods go first; the rest Background), then
- * waits until all are gone, until `deadlineMs` (epoch ms). Throws InfraError naming those still
- * there after it.
+ * waits until all are gone, until `deadlineMs` (epoch ms). Throws StillDeletingError naming one
+ * still there after it, KubeApiError/InfraError when a request fails.
  * Source: https://kubernetes.io/docs/tasks/administer-cluster/use-cascading-deletion/
  */
 export async function deleteObjects(
@@ -90,7 +93,7 @@ async function waitUntilGone(
     const o = await deps.client.get<KubeObject>(t.res, t.namespace, t.name, signal);
     if (!o || (t.uid && o.metadata?.uid !== t.uid)) return;
     if (deps.now() >= deadlineMs) {
-      throw new InfraError(
+      throw new StillDeletingError(
         `${refName(t)} in namespace ${t.namespace} is still being deleted (its pods are terminating): try again shortly, or raise --grace`,
       );
     }

@@ -1,0 +1,350 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIGMAPS, DEPLOYMENTS, PODS, SERVICES, STATEFULSETS } from '../kube/resources.js';
+import type { ContainerStatus, KubeEvent, Pod, Service, Workload } from '../kube/types.js';
+import {
+  formatEvents,
+  podBreakage,
+  podProblem,
+  readinessOf,
+  selectorMatches,
+  type DependencyView,
+} from './readiness.js';
+
+function pod(
+  status: Pod['status'] = {},
+  extra: { name?: string; deletionTimestamp?: string; memory?: string } = {},
+): Pod {
+  return {
+    metadata: {
+      name: extra.name ?? 'db',
+      uid: 'u1',
+      ...(extra.deletionTimestamp ? { deletionTimestamp: extra.deletionTimestamp } : {}),
+    },
+    spec: {
+      containers: [
+        {
+          name: 'db',
+          ...(extra.memory ? { resources: { limits: { memory: extra.memory } } } : {}),
+        },
+      ],
+    },
+    status: { phase: 'Running', ...status },
+  };
+}
+
+const waiting = (reason: string, message?: string, last?: ContainerStatus['lastState']) =>
+  pod({
+    phase: 'Pending',
+    containerStatuses: [
+      { name: 'db', state: { waiting: { reason, message } }, lastState: last, restartCount: 1 },
+    ],
+  });
+
+const ready = pod({
+  conditions: [{ type: 'Ready', status: 'True' }],
+  containerStatuses: [{ name: 'db', ready: true, restartCount: 0, state: { running: {} } }],
+});
+
+describe('podProblem', () => {
+  it.each([
+    [waiting('ErrImageNeverPull', 'not present'), 'ErrImageNeverPull', 0],
+    [waiting('InvalidImageName'), 'InvalidImageName', 0],
+    [waiting('ImagePullBackOff', 'Back-off pulling image "x"'), 'ImagePullBackOff', 120_000],
+    [
+      waiting('CreateContainerConfigError', 'secret "s" not found'),
+      'CreateContainerConfigError',
+      30_000,
+    ],
+    [
+      waiting('CrashLoopBackOff', 'back-off 10s', { terminated: { exitCode: 1, reason: 'Error' } }),
+      'CrashLoopBackOff',
+      0,
+    ],
+    [
+      pod({
+        phase: 'Pending',
+        conditions: [
+          { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes' },
+        ],
+      }),
+      'Unschedulable',
+      300_000,
+    ],
+    [pod({ phase: 'Failed', reason: 'Evicted', message: 'low on memory' }), 'Evicted', 0],
+    [
+      pod({
+        phase: 'Succeeded',
+        containerStatuses: [{ name: 'db', state: { terminated: { exitCode: 0 } } }],
+      }),
+      'Completed',
+      0,
+    ],
+  ])('%#: %s', (p, reason, grace) => {
+    const problem = podProblem(p);
+    expect(problem?.reason).toBe(reason);
+    expect(problem?.graceMs).toBe(grace);
+  });
+
+  it('says what a crash-looping container last exited with', () => {
+    expect(
+      podProblem(
+        waiting('CrashLoopBackOff', 'back-off', { terminated: { exitCode: 3, reason: 'Error' } }),
+      )?.message,
+    ).toBe('container db: CrashLoopBackOff: back-off (last exit: Error, exit code 3)');
+  });
+
+  it('finds nothing wrong with a pod that is starting or running', () => {
+    expect(podProblem(waiting('ContainerCreating'))).toBeUndefined();
+    expect(podProblem(ready)).toBeUndefined();
+  });
+});
+
+const view = (v: Partial<DependencyView>): DependencyView => ({
+  res: PODS,
+  name: 'db',
+  object: {},
+  deleted: false,
+  pods: [],
+  ...v,
+});
+const seenAt = (ms: number) => () => ms;
+
+describe('readinessOf', () => {
+  it.each<[string, DependencyView, number, string]>([
+    ['ready pod', view({ object: ready, pods: [ready] }), 0, 'ready'],
+    ['starting pod', view({ pods: [waiting('ContainerCreating')] }), 0, 'waiting'],
+    ['image never pulled', view({ pods: [waiting('ErrImageNeverPull')] }), 0, 'failed'],
+    [
+      'pull back-off within its grace',
+      view({ pods: [waiting('ImagePullBackOff')] }),
+      60_000,
+      'waiting',
+    ],
+    [
+      'pull back-off past its grace',
+      view({ pods: [waiting('ImagePullBackOff')] }),
+      120_000,
+      'failed',
+    ],
+    ['deleted', view({ deleted: true }), 0, 'failed'],
+    ['ConfigMap', view({ res: CONFIGMAPS }), 0, 'ready'],
+    [
+      'Service without endpoints',
+      view({ res: SERVICES, object: { spec: { selector: { app: 'db' } } } as Service }),
+      0,
+      'waiting',
+    ],
+    [
+      'Service with a ready endpoint',
+      view({
+        res: SERVICES,
+        object: { spec: { selector: { app: 'db' } } } as Service,
+        endpoints: { subsets: [{ addresses: [{ ip: '10.0.0.1' }] }] },
+      }),
+      0,
+      'ready',
+    ],
+    [
+      'Service with only a not-ready endpoint',
+      view({
+        res: SERVICES,
+        object: { spec: { selector: { app: 'db' } } } as Service,
+        endpoints: { subsets: [{ notReadyAddresses: [{ ip: '10.0.0.1' }] }] },
+      }),
+      0,
+      'waiting',
+    ],
+    [
+      'Service without selector',
+      view({ res: SERVICES, object: { spec: {} } as Service }),
+      0,
+      'ready',
+    ],
+    [
+      'Deployment with all replicas ready',
+      view({
+        res: DEPLOYMENTS,
+        object: {
+          metadata: { generation: 1 },
+          spec: { replicas: 2 },
+          status: { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2 },
+        } as Workload,
+      }),
+      0,
+      'ready',
+    ],
+    [
+      'Deployment with 1 of 2 ready',
+      view({
+        res: DEPLOYMENTS,
+        object: {
+          metadata: { generation: 1 },
+          spec: { replicas: 2 },
+          status: { observedGeneration: 1, readyReplicas: 1, updatedReplicas: 2 },
+        } as Workload,
+      }),
+      0,
+      'waiting',
+    ],
+    [
+      'Deployment not yet observed',
+      view({
+        res: DEPLOYMENTS,
+        object: {
+          metadata: { generation: 2 },
+          status: { observedGeneration: 1, readyReplicas: 1 },
+        } as Workload,
+      }),
+      0,
+      'waiting',
+    ],
+    [
+      'Deployment past its progress deadline',
+      view({
+        res: DEPLOYMENTS,
+        object: {
+          status: {
+            conditions: [
+              { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' },
+            ],
+          },
+        } as Workload,
+      }),
+      0,
+      'failed',
+    ],
+    [
+      'StatefulSet ready',
+      view({
+        res: STATEFULSETS,
+        object: {
+          metadata: { generation: 1 },
+          status: { observedGeneration: 1, readyReplicas: 1 },
+        } as Workload,
+      }),
+      0,
+      'ready',
+    ],
+    [
+      'StatefulSet whose pod crash-loops',
+      view({ res: STATEFULSETS, object: {}, pods: [waiting('CrashLoopBackOff')] }),
+      0,
+      'failed',
+    ],
+  ])('%s → %s', (_, v, now, state) => {
+    expect(readinessOf(v, seenAt(0), now).state).toBe(state);
+  });
+
+  it('explains what it waits for', () => {
+    const r = readinessOf(
+      view({
+        res: SERVICES,
+        name: 'pg',
+        object: { spec: { selector: { app: 'pg', run: 'r1' } } } as Service,
+      }),
+      seenAt(0),
+      0,
+    );
+    expect(r).toEqual({
+      state: 'waiting',
+      why: 'service/pg has no ready endpoint (no ready pod with app=pg,run=r1)',
+    });
+  });
+});
+
+describe('podBreakage', () => {
+  const restarted = (reason: string, exitCode: number) =>
+    pod(
+      {
+        containerStatuses: [
+          {
+            name: 'db',
+            restartCount: 1,
+            lastState: { terminated: { exitCode, reason } },
+            state: { running: {} },
+          },
+        ],
+      },
+      { memory: '64Mi' },
+    );
+  it.each<[string, Pod | undefined, Pod, boolean, string | undefined]>([
+    ['nothing happened', ready, ready, false, undefined],
+    ['deleted', ready, ready, true, 'pod/db was deleted'],
+    [
+      'being deleted',
+      ready,
+      pod({}, { deletionTimestamp: '2026-01-01T00:00:00Z' }),
+      false,
+      'pod/db was deleted',
+    ],
+    [
+      'OOMKilled',
+      ready,
+      restarted('OOMKilled', 137),
+      false,
+      'container db of pod/db restarted (OOMKilled, exit code 137, memory limit 64Mi)',
+    ],
+    [
+      'restarted',
+      ready,
+      restarted('Error', 1),
+      false,
+      'container db of pod/db restarted (Error, exit code 1)',
+    ],
+    [
+      'restarted before the tests started',
+      restarted('Error', 1),
+      restarted('Error', 1),
+      false,
+      undefined,
+    ],
+    [
+      'evicted',
+      ready,
+      pod({ phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' }),
+      false,
+      'pod/db was evicted: The node was low on resource: memory.',
+    ],
+  ])('%s', (_, before, now, deleted, why) => {
+    expect(podBreakage(before, now, deleted)).toBe(why);
+  });
+});
+
+describe('selectorMatches', () => {
+  it.each([
+    [{ app: 'db' }, { app: 'db', x: 'y' }, true],
+    [{ app: 'db' }, { app: 'web' }, false],
+    [{}, { app: 'db' }, false],
+    [undefined, { app: 'db' }, false],
+  ])('%j in %j → %s', (sel, labels, want) => {
+    expect(selectorMatches(sel, labels)).toBe(want);
+  });
+});
+
+describe('formatEvents', () => {
+  it('lists Warning events first, newest first, with counts and ages', () => {
+    const e = (type: string, reason: string, last: string, count = 1): KubeEvent => ({
+      type,
+      reason,
+      message: `${reason} message`,
+      count,
+      firstTimestamp: '2026-01-01T00:00:00Z',
+      lastTimestamp: last,
+    });
+    const now = Date.parse('2026-01-01T00:01:00Z');
+    expect(
+      formatEvents(
+        [
+          e('Normal', 'Scheduled', '2026-01-01T00:00:00Z'),
+          e('Warning', 'BackOff', '2026-01-01T00:00:50Z', 5),
+          e('Warning', 'Failed', '2026-01-01T00:00:10Z'),
+        ],
+        now,
+      ),
+    ).toEqual([
+      'Warning  BackOff  5x over 60s  BackOff message',
+      'Warning  Failed  50s ago  Failed message',
+      'Normal  Scheduled  60s ago  Scheduled message',
+    ]);
+  });
+});
