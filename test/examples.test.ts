@@ -27,3 +27,24 @@ it.each([
   expect(r.code).toBe(code);
   expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
 });
+
+it('examples/db-tests.yaml with --deps examples/postgres.yaml exits 0', async () => {
+  const r = await runCli([
+    'run',
+    '-f',
+    example('db-tests.yaml'),
+    '--deps',
+    example('postgres.yaml'),
+    '-n',
+    t.ns,
+    '--run-id',
+    'ex-2',
+    '--set',
+    'PG_IMAGE=kubestep-postgres:local',
+    '--grace',
+    '5s',
+  ]);
+  expect(r.stdout).toBe('read back 42\n');
+  expect(r.code, r.stderr).toBe(0);
+  expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
+});

@@ -154,7 +154,6 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
     return code;
   } catch (err) {
     const message = messageOf(err);
-    if (io.env.KUBESTEP_STACK) io.stderr.write(`${(err as Error).stack}\n`);
     const hint =
       err instanceof UsageError
         ? '\n(see kubestep --help)'
