@@ -10,7 +10,7 @@ S=${K8S_LOCAL_DIR:-/var/tmp/k8s-local}
 tag=kubestep-postgres:local
 out=$S/images/kubestep-postgres.tar
 stamp=$S/images/kubestep-postgres.stamp
-want=$(sha256sum "$here/entrypoint.sh" "$0" | sha256sum | cut -c1-16)
+want=$(cat "$here/entrypoint.sh" "$0" | sha256sum | cut -c1-16)   # contents only, not paths
 if [ -f "$out" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   echo "$tag is up to date ($out)"
   exit 0
