@@ -2,7 +2,6 @@
 // tests run. Imperative shell over KubeClient; the verdicts come from ./readiness.ts.
 import { InfraError, messageOf } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { isStatus } from '../kube/errors.js';
 import { runInformer } from '../kube/informer.js';
 import {
   DEPLOYMENTS,
@@ -18,6 +17,7 @@ import { LogFollower, type LogSink } from '../logs/follower.js';
 import { ownedBy, type Dependency } from '../manifests/deps.js';
 import { LABEL_ROLE, LABEL_RUN_ID } from '../manifests/jobs.js';
 import { formatDuration } from '../report/summary.js';
+import { createForRun } from '../run/create.js';
 import type { Ledger } from '../run/teardown.js';
 import {
   formatEvents,
@@ -119,7 +119,16 @@ export class Dependencies {
     for (const dep of this.plan.deps) {
       const anchor = this.plan.anchors.get(dep.namespace);
       const body = anchor ? ownedBy(dep.object, anchor) : dep.object;
-      const created = await this.create(dep, body);
+      const { object: created, adopted } = await createForRun(
+        this.world.client,
+        dep.res,
+        dep.namespace,
+        body,
+        this.plan.runId,
+        this.signal,
+      );
+      if (adopted)
+        out.debug(`${dep.res.kind}/${dep.name} exists already with this run id: using it`);
       this.ledger.add(dep.res, created, 'dependency');
       this.tracked.push({
         dep,
@@ -201,25 +210,6 @@ export class Dependencies {
     this.inner.abort(new Error('done'));
     await Promise.allSettled(this.informers);
     await this.follower.stop();
-  }
-
-  private async create(dep: Dependency, body: KubeObject): Promise<KubeObject> {
-    const { client, out } = this.world;
-    try {
-      return await client.create(dep.res, dep.namespace, body, this.signal);
-    } catch (err) {
-      if (!isStatus(err, 409)) throw err;
-      // AlreadyExists: our own create may have succeeded before its answer was lost.
-      const found = await client.get(dep.res, dep.namespace, dep.name, this.signal);
-      if (found?.metadata?.labels?.[LABEL_RUN_ID] === this.plan.runId) {
-        out.debug(`${dep.res.kind}/${dep.name} exists already with this run id: using it`);
-        return found;
-      }
-      throw new InfraError(
-        `${dep.res.kind}/${dep.name} in namespace ${dep.namespace} was created by someone else meanwhile: give it a unique name, e.g. ${dep.name}-\${RUN_ID}`,
-        { cause: err },
-      );
-    }
   }
 
   private startInformers(): void {

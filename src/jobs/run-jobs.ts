@@ -1,11 +1,11 @@
-// One run of test Jobs: replace stale Jobs, create, follow logs, wait, clean up. Imperative shell
-// over KubeClient; decisions come from the pure modules.
-import { CancelledError, InfraError, InputError, messageOf, RunTimeoutError } from '../errors.js';
+// The test Jobs of a run: create, follow logs, wait for Complete or Failed. Imperative shell over
+// KubeClient; decisions come from the pure modules. Preflight and teardown are in run/.
+import { CancelledError, InputError, messageOf, RunTimeoutError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import { ownedBy } from '../manifests/deps.js';
+import { createForRun } from '../run/create.js';
 import type { Ledger } from '../run/teardown.js';
-import { isStatus } from '../kube/errors.js';
 import { runInformer } from '../kube/informer.js';
 import type { Job, KubeObject, Pod } from '../kube/types.js';
 import { LogFollower, type LogSink } from '../logs/follower.js';
@@ -150,7 +150,16 @@ export async function runJobs(
       [...tracked.values()].map(async (t) => {
         const anchor = plan.anchors.get(t.plan.namespace);
         const body = anchor ? ownedBy(t.plan.job, anchor) : t.plan.job;
-        t.created = await createJob(deps, plan.runId, t.plan, body, signal);
+        const { object, adopted } = await createForRun(
+          client,
+          JOBS,
+          t.plan.namespace,
+          body,
+          plan.runId,
+          signal,
+        );
+        if (adopted) out.debug(`job/${t.plan.name} exists already with this run id: using it`);
+        t.created = object;
         ledger.add(JOBS, t.created, 'test');
         out.info(`created job/${t.plan.name} in namespace ${t.plan.namespace}`);
       }),
@@ -235,28 +244,4 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
-}
-
-async function createJob(
-  { client, out }: RunDeps,
-  runId: string,
-  t: TestJob,
-  body: Job,
-  signal: AbortSignal,
-): Promise<Job> {
-  try {
-    return await client.create(JOBS, t.namespace, body, signal);
-  } catch (err) {
-    if (!isStatus(err, 409)) throw err;
-    // AlreadyExists: our own create may have succeeded before its answer was lost, and was retried.
-    const job = await client.get<Job>(JOBS, t.namespace, t.name, signal);
-    if (job?.metadata?.labels?.[LABEL_RUN_ID] === runId && !job.metadata.deletionTimestamp) {
-      out.debug(`job/${t.name} exists already with this run id: using it`);
-      return job;
-    }
-    throw new InfraError(
-      `job/${t.name} in namespace ${t.namespace} was created by someone else meanwhile: give this run's Job a unique name, e.g. ${t.name}-\${RUN_ID}`,
-      { cause: err },
-    );
-  }
 }

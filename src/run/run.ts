@@ -15,8 +15,8 @@ import {
 } from '../kube/resources.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { anchorJob, anchorName, type Dependency } from '../manifests/deps.js';
-import { LABEL_ROLE, LABEL_RUN_ID, runSelector, type TestJob } from '../manifests/jobs.js';
-import { isStatus } from '../kube/errors.js';
+import { LABEL_ROLE, runSelector, type TestJob } from '../manifests/jobs.js';
+import { createForRun } from './create.js';
 import { preflight, type PlannedObject } from './preflight.js';
 import {
   deleteObjects,
@@ -73,28 +73,15 @@ export async function runAll(
 ): Promise<RunOutcome> {
   const ledger = new Ledger();
   let outcome: RunOutcome | undefined;
-  let dependencies: Dependencies | undefined;
+  const started: { dependencies?: Dependencies } = {};
   try {
-    const namespaces = new Set([...plan.jobs, ...plan.dependencies].map((o) => o.namespace));
-    // With dependencies, an anchor of this run id left by a killed attempt is replaced; without,
-    // the anchor of a `kubestep up` of this run id is shared.
-    const staleAnchors =
-      plan.dependencies.length > 0 && plan.backstopSeconds
-        ? plannedAnchors(plan.runId, namespaces, plan.backstopSeconds)
-        : [];
-    await preflight(deps, [...asPlanned(plan), ...staleAnchors], plan, signal);
-    const anchors = plan.backstopSeconds
-      ? await createAnchors(deps, ledger, plan.runId, namespaces, plan.backstopSeconds, signal)
-      : new Map<string, Job>();
-    if (plan.dependencies.length > 0) {
-      dependencies = new Dependencies(
-        deps,
-        { runId: plan.runId, deps: plan.dependencies, timeoutMs: plan.depsTimeoutMs, anchors },
-        ledger,
-        signal,
-      );
-      await dependencies.start();
-    }
+    const anchors = await setUp(
+      deps,
+      ledger,
+      { ...plan, lifetimeSeconds: plan.backstopSeconds },
+      started,
+      signal,
+    );
     outcome = await runJobs(
       deps,
       {
@@ -102,7 +89,7 @@ export async function runAll(
         jobs: plan.jobs,
         drainMs: plan.drainMs,
         anchors,
-        watchdog: dependencies?.broken,
+        watchdog: started.dependencies?.broken,
       },
       ledger,
       signal,
@@ -113,7 +100,7 @@ export async function runAll(
     if (outcome) return outcome;
     throw err;
   } finally {
-    await dependencies?.stop();
+    await started.dependencies?.stop();
     await tearDown(deps, ledger, {
       runId: plan.runId,
       cleanup: plan.cleanup,
@@ -121,6 +108,53 @@ export async function runAll(
       graceMs: plan.graceMs,
     });
   }
+}
+
+/** What {@link setUp} needs: the common part of RunPlan and UpPlan. */
+interface SetUpPlan {
+  runId: string;
+  jobs?: readonly TestJob[];
+  dependencies: readonly Dependency[];
+  replace: boolean;
+  graceMs: number;
+  depsTimeoutMs: number;
+  /** Lifetime of the anchor Jobs, s; undefined: none. */
+  lifetimeSeconds?: number | undefined;
+}
+
+/**
+ * Everything before the test Jobs: preflight, the anchor Jobs, the dependencies created and
+ * ready (recorded in `ledger`). `started.dependencies` is set before they start, so that the
+ * caller stops them whatever happens. Returns the anchors by namespace.
+ */
+async function setUp(
+  deps: RunDeps,
+  ledger: Ledger,
+  plan: SetUpPlan,
+  started: { dependencies?: Dependencies },
+  signal: AbortSignal,
+): Promise<Map<string, Job>> {
+  const namespaces = new Set([...(plan.jobs ?? []), ...plan.dependencies].map((o) => o.namespace));
+  // With dependencies, an anchor of this run id left by a killed attempt is replaced; without,
+  // the anchor of a `kubestep up` of this run id is shared.
+  const staleAnchors =
+    plan.dependencies.length > 0 && plan.lifetimeSeconds
+      ? plannedAnchors(plan.runId, namespaces, plan.lifetimeSeconds)
+      : [];
+  await preflight(deps, [...asPlanned(plan), ...staleAnchors], plan, signal);
+  const anchors = plan.lifetimeSeconds
+    ? await createAnchors(deps, ledger, plan.runId, namespaces, plan.lifetimeSeconds, signal)
+    : new Map<string, Job>();
+  if (plan.dependencies.length > 0) {
+    started.dependencies = new Dependencies(
+      deps,
+      { runId: plan.runId, deps: plan.dependencies, timeoutMs: plan.depsTimeoutMs, anchors },
+      ledger,
+      signal,
+    );
+    await started.dependencies.start();
+  }
+  return anchors;
 }
 
 /** The outcome of a run stopped by its signal before the Jobs ran, if it was. */
@@ -164,22 +198,21 @@ async function createAnchors(
 ): Promise<Map<string, Job>> {
   const anchors = new Map<string, Job>();
   for (const ns of namespaces) {
-    let created: Job;
-    try {
-      created = await client.create(JOBS, ns, anchorJob(runId, ns, lifetimeSeconds), signal);
-      ledger.add(JOBS, created, 'anchor');
-    } catch (err) {
-      const found = isStatus(err, 409)
-        ? await client.get<Job>(JOBS, ns, anchorName(runId), signal)
-        : undefined;
-      if (found?.metadata?.labels?.[LABEL_RUN_ID] !== runId || found.metadata.deletionTimestamp) {
-        throw err;
-      }
+    const { object: created, adopted } = await createForRun(
+      client,
+      JOBS,
+      ns,
+      anchorJob(runId, ns, lifetimeSeconds),
+      runId,
+      signal,
+    );
+    anchors.set(ns, created);
+    if (adopted) {
+      // Made by `kubestep up` of this run: shared, and left for its `down`.
       out.debug(`job/${anchorName(runId)} exists (kubestep up of this run): sharing it`);
-      anchors.set(ns, found);
       continue;
     }
-    anchors.set(ns, created);
+    ledger.add(JOBS, created, 'anchor');
     if (created.spec?.ttlSecondsAfterFinished === undefined) {
       out.warn(
         `this cluster ignores ttlSecondsAfterFinished (no TTL controller): if kubestep is killed, its objects stay until \`kubestep down --run-id ${runId}\``,
@@ -217,29 +250,9 @@ export async function bringUp(
 ): Promise<RunOutcome | undefined> {
   const ledger = new Ledger();
   let ok = false;
-  let dependencies: Dependencies | undefined;
+  const started: { dependencies?: Dependencies } = {};
   try {
-    const namespaces = new Set(plan.dependencies.map((d) => d.namespace));
-    const planned = [
-      ...asPlanned(plan),
-      ...plannedAnchors(plan.runId, namespaces, plan.lifetimeSeconds),
-    ];
-    await preflight(deps, planned, plan, signal);
-    const anchors = await createAnchors(
-      deps,
-      ledger,
-      plan.runId,
-      namespaces,
-      plan.lifetimeSeconds,
-      signal,
-    );
-    dependencies = new Dependencies(
-      deps,
-      { runId: plan.runId, deps: plan.dependencies, timeoutMs: plan.depsTimeoutMs, anchors },
-      ledger,
-      signal,
-    );
-    await dependencies.start();
+    await setUp(deps, ledger, plan, started, signal);
     ok = true;
     return undefined;
   } catch (err) {
@@ -247,7 +260,7 @@ export async function bringUp(
     if (outcome) return outcome;
     throw err;
   } finally {
-    await dependencies?.stop();
+    await started.dependencies?.stop();
     if (!ok) {
       await tearDown(deps, ledger, {
         runId: plan.runId,

@@ -139,12 +139,14 @@ export async function tearDown(
     ...items.filter((i) => i.stage === 'dependency').reverse(),
     ...items.filter((i) => i.stage === 'anchor'),
   ];
-  const problems: string[] = [];
+  let late = false;
+  const errors: string[] = [];
   const attempt = async (f: () => Promise<void>) => {
     try {
       await f();
     } catch (err) {
-      problems.push(deps.now() >= deadline ? 'not all gone after --grace' : messageOf(err));
+      if (err instanceof StillDeletingError || deps.now() >= deadline) late = true;
+      else errors.push(messageOf(err));
     }
   };
   if (tests.length > 0) {
@@ -157,10 +159,15 @@ export async function tearDown(
   const visible = rest.filter((i) => i.stage !== 'anchor');
   if (visible.length > 0) deps.out.info(`deleting ${visible.map(refName).join(', ')}`);
   if (rest.length > 0) await attempt(() => deleteObjects(deps, rest, deadline, signal));
-  if (problems.length > 0) {
-    const what = problems.some((p) => p.startsWith('not all gone'))
-      ? `not all gone after --grace ${Math.round(opts.graceMs / 1000)} s (deletion was requested and continues in the cluster)`
-      : problems.join('; ');
+  if (late || errors.length > 0) {
+    const what = [
+      ...(late
+        ? [
+            `not all gone after --grace ${Math.round(opts.graceMs / 1000)} s (deletion was requested and continues in the cluster)`,
+          ]
+        : []),
+      ...errors,
+    ].join('; ');
     deps.out.warn(
       `cleanup: ${what}; check with: kubectl get all,configmaps,secrets -l ${runSelector(opts.runId)} -n ${namespaces.join(',')}`,
     );
