@@ -2,6 +2,8 @@
 import yargs, { type Argv } from 'yargs';
 import { exitCodeOfError, messageOf, UsageError } from '../errors.js';
 import { isStatus } from '../kube/errors.js';
+import { escapeData } from '../report/ci.js';
+import { MIN_SECRET_LENGTH } from '../report/secrets.js';
 import { VERSION } from '../version.js';
 import { parseDurationMs } from './duration.js';
 import type { Io } from './run-command.js';
@@ -24,7 +26,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
         'run',
         'start the dependencies, create the test Jobs, mirror their logs, wait until each is Complete or Failed, delete everything',
         (y) =>
-          clusterOptions(manifestOptions(y))
+          stuckOptions(clusterOptions(manifestOptions(y)))
             .option('filename', {
               alias: 'f',
               type: 'string',
@@ -52,6 +54,19 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
               describe:
                 'delete what this run created (Jobs with their pods, dependencies) at the end',
             })
+            .option('output', {
+              alias: 'o',
+              choices: ['text', 'json'] as const,
+              default: 'text' as const,
+              describe:
+                'json: also write the result (per Job: outcome, reason, exit codes, timings) to --output-file',
+            })
+            .option('output-file', {
+              type: 'string',
+              requiresArg: true,
+              default: 'kubestep-result.json',
+              describe: 'where --output json writes the result',
+            })
             .example(
               '$0 run -f k8s/tests.yaml',
               'run the Jobs of tests.yaml in the current context',
@@ -71,10 +86,12 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             {
               ...clusterArgs(a),
               ...manifestArgs(a),
+              ...stuckArgs(a),
               files: a.filename,
               replace: a.replace,
               timeoutMs: positive('timeout', parseDurationMs('timeout', a.timeout)),
               cleanup: a.cleanup,
+              outputFile: a.output === 'json' ? a['output-file'] : undefined,
             },
             io,
             signal,
@@ -85,7 +102,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
         'up',
         'start the dependencies and wait until they are ready, then exit and leave them running (for a later "down")',
         (y) =>
-          clusterOptions(manifestOptions(y))
+          stuckOptions(clusterOptions(manifestOptions(y)))
             .demandOption('deps')
             .option('replace', {
               type: 'boolean',
@@ -110,6 +127,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             {
               ...clusterArgs(a),
               ...manifestArgs(a),
+              ...stuckArgs(a),
               replace: a.replace,
               lifetimeMs: positive('lifetime', parseDurationMs('lifetime', a.lifetime)),
             },
@@ -162,6 +180,9 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
           : isStatus(err, 401)
             ? '\n(the API server did not accept the credentials: check the kubeconfig user or token)'
             : '';
+    if (io.env.GITHUB_ACTIONS === 'true') {
+      io.stdout.write(`::error title=kubestep::${escapeData(message + hint)}\n`);
+    }
     io.stderr.write(`kubestep: error: ${message}${hint}\n`);
     return exitCodeOfError(err);
   }
@@ -249,6 +270,14 @@ function manifestOptions<T>(y: Argv<T>) {
       default: [] as string[],
       describe: 'NAME=VALUE for ${NAME} in manifests (wins over the environment); repeatable',
     })
+    .option('set-secret', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      default: [] as string[],
+      describe:
+        'like --set, but VALUE is hidden (***) in everything kubestep prints, pod logs included; masked in GitHub Actions',
+    })
     .option('run-id', {
       type: 'string',
       requiresArg: true,
@@ -261,13 +290,61 @@ function manifestArgs(a: {
   deps: string[];
   'deps-timeout': string;
   set: string[];
+  'set-secret': string[];
   'run-id'?: string | undefined;
 }) {
+  const setSecret = parseSets(a['set-secret'], 'set-secret');
+  for (const [name, value] of Object.entries(setSecret)) {
+    if (value.trim().length < MIN_SECRET_LENGTH) {
+      throw new UsageError(
+        `--set-secret ${name}: the value has fewer than ${MIN_SECRET_LENGTH} characters and cannot be hidden in the output; use --set for values that are not secret`,
+      );
+    }
+  }
   return {
     deps: a.deps,
     depsTimeoutMs: positive('deps-timeout', parseDurationMs('deps-timeout', a['deps-timeout'])),
-    set: parseSets(a.set),
+    set: parseSets(a.set, 'set'),
+    setSecret,
     runId: a['run-id'],
+  };
+}
+
+/** How long a pod may stay stuck before kubestep gives up (exit 3); README "Stuck pods". */
+function stuckOptions<T>(y: Argv<T>) {
+  return y
+    .option('image-pull-grace', {
+      type: 'string',
+      default: '2m',
+      requiresArg: true,
+      describe: 'how long a pod may fail to pull its image (ErrImagePull, ImagePullBackOff)',
+    })
+    .option('unschedulable-grace', {
+      type: 'string',
+      default: '5m',
+      requiresArg: true,
+      describe: 'how long a pod may stay Unschedulable (an autoscaler may add a node)',
+    })
+    .option('config-error-grace', {
+      type: 'string',
+      default: '30s',
+      requiresArg: true,
+      describe:
+        'how long a container may fail to be created (CreateContainerConfigError: a missing Secret or ConfigMap)',
+    });
+}
+
+function stuckArgs(a: {
+  'image-pull-grace': string;
+  'unschedulable-grace': string;
+  'config-error-grace': string;
+}) {
+  return {
+    graces: {
+      imagePullMs: parseDurationMs('image-pull-grace', a['image-pull-grace']),
+      unschedulableMs: parseDurationMs('unschedulable-grace', a['unschedulable-grace']),
+      configErrorMs: parseDurationMs('config-error-grace', a['config-error-grace']),
+    },
   };
 }
 
@@ -284,15 +361,15 @@ function stdinFilename(argv: string[]): string[] {
   return out;
 }
 
-function parseSets(pairs: string[]): Record<string, string> {
+function parseSets(pairs: string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');
     const name = eq > 0 ? p.slice(0, eq) : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new UsageError(
-        `--set ${JSON.stringify(p.slice(0, 40))} is not NAME=VALUE with NAME a variable name`,
-      );
+      // A secret's value is not repeated; a --set's start helps to find it.
+      const shown = flag === 'set' ? ` ${JSON.stringify(p.slice(0, 40))}` : '';
+      throw new UsageError(`--${flag}${shown} is not NAME=VALUE with NAME a variable name`);
     }
     out[name] = p.slice(eq + 1);
   }

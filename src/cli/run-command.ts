@@ -1,11 +1,19 @@
 // `kubestep run`, `up` and `down`: flags in, exit code out. Wiring only: the work is in run/.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { ExitCode, InputError, RunTimeoutError, UsageError, messageOf } from '../errors.js';
+import {
+  ExitCode,
+  InputError,
+  RunTimeoutError,
+  UsageError,
+  exitCodeOfError,
+  messageOf,
+} from '../errors.js';
 import type { Output, RunOutcome } from '../jobs/run-jobs.js';
 import { DEFAULT_RETRY, KubeClient } from '../kube/client.js';
+import type { StuckGraces } from '../deps/readiness.js';
 import { loadClusterAccess, type ClusterAccess } from '../kube/config.js';
 import { describeNetworkError } from '../kube/errors.js';
 import { backstopSeconds, toDependencies, type Dependency } from '../manifests/deps.js';
@@ -14,7 +22,11 @@ import { bringDown, bringUp, runAll } from '../run/run.js';
 import type { CleanupPolicy } from '../run/teardown.js';
 import { parseManifests, type ManifestSource } from '../manifests/parse.js';
 import { resolveRunId } from '../manifests/run-id.js';
+import { outputMode } from '../report/ci.js';
 import { createConsoleOutput } from '../report/console.js';
+import { runResult, summaryMarkdown, type RunResult } from '../report/result.js';
+import { redactor, secretValuesOf, type Redact } from '../report/secrets.js';
+import { SECRETS } from '../kube/resources.js';
 import { needsPrefix } from '../report/log-format.js';
 import { formatDuration, formatSummary } from '../report/summary.js';
 
@@ -30,25 +42,36 @@ export interface ClusterOptions {
   verbose: boolean;
 }
 
-/** Typed options of `kubestep run`. */
-export interface RunOptions extends ClusterOptions {
-  files: string[];
+/** Variables for `${NAME}` in manifests: --set and --set-secret. */
+export interface ManifestOptions {
   /** Dependency manifests (--deps). */
   deps: string[];
   set: Record<string, string>;
+  /** Like `set`, but the values are hidden in all output (--set-secret). */
+  setSecret: Record<string, string>;
+  runId?: string | undefined;
+}
+
+/** Typed options of `kubestep run`. */
+export interface RunOptions extends ClusterOptions, StuckOptions, ManifestOptions {
+  files: string[];
   runId?: string | undefined;
   replace: boolean;
   timeoutMs: number;
   cleanup: CleanupPolicy;
   /** How long the dependencies may take to become ready, ms. */
   depsTimeoutMs: number;
+  /** Write the result as JSON to this file (--output json). */
+  outputFile?: string | undefined;
+}
+
+/** How long pods may stay stuck: the --*-grace flags. */
+export interface StuckOptions {
+  graces: StuckGraces;
 }
 
 /** Typed options of `kubestep up`. */
-export interface UpOptions extends ClusterOptions {
-  deps: string[];
-  set: Record<string, string>;
-  runId?: string | undefined;
+export interface UpOptions extends ClusterOptions, StuckOptions, ManifestOptions {
   replace: boolean;
   depsTimeoutMs: number;
   /** After this the cluster deletes the dependencies even without `down`, ms. */
@@ -75,17 +98,15 @@ interface Prepared {
   access: ClusterAccess;
   jobs: TestJob[];
   dependencies: Dependency[];
+  /** Values to hide in all output: --set-secret values and the data of Secret manifests. */
+  secrets: string[];
 }
 
 async function prepare(
-  opts: ClusterOptions & {
-    files: string[];
-    deps: string[];
-    set: Record<string, string>;
-    runId?: string | undefined;
-  },
+  opts: ClusterOptions & ManifestOptions & { files: string[] },
   io: Io,
   podDeadlineSeconds: number | undefined,
+  onRunId: (runId: string) => void = () => {},
 ): Promise<Prepared> {
   if ([...opts.files, ...opts.deps].filter((f) => f === '-').length > 1)
     throw new InputError('- (stdin) may be given only once among -f and --deps');
@@ -98,7 +119,9 @@ async function prepare(
     env: io.env,
     random: () => randomBytes(4).toString('hex'),
   });
-  const lookup = (name: string) => (name === 'RUN_ID' ? runId : (opts.set[name] ?? io.env[name]));
+  onRunId(runId);
+  const lookup = (name: string) =>
+    name === 'RUN_ID' ? runId : (opts.setSecret[name] ?? opts.set[name] ?? io.env[name]);
   const docs = parseManifests(sources, lookup);
   const depDocs = parseManifests(depSources, lookup);
   const access = loadClusterAccess(opts, io.env);
@@ -121,7 +144,13 @@ async function prepare(
   const jobs = opts.files.length > 0 ? attempt(() => toTestJobs(docs, place)) : [];
   const dependencies = attempt(() => toDependencies(depDocs, { ...place, podDeadlineSeconds }));
   if (problems.length > 0 || !jobs || !dependencies) throw new InputError(problems.join('\n'));
-  return { runId, from, access, jobs, dependencies };
+  const secrets = [
+    ...Object.values(opts.setSecret),
+    ...dependencies
+      .filter((d) => d.res === SECRETS)
+      .flatMap((d) => secretValuesOf(d.object as Parameters<typeof secretValuesOf>[0])),
+  ];
+  return { runId, from, access, jobs, dependencies, secrets };
 }
 
 function connect(
@@ -129,12 +158,17 @@ function connect(
   opts: ClusterOptions,
   io: Io,
   prefix: boolean,
+  secrets: readonly string[],
 ): { client: KubeClient; out: Output } {
   const out = createConsoleOutput({
     stdout: io.stdout,
     stderr: io.stderr,
+    ...outputMode(io.env, (io.stderr as { isTTY?: boolean }).isTTY === true),
     prefix,
     verbose: opts.verbose,
+    redact: redactor(secrets),
+    masks: secrets,
+    now: Date.now,
   });
   const client = new KubeClient(
     access.kubeConfig,
@@ -149,11 +183,75 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 /**
  * Runs `kubestep run` and returns its exit code: 0 all Jobs Complete, 1 a Job Failed or the
- * timeout passed, 3 a dependency failed, 130/143 cancelled. Throws UsageError/InputError (exit 2)
- * and InfraError or KubeApiError (exit 3) for runs that ended before an outcome; the caller maps
- * those.
+ * timeout passed, 3 a pod cannot start or a dependency failed, 130/143 cancelled. Throws
+ * UsageError/InputError (exit 2) and InfraError or KubeApiError (exit 3) for runs that ended
+ * before an outcome; the caller maps those. Either way the result goes to `opts.outputFile` and,
+ * in GitHub Actions, to `$GITHUB_STEP_SUMMARY`.
  */
 export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal): Promise<number> {
+  const startedAtMs = Date.now();
+  const report: { runId: string; outcome?: RunOutcome; redact: Redact; out?: Output } = {
+    runId: opts.runId ?? '',
+    redact: redactor(Object.values(opts.setSecret)),
+  };
+  let code: number | undefined;
+  let error: unknown;
+  try {
+    code = await run(opts, io, signal, report);
+    return code;
+  } catch (err) {
+    error = err;
+    // Errors are printed by the caller: secrets out of their messages.
+    if (err instanceof Error) err.message = report.redact(err.message);
+    throw err;
+  } finally {
+    const exitCode = code ?? exitCodeOfError(error);
+    const result = runResult({
+      runId: report.runId,
+      outcome: report.outcome,
+      exitCode,
+      message: error === undefined ? undefined : messageOf(error),
+      startedAtMs,
+      finishedAtMs: Date.now(),
+    });
+    await writeReports(
+      opts,
+      io,
+      result,
+      report.outcome ? verdict(report.outcome) : `ERROR: ${result.message ?? ''}`,
+      report.redact,
+    ).catch((err: unknown) => {
+      const line = `warning: could not write the result: ${messageOf(err)}`;
+      if (report.out) report.out.warn(line.slice(9));
+      else io.stderr.write(`kubestep: ${line}\n`);
+    });
+    report.out?.close();
+  }
+}
+
+/** `--output json` and GitHub's step summary; secrets hidden. */
+async function writeReports(
+  opts: RunOptions,
+  io: Io,
+  result: RunResult,
+  verdictLine: string,
+  redact: Redact,
+): Promise<void> {
+  if (opts.outputFile) {
+    await writeFile(opts.outputFile, redact(JSON.stringify(result, null, 2)) + '\n');
+  }
+  const summaryFile = io.env.GITHUB_STEP_SUMMARY;
+  if (io.env.GITHUB_ACTIONS === 'true' && summaryFile) {
+    await appendFile(summaryFile, redact(summaryMarkdown(result, verdictLine)));
+  }
+}
+
+async function run(
+  opts: RunOptions,
+  io: Io,
+  signal: AbortSignal,
+  report: { runId: string; outcome?: RunOutcome; redact: Redact; out?: Output },
+): Promise<number> {
   const backstop =
     opts.cleanup === 'always'
       ? backstopSeconds({
@@ -162,8 +260,10 @@ export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal):
           grace: opts.graceMs,
         })
       : undefined;
-  const p = await prepare(opts, io, backstop);
-  const { client, out } = connect(p.access, opts, io, needsPrefix(p.jobs));
+  const p = await prepare(opts, io, backstop, (id) => (report.runId = id));
+  report.redact = redactor(p.secrets);
+  const { client, out } = connect(p.access, opts, io, needsPrefix(p.jobs), p.secrets);
+  report.out = out;
   const depsNote = p.dependencies.length
     ? `, ${plural(p.dependencies.length, 'dependency', 'dependencies')}`
     : '';
@@ -189,14 +289,16 @@ export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal):
         drainMs: 30_000,
         depsTimeoutMs: opts.depsTimeoutMs,
         backstopSeconds: backstop,
+        graces: opts.graces,
       },
       AbortSignal.any([signal, timeout.signal]),
     );
+    report.outcome = outcome;
     if (outcome.jobs.length > 0) {
       for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
         out.info(line);
     }
-    out.info(verdict(outcome));
+    out.result(outcome.kind === 'succeeded', verdict(outcome));
     return exitCodeOf(outcome);
   } finally {
     clearTimeout(timer);
@@ -215,7 +317,7 @@ export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): P
   if (p.dependencies.length === 0) {
     throw new InputError('the --deps manifests hold no documents: give at least one dependency');
   }
-  const { client, out } = connect(p.access, opts, io, false);
+  const { client, out } = connect(p.access, opts, io, false, p.secrets);
   out.info(
     `run ${p.runId} (id from ${p.from}); ${plural(p.dependencies.length, 'dependency', 'dependencies')}; ${p.access.server} (${p.access.source})`,
   );
@@ -229,11 +331,12 @@ export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): P
         graceMs: opts.graceMs,
         depsTimeoutMs: opts.depsTimeoutMs,
         lifetimeSeconds: lifetime,
+        graces: opts.graces,
       },
       signal,
     );
     if (cancelled) {
-      out.info(verdict(cancelled));
+      out.result(false, verdict(cancelled));
       return exitCodeOf(cancelled);
     }
     const namespaces = [...new Set(p.dependencies.map((d) => d.namespace))];
@@ -243,6 +346,7 @@ export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): P
     io.stdout.write(`${p.runId}\n`);
     return ExitCode.ok;
   } finally {
+    out.close();
     await client.close().catch(() => undefined);
   }
 }
@@ -262,7 +366,7 @@ export async function downCommand(opts: DownOptions, io: Io, signal: AbortSignal
     },
   });
   const access = loadClusterAccess(opts, io.env);
-  const { client, out } = connect(access, opts, io, false);
+  const { client, out } = connect(access, opts, io, false, []);
   try {
     const { deleted, stillDeleting } = await bringDown(
       { client, out, now: Date.now },
@@ -281,6 +385,7 @@ export async function downCommand(opts: DownOptions, io: Io, signal: AbortSignal
     );
     return ExitCode.ok;
   } finally {
+    out.close();
     await client.close().catch(() => undefined);
   }
 }

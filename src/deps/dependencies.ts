@@ -6,24 +6,24 @@ import { runInformer } from '../kube/informer.js';
 import {
   DEPLOYMENTS,
   ENDPOINTS,
-  EVENTS,
   PODS,
   SERVICES,
   STATEFULSETS,
   type Resource,
 } from '../kube/resources.js';
-import type { Endpoints, Job, KubeEvent, KubeObject, Pod, Workload } from '../kube/types.js';
+import type { Endpoints, Job, KubeObject, Pod, Workload } from '../kube/types.js';
 import { LogFollower, type LogSink } from '../logs/follower.js';
 import { ownedBy, type Dependency } from '../manifests/deps.js';
 import { LABEL_ROLE, LABEL_RUN_ID } from '../manifests/jobs.js';
 import { formatDuration } from '../report/summary.js';
 import { createForRun } from '../run/create.js';
+import { printEvents } from '../run/events.js';
 import type { Ledger } from '../run/teardown.js';
 import {
-  formatEvents,
   podBreakage,
   podProblem,
   readinessOf,
+  type StuckGraces,
   selectorMatches,
   type DependencyView,
   type Readiness,
@@ -52,6 +52,8 @@ export interface DependencyPlan {
   timeoutMs: number;
   /** The run's anchor Job per namespace; each dependency becomes its dependent. */
   anchors: ReadonlyMap<string, Job>;
+  /** How long a stuck pod may stay stuck, per reason. */
+  graces: StuckGraces;
 }
 
 /** Lines of each container's log kept for explanations. */
@@ -311,7 +313,7 @@ export class Dependencies {
     const known = this.pods.get(uid);
     if (known?.deleted) return;
     this.pods.set(uid, { pod, deleted });
-    const problem = podProblem(pod);
+    const problem = podProblem(pod, this.plan.graces);
     if (problem && !this.firstSeen.has(`${uid}/${problem.reason}`)) {
       this.firstSeen.set(`${uid}/${problem.reason}`, this.world.now());
     }
@@ -347,6 +349,7 @@ export class Dependencies {
       t,
       (pod, reason) => this.firstSeen.get(`${pod.metadata?.uid}/${reason}`) ?? this.world.now(),
       this.world.now(),
+      this.plan.graces,
     );
   }
 
@@ -380,34 +383,20 @@ export class Dependencies {
   /** Prints the recent events and last log lines of a dependency (and of `pod`). */
   private async explain(t: Tracked | undefined, pod: Pod | undefined): Promise<void> {
     if (!t) return;
-    const { client, out, now } = this.world;
+    const { out } = this.world;
     const pods = pod ? [pod] : t.pods.slice(0, 2);
     const subjects: KubeObject[] = [
       t.object,
       ...pods.filter((p) => p.metadata?.uid !== t.object.metadata?.uid),
     ];
-    // A short deadline of its own: explaining must not hold up the verdict or the cleanup.
-    const signal = AbortSignal.any([this.signal, AbortSignal.timeout(5_000)]);
-    for (const o of subjects) {
-      const uid = o.metadata?.uid;
-      if (!uid) continue;
-      const kind = o === t.object ? t.res.kind : 'pod';
-      try {
-        const list = await client.list<KubeEvent>(
-          EVENTS,
-          t.dep.namespace,
-          { fieldSelector: `involvedObject.uid=${uid}` },
-          signal,
-        );
-        const lines = formatEvents(list.items, now());
-        if (lines.length > 0) {
-          out.info(`  events of ${kind}/${o.metadata?.name}:`);
-          lines.forEach((l) => out.info(`    ${l}`));
-        }
-      } catch (err) {
-        out.debug(`events of ${kind}/${o.metadata?.name}: ${messageOf(err)}`);
-      }
-    }
+    await printEvents(
+      this.world,
+      subjects.map((o) => ({
+        label: `${o === t.object ? t.res.kind : 'pod'}/${o.metadata?.name}`,
+        object: o,
+      })),
+      this.signal,
+    );
     for (const p of pods) {
       const name = p.metadata?.name ?? '?';
       const containers = [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map(

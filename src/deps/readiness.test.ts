@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGMAPS, DEPLOYMENTS, PODS, SERVICES, STATEFULSETS } from '../kube/resources.js';
-import type { ContainerStatus, KubeEvent, Pod, Service, Workload } from '../kube/types.js';
+import type { ContainerStatus, Pod, Service, Workload } from '../kube/types.js';
 import {
-  formatEvents,
   podBreakage,
   podProblem,
   readinessOf,
@@ -318,33 +317,5 @@ describe('selectorMatches', () => {
     [undefined, { app: 'db' }, false],
   ])('%j in %j → %s', (sel, labels, want) => {
     expect(selectorMatches(sel, labels)).toBe(want);
-  });
-});
-
-describe('formatEvents', () => {
-  it('lists Warning events first, newest first, with counts and ages', () => {
-    const e = (type: string, reason: string, last: string, count = 1): KubeEvent => ({
-      type,
-      reason,
-      message: `${reason} message`,
-      count,
-      firstTimestamp: '2026-01-01T00:00:00Z',
-      lastTimestamp: last,
-    });
-    const now = Date.parse('2026-01-01T00:01:00Z');
-    expect(
-      formatEvents(
-        [
-          e('Normal', 'Scheduled', '2026-01-01T00:00:00Z'),
-          e('Warning', 'BackOff', '2026-01-01T00:00:50Z', 5),
-          e('Warning', 'Failed', '2026-01-01T00:00:10Z'),
-        ],
-        now,
-      ),
-    ).toEqual([
-      'Warning  BackOff  5x over 60s  BackOff message',
-      'Warning  Failed  50s ago  Failed message',
-      'Normal  Scheduled  60s ago  Scheduled message',
-    ]);
   });
 });

@@ -12,7 +12,6 @@ import {
 import type {
   ContainerStatus,
   Endpoints,
-  KubeEvent,
   KubeObject,
   Pod,
   Service,
@@ -30,24 +29,49 @@ export interface PodProblem {
   graceMs: number;
 }
 
+/** How long each kind of stuck pod may stay stuck before kubestep gives up, ms (the --*-grace flags). */
+export interface StuckGraces {
+  /** `ErrImagePull`, `ImagePullBackOff`: a registry may have a short outage. */
+  imagePullMs: number;
+  /** `PodScheduled=False/Unschedulable`: an autoscaler may add a node. */
+  unschedulableMs: number;
+  /** `CreateContainerConfigError`, `CreateContainerError`, `RunContainerError`: a missing Secret or ConfigMap may be created by another step. */
+  configErrorMs: number;
+}
+
+/** The defaults of the --image-pull-grace, --unschedulable-grace and --config-error-grace flags. */
+export const DEFAULT_GRACES: StuckGraces = {
+  imagePullMs: 120_000,
+  unschedulableMs: 300_000,
+  configErrorMs: 30_000,
+};
+
 /**
- * How long each stuck reason may last before kubestep gives up, ms. A registry may have a short
- * outage, an autoscaler may add a node, a Secret may be created by the next document; an invalid
- * image name or a crash loop will not fix itself.
+ * How long a container waiting with `reason` may stay so, ms, or undefined when the reason is
+ * part of normal start-up (`ContainerCreating`, `PodInitializing`). An invalid image name, an
+ * image that must not be pulled, and a crash loop will not fix themselves: 0.
  * Source: https://kubernetes.io/docs/concepts/containers/images/#imagepullbackoff and
  * https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/
  */
-export const STUCK_GRACE_MS: Readonly<Record<string, number>> = {
-  InvalidImageName: 0,
-  ErrImageNeverPull: 0,
-  CrashLoopBackOff: 0,
-  ErrImagePull: 120_000,
-  ImagePullBackOff: 120_000,
-  CreateContainerConfigError: 30_000,
-  CreateContainerError: 30_000,
-  RunContainerError: 30_000,
-  Unschedulable: 300_000,
-};
+export function stuckGraceMs(reason: string, graces: StuckGraces): number | undefined {
+  switch (reason) {
+    case 'InvalidImageName':
+    case 'ErrImageNeverPull':
+    case 'CrashLoopBackOff':
+      return 0;
+    case 'ErrImagePull':
+    case 'ImagePullBackOff':
+      return graces.imagePullMs;
+    case 'CreateContainerConfigError':
+    case 'CreateContainerError':
+    case 'RunContainerError':
+      return graces.configErrorMs;
+    case 'Unschedulable':
+      return graces.unschedulableMs;
+    default:
+      return undefined;
+  }
+}
 
 function allStatuses(pod: Pod): ContainerStatus[] {
   return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
@@ -63,7 +87,7 @@ function lastExit(s: ContainerStatus): string {
  * Why the pod cannot run, or undefined when nothing is wrong (yet). A pod that ended (phase
  * Failed or Succeeded) is final at once: a dependency must keep running.
  */
-export function podProblem(pod: Pod): PodProblem | undefined {
+export function podProblem(pod: Pod, graces: StuckGraces = DEFAULT_GRACES): PodProblem | undefined {
   const phase = pod.status?.phase;
   if (phase === 'Failed' || phase === 'Succeeded') {
     const why = pod.status?.reason ?? (phase === 'Failed' ? 'Failed' : 'Completed');
@@ -77,15 +101,37 @@ export function podProblem(pod: Pod): PodProblem | undefined {
       graceMs: 0,
     };
   }
+  return stuckProblem(pod, graces, true);
+}
+
+/**
+ * Why a test Job's pod cannot start, or undefined. Unlike {@link podProblem}, an ended pod is no
+ * problem (the Job decides), nor is a crash loop (`restartPolicy: OnFailure` restarts count
+ * towards the Job's `backoffLimit`), nor a pod being deleted.
+ * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy
+ */
+export function testPodProblem(
+  pod: Pod,
+  graces: StuckGraces = DEFAULT_GRACES,
+): PodProblem | undefined {
+  const phase = pod.status?.phase;
+  if (phase === 'Failed' || phase === 'Succeeded' || pod.metadata?.deletionTimestamp) {
+    return undefined;
+  }
+  return stuckProblem(pod, graces, false);
+}
+
+function stuckProblem(pod: Pod, graces: StuckGraces, crashLoop: boolean): PodProblem | undefined {
   for (const s of allStatuses(pod)) {
     const reason = s.state?.waiting?.reason;
-    if (reason && reason in STUCK_GRACE_MS) {
+    const graceMs = reason ? stuckGraceMs(reason, graces) : undefined;
+    if (reason && graceMs !== undefined && (crashLoop || reason !== 'CrashLoopBackOff')) {
       const msg = s.state?.waiting?.message;
       return {
         reason,
         message: `container ${s.name}: ${reason}${msg ? `: ${msg}` : ''}${reason === 'CrashLoopBackOff' ? lastExit(s) : ''}`,
         container: s.name,
-        graceMs: STUCK_GRACE_MS[reason]!,
+        graceMs,
       };
     }
   }
@@ -94,7 +140,7 @@ export function podProblem(pod: Pod): PodProblem | undefined {
     return {
       reason: 'Unschedulable',
       message: `cannot be scheduled: ${scheduled.message ?? 'no node fits'}`,
-      graceMs: STUCK_GRACE_MS.Unschedulable!,
+      graceMs: graces.unschedulableMs,
     };
   }
   return undefined;
@@ -139,19 +185,20 @@ export type Readiness =
  * Whether a dependency is ready: a Pod `Ready`; a Deployment or StatefulSet with all replicas
  * ready and updated; a Service with at least one ready endpoint (ExternalName and selector-less
  * Services at once); ConfigMaps and Secrets once created. `failed` when it was deleted, or one of
- * its pods has a problem older than its grace (`firstSeenMs(pod, reason)` tells since when kubestep
- * has seen it; times in ms).
+ * its pods has a problem older than its grace in `graces` (`firstSeenMs(pod, reason)` tells since
+ * when kubestep has seen it; times in ms).
  * Source: https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status
  */
 export function readinessOf(
   view: DependencyView,
   firstSeenMs: (pod: Pod, reason: string) => number,
   nowMs: number,
+  graces: StuckGraces = DEFAULT_GRACES,
 ): Readiness {
   const what = `${view.res.kind}/${view.name}`;
   if (view.deleted) return { state: 'failed', why: `${what} was deleted` };
   for (const pod of view.pods) {
-    const p = podProblem(pod);
+    const p = podProblem(pod, graces);
     if (p && nowMs - firstSeenMs(pod, p.reason) >= p.graceMs) {
       const podName = pod.metadata?.name ?? '?';
       const where = view.res === PODS ? '' : ` (pod/${podName})`;
@@ -253,21 +300,4 @@ export function podBreakage(
     return `${name} ${podProblem(pod)?.message ?? 'ended'}`;
   }
   return undefined;
-}
-
-/**
- * Up to `max` events as `kubectl describe` shows them, Warning first, newest first within each
- * type: `Warning  BackOff  3x over 40s  Back-off pulling image "x"`. Times in ms.
- */
-export function formatEvents(events: readonly KubeEvent[], nowMs: number, max = 10): string[] {
-  const last = (e: KubeEvent) => Date.parse(e.lastTimestamp ?? e.eventTime ?? '') || 0;
-  const sorted = [...events].sort(
-    (a, b) => Number(b.type === 'Warning') - Number(a.type === 'Warning') || last(b) - last(a),
-  );
-  return sorted.slice(0, max).map((e) => {
-    const first = Date.parse(e.firstTimestamp ?? e.eventTime ?? '') || last(e);
-    const age = (ms: number) => Math.max(0, Math.round((nowMs - ms) / 1000));
-    const count = (e.count ?? 1) > 1 ? `${e.count}x over ${age(first)}s` : `${age(last(e))}s ago`;
-    return `${e.type ?? 'Normal'}  ${e.reason ?? ''}  ${count}  ${(e.message ?? '').trim()}`;
-  });
 }

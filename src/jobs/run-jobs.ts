@@ -10,7 +10,16 @@ import { runInformer } from '../kube/informer.js';
 import type { Job, KubeObject, Pod } from '../kube/types.js';
 import { LogFollower, type LogSink } from '../logs/follower.js';
 import { LABEL_RUN_ID, type TestJob } from '../manifests/jobs.js';
-import { summarizeJob, type JobSummary } from '../report/summary.js';
+import { testPodProblem, type StuckGraces } from '../deps/readiness.js';
+import { printEvents } from '../run/events.js';
+import {
+  formatDuration,
+  stuckHint,
+  summarizeJob,
+  waitingStatus,
+  type JobSummary,
+  type StuckPod,
+} from '../report/summary.js';
 import { isJobFinished, jobState } from './status.js';
 
 /** What kubestep prints besides the mirrored logs (to stderr). */
@@ -19,6 +28,20 @@ export interface Output {
   warn(message: string): void;
   /** Debug details (retries, reconnects); shown with --verbose. */
   debug(message: string): void;
+  /**
+   * A failure people must see (a Job failed or cannot start): `title` is short (`job/x failed`),
+   * `message` one sentence. GitHub Actions shows it as an annotation.
+   */
+  error(title: string, message: string): void;
+  /**
+   * What the run waits for now, replaced by the next call: a status line on a terminal (redrawn at
+   * most once a second), a progress line in CI when nothing else was printed for a while.
+   */
+  status(text: string): void;
+  /** The verdict, the last line of a run. */
+  result(ok: boolean, text: string): void;
+  /** Ends what is open (a status line, an output group); call once at the end. */
+  close(): void;
   logs: LogSink;
 }
 
@@ -40,6 +63,8 @@ export interface JobsPlan {
   anchors: ReadonlyMap<string, Job>;
   /** Rejects when the run must stop (a dependency broke); the outcome is then an infra-error. */
   watchdog?: Promise<never> | undefined;
+  /** How long a test pod may stay stuck (image pull, unschedulable, config error), per reason. */
+  graces: StuckGraces;
 }
 
 /** How a run ended. The exit code and the summary derive from it. */
@@ -56,7 +81,13 @@ interface Tracked {
   job?: Job;
   deleted: boolean;
   pods: Map<string, Pod>;
+  /** Names of pods deleted before they ended while the Job ran: not by kubestep. */
+  deletedPods: Set<string>;
+  stuck?: StuckPod | undefined;
 }
+
+/** How often stuck pods and the status line are looked at again without any event, ms. */
+const TICK_MS = 1_000;
 
 /**
  * Creates the plan's Jobs (recording each in `ledger`), follows their logs and waits until each is
@@ -73,8 +104,13 @@ export async function runJobs(
   const { client, out } = deps;
   const startedAt = deps.now();
   const tracked = new Map<string, Tracked>(
-    plan.jobs.map((p) => [key(p.namespace, p.name), { plan: p, deleted: false, pods: new Map() }]),
+    plan.jobs.map((p) => [
+      key(p.namespace, p.name),
+      { plan: p, deleted: false, pods: new Map(), deletedPods: new Set<string>() },
+    ]),
   );
+  // When kubestep first saw each pod's current problem: `uid/reason` → ms.
+  const firstSeen = new Map<string, number>();
   const inner = new AbortController();
   const innerSignal = AbortSignal.any([signal, inner.signal]);
   const follower = new LogFollower(client, out.logs, signal);
@@ -83,11 +119,16 @@ export async function runJobs(
 
   const summaries = (): JobSummary[] =>
     [...tracked.values()].map((t) =>
-      summarizeJob(t.plan.name, t.plan.namespace, t.job ?? t.created, [...t.pods.values()], {
-        startedAtMs: startedAt,
-        nowMs: deps.now(),
-      }),
+      summarizeJob(
+        t.plan.name,
+        t.plan.namespace,
+        t.job ?? t.created,
+        [...t.pods.values()],
+        { startedAtMs: startedAt, nowMs: deps.now() },
+        { deletedPods: t.deletedPods, stuck: t.stuck },
+      ),
     );
+  let ticker: NodeJS.Timeout | undefined;
 
   try {
     // Watch before creating, so that no pod or condition can be missed.
@@ -98,7 +139,31 @@ export async function runJobs(
     finished.catch(() => undefined);
     const check = () => {
       const all = [...tracked.values()];
+      if (all.some((t) => t.stuck)) settle();
       if (all.every((t) => t.created && (t.deleted || (t.job && isJobFinished(t.job))))) settle();
+    };
+    // A pod that cannot start ends the run once its problem outlived its grace.
+    const checkStuck = () => {
+      const now = deps.now();
+      for (const t of tracked.values()) {
+        if (t.stuck || !t.job || isJobFinished(t.job)) continue;
+        for (const pod of t.pods.values()) {
+          const uid = pod.metadata?.uid ?? '';
+          const problem = testPodProblem(pod, plan.graces);
+          if (!problem) continue;
+          const seen = firstSeen.get(`${uid}/${problem.reason}`) ?? now;
+          if (now - seen >= problem.graceMs) {
+            t.stuck = {
+              pod: pod.metadata?.name ?? '?',
+              reason: problem.reason,
+              message: problem.message,
+            };
+            if (problem.graceMs > 0) t.stuck.message += ` (for ${formatDuration(now - seen)})`;
+            break;
+          }
+        }
+      }
+      check();
     };
     const onJob = (job: Job, deleted = false) => {
       const t = tracked.get(key(job.metadata?.namespace ?? '', job.metadata?.name ?? ''));
@@ -120,8 +185,30 @@ export async function runJobs(
       const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Job');
       const t = owner && [...tracked.values()].find((x) => x.created?.metadata?.uid === owner.uid);
       if (!t || !pod.metadata?.uid) return;
-      t.pods.set(pod.metadata.uid, pod);
+      const uid = pod.metadata.uid;
+      t.pods.set(uid, pod);
+      const phase = pod.status?.phase;
+      const ended = phase === 'Succeeded' || phase === 'Failed';
+      if (
+        deleted &&
+        !ended &&
+        !(t.job && isJobFinished(t.job)) &&
+        !t.deletedPods.has(pod.metadata.name ?? '')
+      ) {
+        t.deletedPods.add(pod.metadata.name ?? '');
+        out.warn(
+          `pod/${pod.metadata.name} of job/${t.plan.name} was deleted before it ended (not by kubestep)`,
+        );
+      }
+      const problem = deleted ? undefined : testPodProblem(pod, plan.graces);
+      for (const k of firstSeen.keys()) {
+        if (k.startsWith(`${uid}/`) && k !== `${uid}/${problem?.reason}`) firstSeen.delete(k);
+      }
+      if (problem && !firstSeen.has(`${uid}/${problem.reason}`)) {
+        firstSeen.set(`${uid}/${problem.reason}`, deps.now());
+      }
       follower.update(pod, deleted);
+      checkStuck();
     };
     const selector = { labelSelector: `${LABEL_RUN_ID}=${plan.runId}` };
     const inform = <T extends KubeObject>(
@@ -172,7 +259,26 @@ export async function runJobs(
       if (job) onJob(job);
     }
 
+    // Grace periods pass without any event: look again every second; keep the status current.
+    ticker = setInterval(() => {
+      checkStuck();
+      out.status(waitingStatus(summaries(), deps.now() - startedAt));
+    }, TICK_MS);
     await raceAbort(plan.watchdog ? Promise.race([finished, plan.watchdog]) : finished, signal);
+    clearInterval(ticker);
+
+    const stuck = [...tracked.values()].filter((t) => t.stuck);
+    if (stuck.length > 0) {
+      // The pods will not start: stop following, explain, and leave the rest to the teardown.
+      inner.abort(new Error('stuck'));
+      await follower.stop();
+      const jobs = summaries();
+      await explainFailures(deps, tracked, jobs, signal);
+      const names = jobs
+        .filter((j) => j.result === 'Stuck')
+        .map((j) => `job/${j.name} (${j.reason})`);
+      return { kind: 'infra-error', jobs, message: `${names.join(', ')} cannot start` };
+    }
 
     // Catch up with the final pod states, so that every container's log is followed.
     for (const ns of new Set(plan.jobs.map((j) => j.namespace))) {
@@ -189,6 +295,7 @@ export async function runJobs(
     }
 
     const jobs = summaries();
+    await explainFailures(deps, tracked, jobs, signal);
     const deletedJobs = [...tracked.values()].filter((t) => t.deleted);
     if (deletedJobs.length > 0) {
       outcome = {
@@ -208,6 +315,7 @@ export async function runJobs(
             };
     }
   } catch (err) {
+    clearInterval(ticker);
     inner.abort(err);
     await follower.stop();
     const reason: unknown = signal.aborted ? signal.reason : err;
@@ -226,10 +334,45 @@ export async function runJobs(
       throw err;
     } else outcome = { kind: 'infra-error', jobs, message: messageOf(err) };
   } finally {
+    clearInterval(ticker);
     inner.abort(new Error('done'));
     await Promise.allSettled(informers);
   }
   return outcome;
+}
+
+/**
+ * For each Job that failed or cannot start: its explanation (as an error, an annotation in GitHub
+ * Actions) and the recent events of the pod that explains it and of the Job.
+ */
+async function explainFailures(
+  deps: RunDeps,
+  tracked: ReadonlyMap<string, Tracked>,
+  jobs: readonly JobSummary[],
+  signal: AbortSignal,
+): Promise<void> {
+  for (const j of jobs) {
+    if (j.result !== 'Failed' && j.result !== 'Stuck') continue;
+    const t = tracked.get(key(j.namespace, j.name));
+    deps.out.error(
+      `job/${j.name} ${j.result === 'Failed' ? 'failed' : 'cannot start'}`,
+      j.result === 'Stuck'
+        ? `${j.explanation}\nwhat to do: ${stuckHint(j.reason ?? '')}`
+        : j.explanation,
+    );
+    if (!t) continue;
+    const pods = [...t.pods.values()];
+    // The stuck pod, else the newest pod that failed, else the newest pod.
+    const pod =
+      pods.find((p) => p.metadata?.name === t.stuck?.pod) ??
+      [...pods].reverse().find((p) => p.status?.phase === 'Failed') ??
+      pods.at(-1);
+    const subjects = [
+      ...(pod ? [{ label: `pod/${pod.metadata?.name}`, object: pod }] : []),
+      ...(t.job ? [{ label: `job/${j.name}`, object: t.job }] : []),
+    ];
+    await printEvents(deps, subjects, signal);
+  }
 }
 
 function key(ns: string, name: string): string {

@@ -1,46 +1,159 @@
-// The console: mirrored logs to stdout, kubestep's own messages to stderr. Adapter over streams.
+// The console: mirrored logs to stdout, kubestep's own messages to stderr, in the dialect of the
+// CI it runs in (GitHub Actions workflow commands, plain text for Cloud Build and other CIs,
+// colours and a status line on a terminal). Adapter over streams.
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Output } from '../jobs/run-jobs.js';
 import type { LogSource } from '../logs/follower.js';
+import { escapeData, escapeProperty, type OutputMode } from './ci.js';
 import { linePrefix } from './log-format.js';
+import type { Redact } from './secrets.js';
 
 /** Options of {@link createConsoleOutput}. */
 export interface ConsoleOptions {
-  stdout: Writable;
+  stdout: Writable & { columns?: number };
   stderr: Writable;
+  mode: OutputMode;
+  /** ANSI colours on stderr (a terminal without NO_COLOR). */
+  color: boolean;
   /** Prefix every log line with `[pod/NAME/CONTAINER] `. */
   prefix: boolean;
   verbose: boolean;
+  /** Hides secret values in everything written. */
+  redact: Redact;
+  /** Values for GitHub's `::add-mask::`, written first (github mode only). */
+  masks: readonly string[];
+  /** Milliseconds since the epoch. */
+  now: () => number;
 }
+
+/** On a terminal, the status line is redrawn at most this often, ms. */
+const STATUS_EVERY_MS = 1_000;
+/** In CI, a progress line when nothing was printed for this long, ms. */
+const PROGRESS_EVERY_MS = 30_000;
+
+const ansi = (code: string) => (text: string) => `\x1b[${code}m${text}\x1b[0m`;
+const RED = ansi('31');
+const YELLOW = ansi('33');
+const GREEN = ansi('32');
+const DIM = ansi('2');
+const BOLD = ansi('1');
 
 /**
  * Pod log lines go to stdout as they come (whole lines, with backpressure: a slow reader slows
  * the log streams instead of filling memory); kubestep's messages go to stderr as
- * `kubestep: ...`, so that stdout holds the tests' output only.
+ * `kubestep: ...`, so that stdout holds the tests' output only. In GitHub Actions each pod's
+ * lines are in a `::group::` and between `::stop-commands::` markers, so that a pod cannot
+ * issue workflow commands; failures become `::error::` annotations.
+ * Source: https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands
  */
 export function createConsoleOutput(o: ConsoleOptions): Output {
-  const say = (text: string) => void o.stderr.write(`kubestep: ${text}\n`);
+  const github = o.mode === 'github';
+  const terminal = o.mode === 'terminal';
+  const paint = (f: (t: string) => string) => (t: string) => (o.color ? f(t) : t);
+  let lastOutputAt = o.now();
+  let statusDrawnAt = 0;
+  let statusShown = false;
+  // GitHub: the open group (a log source) and the token that resumes workflow commands.
+  let group: string | undefined;
+  const token = randomBytes(12).toString('hex');
+
+  if (github) {
+    for (const m of o.masks) {
+      for (const line of m.split(/\r?\n/)) {
+        if (line.trim()) o.stdout.write(`::add-mask::${line}\n`);
+      }
+    }
+  }
+
+  const clearStatus = () => {
+    if (statusShown) {
+      o.stderr.write('\r\x1b[2K');
+      statusShown = false;
+    }
+  };
+  const closeGroup = () => {
+    if (group === undefined) return;
+    o.stdout.write(`::${token}::\n::endgroup::\n`);
+    group = undefined;
+  };
+  const say = (text: string, style: (t: string) => string = (t) => t) => {
+    clearStatus();
+    closeGroup();
+    lastOutputAt = o.now();
+    const lines = o.redact(text).split('\n');
+    o.stderr.write(lines.map((l) => `${paint(DIM)('kubestep:')} ${style(l)}\n`).join(''));
+  };
+
   return {
-    info: say,
-    warn: (m) => say(`warning: ${m}`),
+    info: (m) => say(m),
+    warn: (m) => say(`warning: ${m}`, paint(YELLOW)),
     debug: (m) => {
-      if (o.verbose) say(`debug: ${m}`);
+      if (o.verbose) say(`debug: ${m}`, paint(DIM));
+    },
+    error(title, message) {
+      if (github) {
+        clearStatus();
+        closeGroup();
+        lastOutputAt = o.now();
+        const t = escapeProperty(o.redact(title));
+        o.stdout.write(`::error title=${t}::${escapeData(o.redact(`${title}: ${message}`))}\n`);
+        return;
+      }
+      say(`${title}: ${message}`, paint(RED));
+    },
+    result(ok, text) {
+      say(
+        text,
+        paint((t) => BOLD(ok ? GREEN(t) : RED(t))),
+      );
+    },
+    status(text) {
+      const now = o.now();
+      if (terminal) {
+        if (!text) return clearStatus();
+        if (now - statusDrawnAt < STATUS_EVERY_MS) return;
+        statusDrawnAt = now;
+        const width = Math.max(20, (o.stdout.columns ?? 100) - 1);
+        const line = o.redact(`kubestep: ${text}`);
+        o.stderr.write(
+          `\r\x1b[2K${paint(DIM)(line.length > width ? `${line.slice(0, width - 1)}…` : line)}`,
+        );
+        statusShown = true;
+        return;
+      }
+      if (!text || now - lastOutputAt < PROGRESS_EVERY_MS) return;
+      // Nothing was printed for a while: show that the step is alive, and what it waits for.
+      say(`still waiting, ${text}`);
     },
     logs: {
       write(source: LogSource, lines: string[]) {
+        clearStatus();
+        lastOutputAt = o.now();
         const prefix = o.prefix ? linePrefix(source) : '';
-        const text = prefix
-          ? lines.map((l) => prefix + l + '\n').join('')
-          : lines.join('\n') + '\n';
+        let text = prefix ? lines.map((l) => prefix + l + '\n').join('') : lines.join('\n') + '\n';
+        text = o.redact(text);
+        if (github) {
+          const name = `pod/${source.pod}/${source.container}`;
+          if (group !== name) {
+            closeGroup();
+            group = name;
+            text = `::group::${escapeData(name)}\n::stop-commands::${token}\n${text}`;
+          }
+        }
         if (!o.stdout.write(text)) return once(o.stdout, 'drain').then(() => undefined);
       },
       note(source: LogSource, message: string) {
         say(`${linePrefix(source).trim()} ${message}`);
       },
       debug(source: LogSource, message: string) {
-        if (o.verbose) say(`debug: ${linePrefix(source).trim()} ${message}`);
+        if (o.verbose) say(`debug: ${linePrefix(source).trim()} ${message}`, paint(DIM));
       },
+    },
+    close() {
+      clearStatus();
+      closeGroup();
     },
   };
 }

@@ -2,8 +2,8 @@
 import { jobState } from '../jobs/status.js';
 import type { ContainerStatus, Job, Pod } from '../kube/types.js';
 
-/** How a Job ended, as far as kubestep knows. */
-export type JobResult = 'Complete' | 'Failed' | 'Running' | 'NotCreated';
+/** How a Job ended, as far as kubestep knows. `Stuck`: a pod cannot start (see testPodProblem). */
+export type JobResult = 'Complete' | 'Failed' | 'Stuck' | 'Running' | 'NotCreated';
 
 /** One container of a pod, as the summary shows it. */
 export interface ContainerSummary {
@@ -22,6 +22,8 @@ export interface PodSummary {
   phase: string;
   /** Pod-level reason, e.g. `DeadlineExceeded`, `Evicted`. */
   reason?: string;
+  /** Deleted by someone else before it ended. */
+  deleted?: boolean;
   containers: ContainerSummary[];
 }
 
@@ -30,16 +32,40 @@ export interface JobSummary {
   name: string;
   namespace: string;
   result: JobResult;
-  /** The terminal condition's reason, e.g. `BackoffLimitExceeded`, `DeadlineExceeded`. */
+  /** The terminal condition's reason (`BackoffLimitExceeded`, `DeadlineExceeded`), or a stuck pod's. */
   reason?: string;
   message?: string;
+  /** One sentence: why it ended so (Prow-style), e.g. `container main exited with code 2`. */
+  explanation: string;
+  /** Pods started, plus container restarts (`restartPolicy: OnFailure`). */
+  attempts: number;
+  /** Exit codes of the containers of the last attempt that ended. */
+  exitCodes: number[];
+  /** ISO times: the Job's `status.startTime` and its terminal condition. */
+  startedAt?: string;
+  finishedAt?: string;
   durationMs?: number;
   pods: PodSummary[];
 }
 
+/** A pod of a Job that cannot start, as runJobs found it. */
+export interface StuckPod {
+  pod: string;
+  reason: string;
+  /** e.g. `container main: ErrImageNeverPull: ...`. */
+  message: string;
+}
+
+/** What kubestep saw besides the objects: pods deleted by others, a stuck pod. */
+export interface SeenFacts {
+  /** Names of the Job's pods that were deleted before they ended, not by kubestep. */
+  deletedPods?: ReadonlySet<string>;
+  stuck?: StuckPod | undefined;
+}
+
 /**
- * Summarizes a Job from its last seen state and its pods (oldest first). Duration runs from the
- * Job's `status.startTime` to its terminal condition, else from `startedAtMs` to `nowMs`.
+ * Summarizes a Job from its last seen state and its pods. Duration runs from the Job's
+ * `status.startTime` to its terminal condition, else from `startedAtMs` to `nowMs` (ms).
  */
 export function summarizeJob(
   name: string,
@@ -47,6 +73,7 @@ export function summarizeJob(
   job: Job | undefined,
   pods: readonly Pod[],
   times: { startedAtMs?: number; nowMs: number },
+  facts: SeenFacts = {},
 ): JobSummary {
   const state = job ? jobState(job) : undefined;
   const result: JobResult = !job
@@ -55,22 +82,169 @@ export function summarizeJob(
       ? 'Complete'
       : state!.phase === 'failed'
         ? 'Failed'
-        : 'Running';
+        : facts.stuck
+          ? 'Stuck'
+          : 'Running';
   const start = parseTime(job?.status?.startTime) ?? times.startedAtMs;
   const end =
     state && state.phase !== 'running' ? (parseTime(state.at) ?? times.nowMs) : times.nowMs;
+  const sorted = [...pods].sort(byCreation);
+  const deleted = facts.deletedPods ?? new Set<string>();
+  const podSummaries = sorted.map((p) => {
+    const s = summarizePod(p);
+    if (deleted.has(s.name)) s.deleted = true;
+    return s;
+  });
   const summary: JobSummary = {
     name,
     namespace,
     result,
-    pods: [...pods].sort(byCreation).map(summarizePod),
+    explanation: '',
+    attempts: attemptsOf(sorted),
+    exitCodes: exitCodesOf(podSummaries),
+    pods: podSummaries,
   };
   if (state && state.phase !== 'running') {
     if (state.reason) summary.reason = state.reason;
     if (state.message) summary.message = state.message;
-  }
+    if (state.at) summary.finishedAt = state.at;
+  } else if (result === 'Stuck') summary.reason = facts.stuck!.reason;
+  if (job?.status?.startTime) summary.startedAt = job.status.startTime;
   if (start !== undefined) summary.durationMs = Math.max(0, end - start);
+  summary.explanation = explainJob(summary, job, sorted, facts);
   return summary;
+}
+
+/** Attempts of a Job: its pods, plus restarts of their containers (`restartPolicy: OnFailure`). */
+export function attemptsOf(pods: readonly Pod[]): number {
+  return pods.reduce((n, p) => {
+    const restarts = [
+      ...(p.status?.initContainerStatuses ?? []),
+      ...(p.status?.containerStatuses ?? []),
+    ].reduce((m, c) => Math.max(m, c.restartCount ?? 0), 0);
+    return n + 1 + restarts;
+  }, 0);
+}
+
+function exitCodesOf(pods: readonly PodSummary[]): number[] {
+  for (const p of [...pods].reverse()) {
+    const codes = p.containers
+      .filter((c) => c.exitCode !== undefined && (!c.init || c.exitCode !== 0))
+      .map((c) => c.exitCode!);
+    if (codes.length > 0) return codes;
+  }
+  return [];
+}
+
+/** What to do about a stuck pod, by its reason. */
+export function stuckHint(reason: string): string {
+  switch (reason) {
+    case 'InvalidImageName':
+      return 'fix the image reference in the manifest';
+    case 'ErrImageNeverPull':
+      return 'the image is not on the node and imagePullPolicy is Never: load the image onto the node or change imagePullPolicy';
+    case 'ErrImagePull':
+    case 'ImagePullBackOff':
+      return 'check the image name and tag, that it was pushed, and that the node may pull it (imagePullSecrets); --image-pull-grace sets how long kubestep waits';
+    case 'CreateContainerConfigError':
+    case 'CreateContainerError':
+    case 'RunContainerError':
+      return 'create the Secret or ConfigMap the pod refers to, or fix the reference; --config-error-grace sets how long kubestep waits';
+    case 'Unschedulable':
+      return 'no node can take the pod: lower its resource requests, fix its nodeSelector/tolerations, or add nodes; --unschedulable-grace sets how long kubestep waits';
+    default:
+      return 'see the events below';
+  }
+}
+
+/**
+ * Why one pod of a Job ended as it did, in one sentence, or undefined for a pod that succeeded
+ * or still runs: deleted by someone else, evicted (with the node's message), its deadline, or
+ * the first container that failed (OOMKilled with its memory limit, else its exit code).
+ * Source: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-states
+ */
+export function explainPod(pod: Pod, deleted = false): string | undefined {
+  const name = `pod/${pod.metadata?.name ?? '?'}`;
+  if (deleted) return `${name} was deleted by someone else before it ended`;
+  const status = pod.status;
+  if (status?.reason === 'Evicted') {
+    return `${name} was evicted${status.message ? `: ${status.message.trim()}` : ''}`;
+  }
+  if (status?.reason === 'DeadlineExceeded') {
+    const limit = pod.spec?.activeDeadlineSeconds;
+    return `${name} ran longer than its activeDeadlineSeconds${limit !== undefined ? ` (${limit} s)` : ''}`;
+  }
+  const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const statuses = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])];
+  for (const s of statuses) {
+    const t = s.state?.terminated ?? s.lastState?.terminated;
+    if (!t || t.exitCode === 0) continue;
+    const who = `container ${s.name} of ${name}`;
+    if (t.reason === 'OOMKilled') {
+      const limit = specs.find((c) => c.name === s.name)?.resources?.limits?.memory;
+      return `${who} was OOMKilled: it used more memory than its limit${limit ? ` of ${limit}` : ''} (exit code ${t.exitCode})`;
+    }
+    const why =
+      t.reason && t.reason !== 'Error'
+        ? ` (${t.reason}${t.message ? `: ${t.message.trim().slice(0, 200)}` : ''})`
+        : '';
+    const signal = t.signal ? `, signal ${t.signal}` : '';
+    return `${who} exited with code ${t.exitCode}${signal}${why}`;
+  }
+  if (status?.phase === 'Failed') {
+    return `${name} failed${status.message ? `: ${status.message.trim()}` : ''}`;
+  }
+  return undefined;
+}
+
+/**
+ * One sentence on how the Job ended, Prow-style: `failed 2 attempts (backoffLimit 1); last:
+ * container main of pod/x exited with code 7`, `ran longer than activeDeadlineSeconds (5 s)`,
+ * `pod/x cannot start: ...`, `Complete`.
+ * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
+ */
+export function explainJob(
+  summary: Pick<JobSummary, 'result' | 'reason' | 'message' | 'attempts'>,
+  job: Job | undefined,
+  pods: readonly Pod[],
+  facts: SeenFacts = {},
+): string {
+  const deleted = facts.deletedPods ?? new Set<string>();
+  const tries = (n: number) => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
+  const lastWhy = () => {
+    for (const p of [...pods].reverse()) {
+      const why = explainPod(p, deleted.has(p.metadata?.name ?? ''));
+      if (why) return why;
+    }
+    return undefined;
+  };
+  switch (summary.result) {
+    case 'NotCreated':
+      return 'not created';
+    case 'Complete':
+      return summary.attempts > 1 ? `Complete after ${tries(summary.attempts)}` : 'Complete';
+    case 'Stuck': {
+      const s = facts.stuck!;
+      return `pod/${s.pod} cannot start: ${s.message}`;
+    }
+    case 'Running': {
+      const why = lastWhy();
+      return `still running${why ? `; earlier: ${why}` : ''}`;
+    }
+    case 'Failed': {
+      const why = lastWhy();
+      if (summary.reason === 'BackoffLimitExceeded') {
+        const limit = job?.spec?.backoffLimit ?? 6;
+        return `failed ${tries(summary.attempts)} (backoffLimit ${limit})${why ? `; last: ${why}` : ''}`;
+      }
+      if (summary.reason === 'DeadlineExceeded') {
+        const limit = job?.spec?.activeDeadlineSeconds;
+        return `ran longer than its activeDeadlineSeconds${limit !== undefined ? ` (${limit} s)` : ''}, so its pods were stopped${why && !/DeadlineExceeded|deadline/i.test(why) ? `; ${why}` : ''}`;
+      }
+      const cond = [summary.reason, summary.message].filter(Boolean).join(': ');
+      return [cond, why].filter(Boolean).join('; ') || 'Failed';
+    }
+  }
 }
 
 function byCreation(a: Pod, b: Pod): number {
@@ -151,19 +325,28 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * The summary printed at the end of a run: per Job its result, reason, duration and attempts,
- * and per pod its containers' exit codes and reasons.
+ * The summary table printed at the end of a run: per Job its result, duration, attempts and the
+ * explanation; below each Job that did not complete, its pods with their containers' states.
  */
 export function formatSummary(jobs: readonly JobSummary[]): string[] {
-  const lines: string[] = [];
-  const width = Math.max(...jobs.map((j) => j.name.length + 4), 8);
-  for (const j of jobs) {
-    const parts = [`job/${j.name}`.padEnd(width), j.result.padEnd(8)];
-    if (j.durationMs !== undefined) parts.push(formatDuration(j.durationMs).padStart(9));
-    if (j.pods.length > 0) parts.push(`${j.pods.length} ${j.pods.length === 1 ? 'pod' : 'pods'}`);
-    if (j.reason) parts.push(j.reason);
-    lines.push(parts.join('  ').trimEnd());
-    if (j.message && j.result === 'Failed') lines.push(`    ${j.message}`);
+  const rows = jobs.map((j) => [
+    `job/${j.name}`,
+    j.result,
+    j.durationMs !== undefined ? formatDuration(j.durationMs) : '-',
+    String(j.attempts),
+    j.explanation,
+  ]);
+  const header = ['JOB', 'RESULT', 'DURATION', 'ATTEMPTS', 'REASON'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const lines = [line(header)];
+  jobs.forEach((j, i) => {
+    lines.push(line(rows[i]!));
+    if (j.result === 'Complete') return;
     for (const p of j.pods) {
       const containers = p.containers
         .map(
@@ -171,11 +354,12 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
             `${c.init ? 'init ' : ''}${c.name}: ${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}`,
         )
         .join('; ');
+      const extra = p.deleted ? ', deleted' : '';
       lines.push(
-        `    pod/${p.name}  ${p.phase}${p.reason ? ` (${p.reason})` : ''}  ${containers}`.trimEnd(),
+        `    pod/${p.name}  ${p.phase}${p.reason ? ` (${p.reason})` : ''}${extra}  ${containers}`.trimEnd(),
       );
     }
-  }
+  });
   return lines;
 }
 
@@ -183,4 +367,25 @@ function parseTime(t: string | undefined): number | undefined {
   if (!t) return undefined;
   const ms = Date.parse(t);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * The status line while Jobs run: `1 min 5 s: job/a Running (pod/a-x: main running), job/b
+ * Complete`. `elapsedMs` since the run started.
+ */
+export function waitingStatus(jobs: readonly JobSummary[], elapsedMs: number): string {
+  const parts = jobs.map((j) => {
+    const pod = j.pods.at(-1);
+    if (j.result !== 'Running' || !pod) return `job/${j.name} ${j.result}`;
+    const waiting = pod.containers.find((c) => c.state.startsWith('waiting'));
+    const running = pod.containers.filter((c) => c.state === 'running').map((c) => c.name);
+    const detail = waiting
+      ? `${waiting.name} ${waiting.state}`
+      : running.length > 0
+        ? `${running.join(', ')} running`
+        : pod.phase;
+    const tries = j.attempts > 1 ? `, attempt ${j.attempts}` : '';
+    return `job/${j.name} Running (pod/${pod.name}: ${detail}${tries})`;
+  });
+  return `${formatDuration(elapsedMs)}: ${parts.join(', ')}`;
 }

@@ -84,6 +84,7 @@ async function dryRunCreate(
   signal: AbortSignal,
 ): Promise<void> {
   const problems: string[] = [];
+  const refused: string[] = [];
   let infra: Error | undefined;
   await Promise.all(
     planned.map(async (p) => {
@@ -91,14 +92,57 @@ async function dryRunCreate(
         await client.create(p.res, p.namespace, p.object, signal, { dryRun: true });
       } catch (err) {
         if (isStatus(err, 409)) return; // exists: validation passed; the stale one is replaced
-        if (err instanceof KubeApiError && (err.code === 400 || err.code === 422)) {
-          problems.push(
-            `${describeOrigin(p.origin)}: the API server rejects ${refName(p)}: ${err.message.replace(/^[^:]*: /, '')}`,
-          );
-        } else infra ??= err instanceof Error ? err : new InfraError(String(err));
+        const refusal = err instanceof KubeApiError ? classifyRefusal(err) : undefined;
+        const what = `${describeOrigin(p.origin)}: the API server refuses ${refName(p)} in namespace ${p.namespace}`;
+        if (refusal?.kind === 'invalid') problems.push(`${what}: ${refusal.message}`);
+        else if (refusal) refused.push(`${what}: ${refusal.message} (${refusal.hint})`);
+        else infra ??= err instanceof Error ? err : new InfraError(String(err));
       }
     }),
   );
   if (problems.length > 0) throw new InputError(problems.join('\n'));
+  if (refused.length > 0) throw new InfraError(refused.join('\n'));
   if (infra) throw infra;
+}
+
+/**
+ * Why a dry-run create was refused: `invalid` (400/422 from validation: the manifest is wrong,
+ * exit 2), `quota` (403 exceeded quota), `admission` (a webhook or policy denied it) or
+ * `forbidden` (RBAC): the cluster's rules, exit 3. Undefined for other errors.
+ * Source: https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/
+ */
+export function classifyRefusal(err: {
+  code: number;
+  message: string;
+}):
+  | { kind: 'invalid' | 'quota' | 'admission' | 'forbidden'; message: string; hint: string }
+  | undefined {
+  const message = err.message.replace(/^[^:]*: /, '');
+  if (/exceeded quota|must specify limits|must specify requests/i.test(err.message)) {
+    return {
+      kind: 'quota',
+      message,
+      hint: "the namespace's ResourceQuota or LimitRange refuses it: wait for other runs to end, lower the requests, or raise the quota",
+    };
+  }
+  if (
+    /admission webhook|denied the request|violates PodSecurity|forbidden: .*polic/i.test(
+      err.message,
+    )
+  ) {
+    return {
+      kind: 'admission',
+      message,
+      hint: "an admission policy of the cluster refuses it: change the manifest to meet the policy, or ask the cluster's admins",
+    };
+  }
+  if (err.code === 403) {
+    return {
+      kind: 'forbidden',
+      message,
+      hint: 'kubestep needs the permissions of deploy/rbac.yaml: see README.md, Permissions',
+    };
+  }
+  if (err.code === 400 || err.code === 422) return { kind: 'invalid', message, hint: '' };
+  return undefined;
 }

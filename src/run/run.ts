@@ -2,6 +2,7 @@
 // teardown. Imperative shell; each step lives in its own module.
 import { CancelledError, RunTimeoutError } from '../errors.js';
 import { Dependencies } from '../deps/dependencies.js';
+import type { StuckGraces } from '../deps/readiness.js';
 import { runJobs, type RunDeps, type RunOutcome } from '../jobs/run-jobs.js';
 import {
   CONFIGMAPS,
@@ -16,6 +17,7 @@ import {
 import type { Job, KubeObject } from '../kube/types.js';
 import { anchorJob, anchorName, type Dependency } from '../manifests/deps.js';
 import { LABEL_ROLE, runSelector, type TestJob } from '../manifests/jobs.js';
+import { checkAccess, requiredAccess } from './access.js';
 import { createForRun } from './create.js';
 import { preflight, type PlannedObject } from './preflight.js';
 import {
@@ -43,6 +45,8 @@ export interface RunPlan {
   depsTimeoutMs: number;
   /** Lifetime of the anchor Job, s; undefined: no anchor (the objects are kept on purpose). */
   backstopSeconds?: number | undefined;
+  /** How long a pod (test or dependency) may stay stuck, per reason. */
+  graces: StuckGraces;
 }
 
 const asPlanned = (plan: {
@@ -90,6 +94,7 @@ export async function runAll(
         drainMs: plan.drainMs,
         anchors,
         watchdog: started.dependencies?.broken,
+        graces: plan.graces,
       },
       ledger,
       signal,
@@ -120,6 +125,7 @@ interface SetUpPlan {
   depsTimeoutMs: number;
   /** Lifetime of the anchor Jobs, s; undefined: none. */
   lifetimeSeconds?: number | undefined;
+  graces: StuckGraces;
 }
 
 /**
@@ -141,6 +147,12 @@ async function setUp(
     plan.dependencies.length > 0 && plan.lifetimeSeconds
       ? plannedAnchors(plan.runId, namespaces, plan.lifetimeSeconds)
       : [];
+  const checks = requiredAccess({
+    testNamespaces: new Set((plan.jobs ?? []).map((j) => j.namespace)),
+    dependencies: plan.dependencies,
+  });
+  const skipped = await checkAccess(deps.client, checks, signal);
+  if (skipped) deps.out.debug(skipped);
   await preflight(deps, [...asPlanned(plan), ...staleAnchors], plan, signal);
   const anchors = plan.lifetimeSeconds
     ? await createAnchors(deps, ledger, plan.runId, namespaces, plan.lifetimeSeconds, signal)
@@ -148,7 +160,13 @@ async function setUp(
   if (plan.dependencies.length > 0) {
     started.dependencies = new Dependencies(
       deps,
-      { runId: plan.runId, deps: plan.dependencies, timeoutMs: plan.depsTimeoutMs, anchors },
+      {
+        runId: plan.runId,
+        deps: plan.dependencies,
+        timeoutMs: plan.depsTimeoutMs,
+        anchors,
+        graces: plan.graces,
+      },
       ledger,
       signal,
     );
@@ -235,6 +253,8 @@ export interface UpPlan {
   depsTimeoutMs: number;
   /** Lifetime of the anchor Job: the cluster deletes everything after it, s. */
   lifetimeSeconds: number;
+  /** How long a dependency pod may stay stuck, per reason. */
+  graces: StuckGraces;
 }
 
 /**

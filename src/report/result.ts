@@ -1,0 +1,134 @@
+// The result of a run for machines (JSON for other steps) and for GitHub's step summary
+// (Markdown). Pure.
+import type { RunOutcome } from '../jobs/run-jobs.js';
+import { formatDuration, type JobSummary } from './summary.js';
+
+/** How a run ended, as `--output json` writes it (`version` changes when fields change meaning). */
+export interface RunResult {
+  version: 1;
+  runId: string;
+  /** `succeeded`, `failed`, `timed-out`, `infra-error`, `cancelled`, or `error` (bad input, no access). */
+  outcome: RunOutcome['kind'] | 'error';
+  exitCode: number;
+  message?: string;
+  /** ISO times of the kubestep process. */
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  jobs: JobResult[];
+}
+
+/** One Job in {@link RunResult}. */
+export interface JobResult {
+  name: string;
+  namespace: string;
+  /** `Complete`, `Failed`, `Stuck` (a pod cannot start), `Running` (timed out, cancelled), `NotCreated`. */
+  outcome: JobSummary['result'];
+  reason: string | null;
+  explanation: string;
+  exitCodes: number[];
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  pods: {
+    name: string;
+    phase: string;
+    reason: string | null;
+    containers: {
+      name: string;
+      init: boolean;
+      state: string;
+      exitCode: number | null;
+      restarts: number;
+    }[];
+  }[];
+}
+
+/**
+ * The machine-readable result of a run; `outcome` undefined: the run ended with an error
+ * (`message`) before it had one. Times in ms since the epoch.
+ */
+export function runResult(r: {
+  runId: string;
+  outcome?: RunOutcome | undefined;
+  exitCode: number;
+  message?: string | undefined;
+  startedAtMs: number;
+  finishedAtMs: number;
+}): RunResult {
+  const o = r.outcome;
+  const message = r.message ?? (o && 'message' in o ? o.message : undefined);
+  return {
+    version: 1,
+    runId: r.runId,
+    outcome: o?.kind ?? 'error',
+    exitCode: r.exitCode,
+    ...(message !== undefined ? { message } : {}),
+    startedAt: new Date(r.startedAtMs).toISOString(),
+    finishedAt: new Date(r.finishedAtMs).toISOString(),
+    durationMs: r.finishedAtMs - r.startedAtMs,
+    jobs: (o?.jobs ?? []).map((j) => ({
+      name: j.name,
+      namespace: j.namespace,
+      outcome: j.result,
+      reason: j.reason ?? null,
+      explanation: j.explanation,
+      exitCodes: j.exitCodes,
+      attempts: j.attempts,
+      startedAt: j.startedAt ?? null,
+      finishedAt: j.finishedAt ?? null,
+      durationMs: j.durationMs ?? null,
+      pods: j.pods.map((p) => ({
+        name: p.name,
+        phase: p.phase,
+        reason: p.reason ?? null,
+        containers: p.containers.map((c) => ({
+          name: c.name,
+          init: c.init,
+          state: c.state,
+          exitCode: c.exitCode ?? null,
+          restarts: c.restarts,
+        })),
+      })),
+    })),
+  };
+}
+
+const ICON: Record<JobSummary['result'], string> = {
+  Complete: '✅',
+  Failed: '❌',
+  Stuck: '⛔',
+  Running: '⏳',
+  NotCreated: '➖',
+};
+
+/** Escapes text for a Markdown table cell. */
+function cell(s: string): string {
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ')
+    .replace(/</g, '&lt;');
+}
+
+/**
+ * The run as Markdown for `$GITHUB_STEP_SUMMARY`: a heading with the verdict and a table of Jobs
+ * (result, duration, attempts, reason).
+ * Source: https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#adding-a-job-summary
+ */
+export function summaryMarkdown(result: RunResult, verdict: string): string {
+  const lines = [`### kubestep: ${cell(verdict)}`, ''];
+  if (result.jobs.length > 0) {
+    lines.push('| Job | Result | Duration | Attempts | Reason |', '|---|---|---|---|---|');
+    for (const j of result.jobs) {
+      const duration = j.durationMs === null ? '' : formatDuration(j.durationMs);
+      lines.push(
+        `| \`${j.namespace}/${j.name}\` | ${ICON[j.outcome]} ${j.outcome} | ${duration} | ${j.attempts} | ${cell(j.explanation)} |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(`Run \`${result.runId}\`, exit code ${result.exitCode}.`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,50 @@
+// Hiding secret values in everything kubestep writes. Pure.
+
+/** Replaces every secret value in a text with `***`. */
+export type Redact = (text: string) => string;
+
+/** Secret values shorter than this cannot be hidden without garbling all output. */
+export const MIN_SECRET_LENGTH = 3;
+
+/**
+ * A function that replaces each of `secrets` (and each line of a multi-line one) with `***`,
+ * longest first so that a secret containing another is hidden whole. Values shorter than
+ * {@link MIN_SECRET_LENGTH} are ignored (the caller refuses or reports them). With no secrets it
+ * is the identity.
+ */
+export function redactor(secrets: Iterable<string>): Redact {
+  const values = new Set<string>();
+  for (const s of secrets) {
+    for (const v of [s, ...s.split(/\r?\n/)]) {
+      if (v.trim().length >= MIN_SECRET_LENGTH) values.add(v);
+    }
+  }
+  if (values.size === 0) return (t) => t;
+  const sorted = [...values].sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
+  return (t) => t.replace(pattern, '***');
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The secret values of Secret manifests: every `stringData` value and every `data` value decoded
+ * from base64 (each of them is also a secret in its base64 form).
+ * Source: https://kubernetes.io/docs/concepts/configuration/secret/
+ */
+export function secretValuesOf(object: {
+  data?: Record<string, unknown>;
+  stringData?: Record<string, unknown>;
+}): string[] {
+  const out: string[] = [];
+  for (const v of Object.values(object.stringData ?? {})) {
+    if (typeof v === 'string') out.push(v);
+  }
+  for (const v of Object.values(object.data ?? {})) {
+    if (typeof v !== 'string') continue;
+    out.push(v, Buffer.from(v, 'base64').toString('utf8'));
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+// Which permissions a run needs, and checking them before anything is created: one
+// SelfSubjectAccessReview per verb, resource and namespace. Pure planning, imperative check.
+import { InfraError, messageOf } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
+import {
+  DEPLOYMENTS,
+  ENDPOINTS,
+  EVENTS,
+  JOBS,
+  PODS,
+  SERVICES,
+  STATEFULSETS,
+  type Resource,
+} from '../kube/resources.js';
+import type { KubeObject } from '../kube/types.js';
+
+/** One permission: `verb` on `resource` (with `subresource`) of API `group` in `namespace`. */
+export interface AccessCheck {
+  namespace: string;
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+}
+
+/** The API group of a resource: '' for the core API. */
+function groupOf(res: Resource): string {
+  return res.api.startsWith('/apis/') ? res.api.split('/')[2]! : '';
+}
+
+const check = (namespace: string, verb: string, res: Resource, subresource?: string) => ({
+  namespace,
+  verb,
+  group: groupOf(res),
+  resource: res.plural,
+  ...(subresource ? { subresource } : {}),
+});
+
+/**
+ * The permissions a run needs, per namespace, as kubestep uses them: for test Jobs (and anchor
+ * Jobs) get/list/watch/create/delete jobs, list/watch pods, get pods/log, list events; for each
+ * dependency get/create/delete its kind, list/watch Pods (and Deployments, StatefulSets,
+ * Endpoints for those kinds), get pods/log, list events. Deduplicated, in a stable order. These
+ * are the rules of deploy/rbac.yaml.
+ */
+export function requiredAccess(plan: {
+  testNamespaces: Iterable<string>;
+  dependencies: Iterable<{ res: Resource; namespace: string }>;
+}): AccessCheck[] {
+  const all: AccessCheck[] = [];
+  for (const ns of plan.testNamespaces) {
+    for (const verb of ['create', 'get', 'list', 'watch', 'delete'])
+      all.push(check(ns, verb, JOBS));
+    all.push(check(ns, 'list', PODS), check(ns, 'watch', PODS), check(ns, 'get', PODS, 'log'));
+    all.push(check(ns, 'list', EVENTS));
+  }
+  for (const d of plan.dependencies) {
+    const ns = d.namespace;
+    for (const verb of ['create', 'get', 'delete']) all.push(check(ns, verb, d.res));
+    // The anchor Job that the cluster uses to delete the run's objects if kubestep is killed.
+    for (const verb of ['create', 'get', 'delete']) all.push(check(ns, verb, JOBS));
+    all.push(check(ns, 'list', PODS), check(ns, 'watch', PODS), check(ns, 'get', PODS, 'log'));
+    all.push(check(ns, 'list', EVENTS));
+    if (d.res === DEPLOYMENTS || d.res === STATEFULSETS) {
+      all.push(check(ns, 'list', d.res), check(ns, 'watch', d.res));
+    }
+    if (d.res === SERVICES) all.push(check(ns, 'list', ENDPOINTS), check(ns, 'watch', ENDPOINTS));
+  }
+  const seen = new Set<string>();
+  return all.filter((c) => {
+    const k = describeCheck(c) + ' ' + c.namespace;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** `create jobs.batch`, `get pods/log`: as `kubectl auth can-i` takes them. */
+export function describeCheck(c: AccessCheck): string {
+  return `${c.verb} ${c.resource}${c.group ? `.${c.group}` : ''}${c.subresource ? `/${c.subresource}` : ''}`;
+}
+
+/** The SelfSubjectAccessReview resource (cluster-scoped). */
+const SELF_SUBJECT_ACCESS_REVIEWS: Resource = {
+  api: '/apis/authorization.k8s.io/v1',
+  plural: 'selfsubjectaccessreviews',
+  kind: 'selfsubjectaccessreview',
+};
+
+interface AccessReview extends KubeObject {
+  status?: { allowed?: boolean; denied?: boolean; reason?: string };
+}
+
+/**
+ * Asks the API server, with one SelfSubjectAccessReview per check (in parallel), whether the
+ * credentials may do each; throws InfraError (exit 3) naming every missing verb, resource and
+ * namespace, pointing to deploy/rbac.yaml. Answers nothing when the API server cannot answer
+ * (returns the reason, for the debug log): the dry run then finds the problem.
+ * Source: https://kubernetes.io/docs/reference/access-authn-authz/authorization/#checking-api-access
+ */
+export async function checkAccess(
+  client: KubeClient,
+  checks: readonly AccessCheck[],
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  let answers: boolean[];
+  try {
+    answers = await Promise.all(
+      checks.map(async ({ namespace, verb, group, resource, subresource }) => {
+        const review = await client.create<AccessReview>(
+          SELF_SUBJECT_ACCESS_REVIEWS,
+          undefined,
+          {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { namespace, verb, group, resource, subresource } },
+          } as AccessReview,
+          signal,
+        );
+        return review.status?.allowed === true;
+      }),
+    );
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return `permission check skipped: ${messageOf(err)}`;
+  }
+  const missing = checks.filter((_, i) => !answers[i]);
+  if (missing.length === 0) return undefined;
+  const byNs = new Map<string, string[]>();
+  for (const m of missing)
+    byNs.set(m.namespace, [...(byNs.get(m.namespace) ?? []), describeCheck(m)]);
+  const lines = [...byNs].map(([ns, what]) => `in namespace ${ns}: ${what.join(', ')}`);
+  throw new InfraError(
+    `the credentials lack permissions kubestep needs (nothing was created):\n  ${lines.join('\n  ')}\nGrant them with deploy/rbac.yaml (README.md, Permissions), e.g. kubectl apply -n NAMESPACE -f deploy/rbac.yaml and run kubestep as that ServiceAccount; check with: kubectl auth can-i ${describeCheck(missing[0]!)} -n ${missing[0]!.namespace}`,
+  );
+}
