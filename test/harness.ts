@@ -67,6 +67,57 @@ const RBAC: Record<string, Resource> = {
   RoleBinding: { api: RBAC_API, plural: 'rolebindings', kind: 'rolebinding' },
 };
 
+/** One rule of an RBAC Role. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** Creates ServiceAccount `sa` in `ns` bound to a Role of `rules`; returns its kubeconfig. */
+export async function accountWithRules(
+  client: KubeClient,
+  ns: string,
+  sa: string,
+  rules: PolicyRule[],
+): Promise<string> {
+  const meta = { name: sa, namespace: ns };
+  await client.create(
+    RBAC.Role!,
+    ns,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta,
+      rules,
+    } as KubeObject,
+    signal(),
+  );
+  await client.create(
+    RBAC.RoleBinding!,
+    ns,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa },
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }],
+    } as KubeObject,
+    signal(),
+  );
+  return serviceAccountKubeconfig(client, ns, sa);
+}
+
+/** The rules of deploy/rbac.yaml. */
+export function rbacRules(): PolicyRule[] {
+  const text = readFileSync(new URL('../deploy/rbac.yaml', import.meta.url), 'utf8');
+  for (const doc of parseAllDocuments(text)) {
+    const o = doc.toJS() as { kind?: string; rules?: PolicyRule[] };
+    if (o.kind === 'Role') return o.rules!;
+  }
+  throw new Error('deploy/rbac.yaml has no Role');
+}
+
 /** Creates the objects of deploy/rbac.yaml in `ns` (the RoleBinding's subject moved to `ns`). */
 async function applyRbac(client: KubeClient, ns: string): Promise<void> {
   const text = readFileSync(new URL('../deploy/rbac.yaml', import.meta.url), 'utf8');

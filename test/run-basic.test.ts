@@ -1,5 +1,8 @@
 // kubestep run against the real cluster: pass, fail, fast exit, many lines, parallel Jobs.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/report/result.js';
 import { jobYaml, manifestFile, names, objectsIn, runCli, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('basic');
@@ -22,8 +25,7 @@ describe('kubestep run', () => {
     expect(r.code).toBe(0);
     // One Job, one container, backoffLimit 0: one source, so no prefix.
     expect(r.stdout).toBe('hello world\nsecond line\n');
-    expect(r.stderr).toMatch(/job\/pass-p1 +Complete .* 1 pod/);
-    expect(r.stderr).toMatch(/pod\/pass-p1-\w+ +Succeeded +main: exit 0/);
+    expect(r.stderr).toMatch(/job\/pass-p1 +Complete +\S+ s +1 +succeeded/);
     const left = await objectsIn(t.client, t.ns);
     expect(names(left.jobs)).toEqual([]);
     expect(names(left.pods)).toEqual([]);
@@ -34,8 +36,10 @@ describe('kubestep run', () => {
     const r = await runCli(['run', '-f', f, '-n', t.ns]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('about to fail\n');
-    expect(r.stderr).toMatch(/job\/fail +Failed .* BackoffLimitExceeded/);
-    expect(r.stderr).toMatch(/main: exit 7/);
+    expect(r.stderr).toMatch(
+      /job\/fail +Failed +\S+ s +1 +failed 1 attempt \(backoffLimit 0\); last: container main of pod\/fail-\w+ exited with code 7/,
+    );
+    expect(r.stderr).toMatch(/pod\/fail-\w+ +Failed +main: exit 7/);
     expect(r.stderr).toContain('FAILED: job/fail failed');
   });
 
@@ -100,12 +104,19 @@ spec:
       containers:
         - {name: main, image: busybox:local, imagePullPolicy: Never, command: ["sh", "-c", "echo from-main"]}
 `);
-    const r = await runCli(['run', '-f', f, '-n', t.ns]);
+    const out = join(dirname(f), 'result.json');
+    const r = await runCli(['run', '-f', f, '-n', t.ns, '--output', 'json', '--output-file', out]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^\[pod\/init-\w+\/setup\] from-init$/);
     expect(lines[1]).toMatch(/^\[pod\/init-\w+\/main\] from-main$/);
-    expect(r.stderr).toMatch(/init setup: exit 0; main: exit 0/);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
+    expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+    expect(result.jobs[0]).toMatchObject({ name: 'init', outcome: 'Complete', exitCodes: [0] });
+    expect(result.jobs[0]!.pods[0]!.containers).toMatchObject([
+      { name: 'setup', init: true, state: 'exit 0', exitCode: 0 },
+      { name: 'main', init: false, state: 'exit 0', exitCode: 0 },
+    ]);
   });
 });

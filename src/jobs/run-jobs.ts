@@ -187,17 +187,15 @@ export async function runJobs(
       if (!t || !pod.metadata?.uid) return;
       const uid = pod.metadata.uid;
       t.pods.set(uid, pod);
+      // Deleted before it ended, while the Job ran: not by kubestep (it deletes only afterwards).
       const phase = pod.status?.phase;
       const ended = phase === 'Succeeded' || phase === 'Failed';
-      if (
-        deleted &&
-        !ended &&
-        !(t.job && isJobFinished(t.job)) &&
-        !t.deletedPods.has(pod.metadata.name ?? '')
-      ) {
-        t.deletedPods.add(pod.metadata.name ?? '');
+      const name = pod.metadata.name ?? '';
+      const deleting = deleted || Boolean(pod.metadata.deletionTimestamp);
+      if (deleting && !ended && !(t.job && isJobFinished(t.job)) && !t.deletedPods.has(name)) {
+        t.deletedPods.add(name);
         out.warn(
-          `pod/${pod.metadata.name} of job/${t.plan.name} was deleted before it ended (not by kubestep)`,
+          `pod/${name} of job/${t.plan.name} is being deleted before it ended (not by kubestep)`,
         );
       }
       const problem = deleted ? undefined : testPodProblem(pod, plan.graces);

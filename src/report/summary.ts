@@ -211,10 +211,16 @@ export function explainJob(
 ): string {
   const deleted = facts.deletedPods ?? new Set<string>();
   const tries = (n: number) => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
+  // The newest pod that failed on its own explains best; a deleted one only when none did (the
+  // Job controller itself deletes the pods still running when the Job fails).
   const lastWhy = () => {
-    for (const p of [...pods].reverse()) {
-      const why = explainPod(p, deleted.has(p.metadata?.name ?? ''));
+    const newestFirst = [...pods].reverse();
+    for (const p of newestFirst) {
+      const why = deleted.has(p.metadata?.name ?? '') ? undefined : explainPod(p);
       if (why) return why;
+    }
+    for (const p of newestFirst) {
+      if (deleted.has(p.metadata?.name ?? '')) return explainPod(p, true);
     }
     return undefined;
   };
@@ -222,7 +228,7 @@ export function explainJob(
     case 'NotCreated':
       return 'not created';
     case 'Complete':
-      return summary.attempts > 1 ? `Complete after ${tries(summary.attempts)}` : 'Complete';
+      return summary.attempts > 1 ? `succeeded after ${tries(summary.attempts)}` : 'succeeded';
     case 'Stuck': {
       const s = facts.stuck!;
       return `pod/${s.pod} cannot start: ${s.message}`;
@@ -239,7 +245,7 @@ export function explainJob(
       }
       if (summary.reason === 'DeadlineExceeded') {
         const limit = job?.spec?.activeDeadlineSeconds;
-        return `ran longer than its activeDeadlineSeconds${limit !== undefined ? ` (${limit} s)` : ''}, so its pods were stopped${why && !/DeadlineExceeded|deadline/i.test(why) ? `; ${why}` : ''}`;
+        return `ran longer than its activeDeadlineSeconds${limit !== undefined ? ` (${limit} s)` : ''}, so its pods were stopped`;
       }
       const cond = [summary.reason, summary.message].filter(Boolean).join(': ');
       return [cond, why].filter(Boolean).join('; ') || 'Failed';
