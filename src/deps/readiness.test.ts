@@ -4,6 +4,8 @@ import type { ContainerStatus, Pod, Service, Workload } from '../kube/types.js';
 import {
   podBreakage,
   podProblem,
+  stuckGraceMs,
+  testPodProblem,
   readinessOf,
   selectorMatches,
   type DependencyView,
@@ -317,5 +319,72 @@ describe('selectorMatches', () => {
     [undefined, { app: 'db' }, false],
   ])('%j in %j → %s', (sel, labels, want) => {
     expect(selectorMatches(sel, labels)).toBe(want);
+  });
+});
+
+describe('testPodProblem and stuckGraceMs', () => {
+  const graces = { imagePullMs: 1_000, unschedulableMs: 2_000, configErrorMs: 3_000 };
+  const waitingPod = (reason: string, extra: Partial<Pod> = {}): Pod => ({
+    metadata: { name: 'p', uid: 'u' },
+    status: {
+      phase: 'Pending',
+      containerStatuses: [{ name: 'main', state: { waiting: { reason } } }],
+    },
+    ...extra,
+  });
+  it.each<[string, Pod, string | undefined, number | undefined]>([
+    ['image never pulled: at once', waitingPod('ErrImageNeverPull'), 'ErrImageNeverPull', 0],
+    ['invalid image: at once', waitingPod('InvalidImageName'), 'InvalidImageName', 0],
+    ['pull error: the pull grace', waitingPod('ImagePullBackOff'), 'ImagePullBackOff', 1_000],
+    [
+      'config error: its grace',
+      waitingPod('CreateContainerConfigError'),
+      'CreateContainerConfigError',
+      3_000,
+    ],
+    ['crash loop: the Job decides', waitingPod('CrashLoopBackOff'), undefined, undefined],
+    ['creating: normal', waitingPod('ContainerCreating'), undefined, undefined],
+    [
+      'unschedulable: its grace',
+      {
+        metadata: { name: 'p' },
+        status: {
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/1 nodes are available: 1 Insufficient cpu.',
+            },
+          ],
+        },
+      },
+      'Unschedulable',
+      2_000,
+    ],
+    [
+      'a pod that ended: the Job decides',
+      { metadata: { name: 'p' }, status: { phase: 'Failed' } },
+      undefined,
+      undefined,
+    ],
+    [
+      'a pod being deleted',
+      waitingPod('ErrImagePull', {
+        metadata: { name: 'p', deletionTimestamp: '2026-01-01T00:00:00Z' },
+      }),
+      undefined,
+      undefined,
+    ],
+  ])('%s', (_, pod, reason, graceMs) => {
+    const p = testPodProblem(pod, graces);
+    expect(p?.reason).toBe(reason);
+    expect(p?.graceMs).toBe(graceMs);
+  });
+
+  it('keeps CrashLoopBackOff a problem for dependencies', () => {
+    expect(stuckGraceMs('CrashLoopBackOff', graces)).toBe(0);
+    expect(podProblem(waitingPod('CrashLoopBackOff'), graces)?.reason).toBe('CrashLoopBackOff');
   });
 });

@@ -1,0 +1,123 @@
+// The pure parts of the output: CI detection, workflow-command escaping, secrets, the result.
+import { describe, expect, it } from 'vitest';
+import type { RunOutcome } from '../jobs/run-jobs.js';
+import { escapeData, escapeProperty, outputMode } from './ci.js';
+import { runResult, summaryMarkdown } from './result.js';
+import { redactor, secretValuesOf } from './secrets.js';
+import type { JobSummary } from './summary.js';
+
+describe('outputMode', () => {
+  it.each<[string, Record<string, string>, boolean, string, boolean]>([
+    ['GitHub Actions', { GITHUB_ACTIONS: 'true' }, true, 'github', false],
+    ['Cloud Build', { BUILD_ID: 'b-1' }, true, 'plain', false],
+    ['another CI', { CI: 'true' }, true, 'plain', false],
+    ['a pipe', {}, false, 'plain', false],
+    ['a dumb terminal', { TERM: 'dumb' }, true, 'plain', false],
+    ['a terminal', {}, true, 'terminal', true],
+    ['a terminal with NO_COLOR', { NO_COLOR: '1' }, true, 'terminal', false],
+  ])('%s', (_, env, tty, mode, color) => {
+    expect(outputMode(env, tty)).toEqual({ mode, color });
+  });
+});
+
+describe('workflow command escaping', () => {
+  it.each([
+    ['100%\r\nnext', '100%25%0D%0Anext', '100%25%0D%0Anext'],
+    ['job/a: b, c', 'job/a: b, c', 'job/a%3A b%2C c'],
+  ])('%j', (input, data, property) => {
+    expect(escapeData(input)).toBe(data);
+    expect(escapeProperty(input)).toBe(property);
+  });
+});
+
+describe('redactor', () => {
+  it.each<[string, string[], string, string]>([
+    ['no secrets: identity', [], 'a b c', 'a b c'],
+    ['every occurrence', ['hunter2'], 'pw=hunter2 again hunter2', 'pw=*** again ***'],
+    ['longest first', ['abc', 'abcdef'], 'x abcdef y abc', 'x *** y ***'],
+    ['regex characters are literal', ['a.b*c'], 'a.b*c axbbc', '*** axbbc'],
+    ['each line of a multi-line secret', ['line-one\nline-two'], 'got line-two', 'got ***'],
+    ['values shorter than 3 are not masked', ['ab'], 'ab cd', 'ab cd'],
+  ])('%s', (_, secrets, text, want) => {
+    expect(redactor(secrets)(text)).toBe(want);
+  });
+});
+
+describe('secretValuesOf', () => {
+  it('takes stringData as is and data decoded (and encoded)', () => {
+    expect(
+      secretValuesOf({
+        stringData: { user: 'admin-user' },
+        data: { password: Buffer.from('p4ssw0rd').toString('base64') },
+      }),
+    ).toEqual(['admin-user', 'cDRzc3cwcmQ=', 'p4ssw0rd']);
+  });
+});
+
+describe('runResult and summaryMarkdown', () => {
+  const job: JobSummary = {
+    name: 'unit',
+    namespace: 'ci',
+    result: 'Failed',
+    reason: 'BackoffLimitExceeded',
+    explanation: 'failed 1 attempt (backoffLimit 0); last: container main | x exited with code 2',
+    attempts: 1,
+    exitCodes: [2],
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:00:04Z',
+    durationMs: 4000,
+    pods: [
+      {
+        name: 'unit-x',
+        phase: 'Failed',
+        containers: [{ name: 'main', init: false, state: 'exit 2', exitCode: 2, restarts: 0 }],
+      },
+    ],
+  };
+  const outcome: RunOutcome = { kind: 'failed', jobs: [job], message: 'job/unit failed' };
+
+  it('writes outcome, exit code, times and per Job the reason and exit codes', () => {
+    const r = runResult({ runId: 'r1', outcome, exitCode: 1, startedAtMs: 0, finishedAtMs: 5000 });
+    expect(r).toMatchObject({
+      version: 1,
+      runId: 'r1',
+      outcome: 'failed',
+      exitCode: 1,
+      message: 'job/unit failed',
+      startedAt: '1970-01-01T00:00:00.000Z',
+      durationMs: 5000,
+    });
+    expect(r.jobs[0]).toMatchObject({
+      name: 'unit',
+      outcome: 'Failed',
+      reason: 'BackoffLimitExceeded',
+      exitCodes: [2],
+      attempts: 1,
+      durationMs: 4000,
+      pods: [{ name: 'unit-x', reason: null, containers: [{ name: 'main', exitCode: 2 }] }],
+    });
+  });
+
+  it('writes an error result when the run ended before an outcome', () => {
+    const r = runResult({
+      runId: '',
+      exitCode: 2,
+      message: 'bad',
+      startedAtMs: 0,
+      finishedAtMs: 1,
+    });
+    expect(r).toMatchObject({ outcome: 'error', exitCode: 2, message: 'bad', jobs: [] });
+  });
+
+  it('renders a Markdown table with escaped cells', () => {
+    const md = summaryMarkdown(
+      runResult({ runId: 'r1', outcome, exitCode: 1, startedAtMs: 0, finishedAtMs: 5000 }),
+      'FAILED: job/unit failed',
+    );
+    expect(md).toContain('### kubestep: FAILED: job/unit failed');
+    expect(md).toContain(
+      '| `ci/unit` | ❌ Failed | 4.0 s | 1 | failed 1 attempt (backoffLimit 0); last: container main \\| x exited with code 2 |',
+    );
+    expect(md).toContain('Run `r1`, exit code 1.');
+  });
+});

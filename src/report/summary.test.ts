@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+import type { ContainerStatus, Job, Pod } from '../kube/types.js';
+import {
+  attemptsOf,
+  explainPod,
+  formatSummary,
+  summarizeJob,
+  waitingStatus,
+  type SeenFacts,
+} from './summary.js';
+
+const terminated = (
+  name: string,
+  exitCode: number,
+  reason?: string,
+  extra = {},
+): ContainerStatus => ({
+  name,
+  restartCount: 0,
+  state: { terminated: { exitCode, ...(reason ? { reason } : {}), ...extra } },
+});
+
+const pod = (
+  name: string,
+  status: Pod['status'],
+  spec: Partial<NonNullable<Pod['spec']>> = {},
+  created = '2026-01-01T00:00:00Z',
+): Pod => ({
+  metadata: { name, uid: name, creationTimestamp: created },
+  spec: { containers: [{ name: 'main', image: 'x' }], ...spec },
+  status,
+});
+
+const failedJob = (reason: string, spec: Job['spec'] = {}): Job => ({
+  metadata: { name: 'j' },
+  spec,
+  status: {
+    startTime: '2026-01-01T00:00:00Z',
+    conditions: [
+      { type: 'Failed', status: 'True', reason, lastTransitionTime: '2026-01-01T00:00:12Z' },
+    ],
+  },
+});
+
+describe('explainPod', () => {
+  it.each<[string, Pod, boolean, string | undefined]>([
+    [
+      'succeeded',
+      pod('p', { phase: 'Succeeded', containerStatuses: [terminated('main', 0)] }),
+      false,
+      undefined,
+    ],
+    [
+      'exit code',
+      pod('p', { phase: 'Failed', containerStatuses: [terminated('main', 2, 'Error')] }),
+      false,
+      'container main of pod/p exited with code 2',
+    ],
+    [
+      'OOMKilled with its limit',
+      pod(
+        'p',
+        { phase: 'Failed', containerStatuses: [terminated('main', 137, 'OOMKilled')] },
+        { containers: [{ name: 'main', image: 'x', resources: { limits: { memory: '64Mi' } } }] },
+      ),
+      false,
+      'container main of pod/p was OOMKilled: it used more memory than its limit of 64Mi (exit code 137)',
+    ],
+    [
+      'StartError with its message',
+      pod('p', {
+        phase: 'Failed',
+        containerStatuses: [
+          terminated('main', 128, 'StartError', { message: 'exec: "nope": not found' }),
+        ],
+      }),
+      false,
+      'container main of pod/p exited with code 128 (StartError: exec: "nope": not found)',
+    ],
+    [
+      'failed init container first',
+      pod(
+        'p',
+        {
+          phase: 'Failed',
+          initContainerStatuses: [terminated('setup', 1, 'Error')],
+          containerStatuses: [{ name: 'main', state: { waiting: { reason: 'PodInitializing' } } }],
+        },
+        { initContainers: [{ name: 'setup', image: 'x' }] },
+      ),
+      false,
+      'container setup of pod/p exited with code 1',
+    ],
+    [
+      'evicted with the node message',
+      pod('p', {
+        phase: 'Failed',
+        reason: 'Evicted',
+        message: 'The node was low on resource: memory. ',
+      }),
+      false,
+      'pod/p was evicted: The node was low on resource: memory.',
+    ],
+    [
+      'pod deadline',
+      pod('p', { phase: 'Failed', reason: 'DeadlineExceeded' }, { activeDeadlineSeconds: 30 }),
+      false,
+      'pod/p ran longer than its activeDeadlineSeconds (30 s)',
+    ],
+    [
+      'deleted by someone else',
+      pod('p', { phase: 'Running' }),
+      true,
+      'pod/p was deleted by someone else before it ended',
+    ],
+    ['still running', pod('p', { phase: 'Running' }), false, undefined],
+  ])('%s', (_, p, deleted, want) => {
+    expect(explainPod(p, deleted)).toBe(want);
+  });
+});
+
+describe('summarizeJob explanations', () => {
+  const now = { nowMs: Date.parse('2026-01-01T00:01:00Z') };
+  const failedPod = (name: string, code: number, created: string) =>
+    pod(
+      name,
+      { phase: 'Failed', containerStatuses: [terminated('main', code, 'Error')] },
+      {},
+      created,
+    );
+  it.each<[string, Job | undefined, Pod[], SeenFacts, string, string]>([
+    ['not created', undefined, [], {}, 'NotCreated', 'not created'],
+    [
+      'backoff limit: attempts and the last exit code',
+      failedJob('BackoffLimitExceeded', { backoffLimit: 1 }),
+      [failedPod('b', 7, '2026-01-01T00:00:10Z'), failedPod('a', 5, '2026-01-01T00:00:00Z')],
+      {},
+      'Failed',
+      'failed 2 attempts (backoffLimit 1); last: container main of pod/b exited with code 7',
+    ],
+    [
+      'deadline',
+      failedJob('DeadlineExceeded', { activeDeadlineSeconds: 5 }),
+      [pod('a', { phase: 'Running' })],
+      { deletedPods: new Set(['a']) },
+      'Failed',
+      'ran longer than its activeDeadlineSeconds (5 s), so its pods were stopped',
+    ],
+    [
+      'a pod deleted by someone else explains only when no pod failed on its own',
+      failedJob('BackoffLimitExceeded', { backoffLimit: 0 }),
+      [pod('a', { phase: 'Running' })],
+      { deletedPods: new Set(['a']) },
+      'Failed',
+      'failed 1 attempt (backoffLimit 0); last: pod/a was deleted by someone else before it ended',
+    ],
+    [
+      'stuck',
+      { metadata: { name: 'j' }, status: {} },
+      [pod('a', { phase: 'Pending' })],
+      {
+        stuck: { pod: 'a', reason: 'ErrImagePull', message: 'container main: ErrImagePull: boom' },
+      },
+      'Stuck',
+      'pod/a cannot start: container main: ErrImagePull: boom',
+    ],
+    [
+      'complete after a retry',
+      { metadata: { name: 'j' }, status: { conditions: [{ type: 'Complete', status: 'True' }] } },
+      [
+        failedPod('a', 1, '2026-01-01T00:00:00Z'),
+        pod('b', { phase: 'Succeeded' }, {}, '2026-01-01T00:00:09Z'),
+      ],
+      {},
+      'Complete',
+      'succeeded after 2 attempts',
+    ],
+  ])('%s', (_, job, pods, facts, result, explanation) => {
+    const s = summarizeJob('j', 'ns', job, pods, now, facts);
+    expect(s.result).toBe(result);
+    expect(s.explanation).toBe(explanation);
+  });
+
+  it('takes exit codes from the last attempt and the duration from the Job', () => {
+    const s = summarizeJob(
+      'j',
+      'ns',
+      failedJob('BackoffLimitExceeded'),
+      [failedPod('b', 7, '2026-01-01T00:00:10Z'), failedPod('a', 5, '2026-01-01T00:00:00Z')],
+      now,
+    );
+    expect(s.exitCodes).toEqual([7]);
+    expect(s.durationMs).toBe(12_000);
+    expect(s.finishedAt).toBe('2026-01-01T00:00:12Z');
+    expect(s.pods.map((p) => p.name)).toEqual(['a', 'b']);
+  });
+});
+
+describe('attemptsOf', () => {
+  it.each<[string, Pod[], number]>([
+    ['no pods', [], 0],
+    ['two pods', [pod('a', {}), pod('b', {})], 2],
+    [
+      'OnFailure restarts count',
+      [pod('a', { containerStatuses: [{ name: 'main', restartCount: 3 }] })],
+      4,
+    ],
+  ])('%s', (_, pods, n) => expect(attemptsOf(pods)).toBe(n));
+});
+
+describe('formatSummary and waitingStatus', () => {
+  const now = {
+    nowMs: Date.parse('2026-01-01T00:01:00Z'),
+    startedAtMs: Date.parse('2026-01-01T00:00:00Z'),
+  };
+  const running = summarizeJob(
+    'slow',
+    'ns',
+    { metadata: { name: 'slow' }, status: { startTime: '2026-01-01T00:00:00Z' } },
+    [
+      pod('slow-1', {
+        phase: 'Pending',
+        containerStatuses: [{ name: 'main', state: { waiting: { reason: 'ContainerCreating' } } }],
+      }),
+    ],
+    now,
+  );
+  const done = summarizeJob(
+    'ok',
+    'ns',
+    {
+      metadata: { name: 'ok' },
+      status: {
+        startTime: '2026-01-01T00:00:00Z',
+        conditions: [
+          { type: 'Complete', status: 'True', lastTransitionTime: '2026-01-01T00:00:03Z' },
+        ],
+      },
+    },
+    [pod('ok-1', { phase: 'Succeeded', containerStatuses: [terminated('main', 0)] })],
+    now,
+  );
+
+  it('prints a table with a header, and pods only under Jobs that did not complete', () => {
+    expect(formatSummary([done, running])).toEqual([
+      'JOB       RESULT    DURATION   ATTEMPTS  REASON',
+      'job/ok    Complete  3.0 s      1         succeeded',
+      'job/slow  Running   1 min 0 s  1         still running',
+      '    pod/slow-1  Pending  main: waiting: ContainerCreating',
+    ]);
+  });
+
+  it('says what the run waits for', () => {
+    expect(waitingStatus([done, running], 65_000)).toBe(
+      '1 min 5 s: job/ok Complete, job/slow Running (pod/slow-1: main waiting: ContainerCreating)',
+    );
+  });
+});
