@@ -97,7 +97,8 @@ describe('output', () => {
     expect(r.stdout).toContain('token is ***');
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     // Plain text outside GitHub Actions: no workflow commands, no ANSI colours.
-    expect(r.stdout + r.stderr).not.toMatch(/::group::|::stop-commands::|\x1b\[/);
+    expect(r.stdout + r.stderr).not.toMatch(/::group::|::stop-commands::/);
+    expect(r.stdout + r.stderr).not.toContain('\u001b[');
   });
 
   it('refuses a --set-secret too short to hide', async () => {
