@@ -43,12 +43,12 @@ describe('invalid manifests', () => {
     [
       'invalid for the API server',
       `${good}---\n${jobYaml('neg', 'true', { backoffLimit: -1 })}`,
-      /document 2 .*the API server rejects job\/neg: Invalid: .*spec.backoffLimit: Invalid value: -1/,
+      /document 2 .*the API server refuses job\/neg in namespace \S+: Invalid: .*spec.backoffLimit: Invalid value: -1/,
     ],
     [
       'undecodable for the API server',
       `${good}---\n${jobYaml('bad-cpu', 'true').replace('imagePullPolicy: Never', 'imagePullPolicy: Never\n          env: [{name: SECRET, value: hunter2}]\n          resources: {limits: {cpu: lots}}')}`,
-      /document 2 .*the API server rejects job\/bad-cpu: BadRequest: .*quantities must match/,
+      /document 2 .*the API server refuses job\/bad-cpu in namespace \S+: BadRequest: .*quantities must match/,
     ],
   ])('%s: exit 2, nothing created', async (_, text, message) => {
     const r = await runCli(['run', '-f', manifestFile(text), '-n', t.ns]);
@@ -70,7 +70,7 @@ describe('invalid manifests', () => {
     [
       'a Service the API server rejects',
       `apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec: {ports: [{port: 99999}]}\n`,
-      /deps\.yaml: document 1 .*the API server rejects service\/svc: Invalid: .*spec.ports\[0\].port/,
+      /deps\.yaml: document 1 .*the API server refuses service\/svc in namespace \S+: Invalid: .*spec.ports\[0\].port/,
     ],
   ])('%s: exit 2, nothing created', async (_, deps, message) => {
     const r = await runCli([
@@ -134,7 +134,7 @@ describe('cluster access', () => {
     const r = await runCli(['run', '-f', manifestFile(good), '--kubeconfig', kubeconfig]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /kubestep: error: get job\/good: Forbidden: jobs.batch "good" is forbidden: User "system:serviceaccount:[\w-]+:no-rights" cannot get resource "jobs"/,
+      /kubestep: error: the credentials lack permissions kubestep needs \(nothing was created\):\n {2}in namespace \S+: create jobs\.batch, get jobs\.batch, list jobs\.batch, watch jobs\.batch, delete jobs\.batch, list pods, watch pods, get pods\/log, list events\n/,
     );
     expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
   });
