@@ -13,7 +13,7 @@ import type { Redact } from './secrets.js';
 /** Options of {@link createConsoleOutput}. */
 export interface ConsoleOptions {
   stdout: Writable & { columns?: number };
-  stderr: Writable;
+  stderr: Writable & { columns?: number };
   mode: OutputMode;
   /** ANSI colours on stderr (a terminal without NO_COLOR). */
   color: boolean;
@@ -115,7 +115,8 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
         if (!text) return clearStatus();
         if (now - statusDrawnAt < STATUS_EVERY_MS) return;
         statusDrawnAt = now;
-        const width = Math.max(20, (o.stdout.columns ?? 100) - 1);
+        // A pty without a size reports 0 columns.
+        const width = Math.max(20, (o.stderr.columns || o.stdout.columns || 100) - 1);
         const line = o.redact(`kubestep: ${text}`);
         o.stderr.write(
           `\r\x1b[2K${paint(DIM)(line.length > width ? `${line.slice(0, width - 1)}…` : line)}`,
