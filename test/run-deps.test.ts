@@ -380,7 +380,9 @@ describe('kubestep up / down', () => {
       'up',
       '--deps',
       manifestFile(postgresYaml(), 'deps.yaml'),
-      ...args('expire', '--lifetime', '5s'),
+      // The lifetime is also the Pod's activeDeadlineSeconds: long enough for Postgres to become
+      // ready (about 5 s here), short enough to watch it expire.
+      ...args('expire', '--lifetime', '15s'),
     ]);
     expect(up.code, up.stderr).toBe(0);
     const anchor = await t.client.get<Job>(
@@ -389,7 +391,7 @@ describe('kubestep up / down', () => {
       'kubestep-run-expire',
       AbortSignal.timeout(10_000),
     );
-    expect(anchor?.spec?.ttlSecondsAfterFinished).toBe(5);
+    expect(anchor?.spec?.ttlSecondsAfterFinished).toBe(15);
     // The TTL controller deletes the anchor; the garbage collector then deletes its dependents.
     await until(async () => (await notDeleted('expire')).length === 0, 90_000, 'expiry');
     expect(await notDeleted('expire')).toEqual([]);
