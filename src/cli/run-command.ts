@@ -159,6 +159,7 @@ function connect(
   io: Io,
   prefix: boolean,
   secrets: readonly string[],
+  redact: Redact = redactor(secrets),
 ): { client: KubeClient; out: Output } {
   const out = createConsoleOutput({
     stdout: io.stdout,
@@ -166,7 +167,7 @@ function connect(
     ...outputMode(io.env, (io.stderr as { isTTY?: boolean }).isTTY === true),
     prefix,
     verbose: opts.verbose,
-    redact: redactor(secrets),
+    redact,
     masks: secrets,
     now: Date.now,
   });
@@ -262,7 +263,14 @@ async function run(
       : undefined;
   const p = await prepare(opts, io, backstop, (id) => (report.runId = id));
   report.redact = redactor(p.secrets);
-  const { client, out } = connect(p.access, opts, io, needsPrefix(p.jobs), p.secrets);
+  const { client, out } = connect(
+    p.access,
+    opts,
+    io,
+    needsPrefix(p.jobs),
+    p.secrets,
+    report.redact,
+  );
   report.out = out;
   const depsNote = p.dependencies.length
     ? `, ${plural(p.dependencies.length, 'dependency', 'dependencies')}`

@@ -22,6 +22,7 @@ import type { Ledger } from '../run/teardown.js';
 import {
   podBreakage,
   podProblem,
+  ProblemClock,
   readinessOf,
   type StuckGraces,
   selectorMatches,
@@ -79,7 +80,7 @@ export class Dependencies {
   private readonly tracked: Tracked[] = [];
   private readonly pods = new Map<string, { pod: Pod; deleted: boolean }>();
   private readonly endpoints = new Map<string, Endpoints>();
-  private readonly firstSeen = new Map<string, number>();
+  private readonly problems = new ProblemClock();
   private readonly lastLines = new Map<string, string[]>();
   private baseline: Map<string, Pod> | undefined;
   private readonly inner = new AbortController();
@@ -314,9 +315,7 @@ export class Dependencies {
     if (known?.deleted) return;
     this.pods.set(uid, { pod, deleted });
     const problem = podProblem(pod, this.plan.graces);
-    if (problem && !this.firstSeen.has(`${uid}/${problem.reason}`)) {
-      this.firstSeen.set(`${uid}/${problem.reason}`, this.world.now());
-    }
+    this.problems.note(uid, problem?.reason, this.world.now());
     this.follower.update(pod, deleted);
   }
 
@@ -347,7 +346,7 @@ export class Dependencies {
       t.res === SERVICES ? this.endpoints.get(`${t.dep.namespace}/${t.name}`) : undefined;
     return readinessOf(
       t,
-      (pod, reason) => this.firstSeen.get(`${pod.metadata?.uid}/${reason}`) ?? this.world.now(),
+      (pod, reason) => this.problems.startedMs(pod.metadata?.uid ?? '', reason, this.world.now()),
       this.world.now(),
       this.plan.graces,
     );

@@ -4,6 +4,7 @@ import type { ContainerStatus, Pod, Service, Workload } from '../kube/types.js';
 import {
   podBreakage,
   podProblem,
+  ProblemClock,
   stuckGraceMs,
   testPodProblem,
   readinessOf,
@@ -386,5 +387,30 @@ describe('testPodProblem and stuckGraceMs', () => {
   it('keeps CrashLoopBackOff a problem for dependencies', () => {
     expect(stuckGraceMs('CrashLoopBackOff', graces)).toBe(0);
     expect(podProblem(waitingPod('CrashLoopBackOff'), graces)?.reason).toBe('CrashLoopBackOff');
+  });
+});
+
+describe('ProblemClock', () => {
+  it('keeps one grace while ErrImagePull and ImagePullBackOff alternate', () => {
+    const c = new ProblemClock();
+    c.note('u', 'ErrImagePull', 1_000);
+    c.note('u', 'ImagePullBackOff', 2_000);
+    c.note('u', 'ErrImagePull', 12_000);
+    expect(c.startedMs('u', 'ImagePullBackOff', 20_000)).toBe(1_000);
+  });
+
+  it('starts again when the problem goes away or turns into another kind', () => {
+    const c = new ProblemClock();
+    c.note('u', 'ImagePullBackOff', 1_000);
+    c.note('u', undefined, 2_000);
+    c.note('u', 'ImagePullBackOff', 3_000);
+    expect(c.startedMs('u', 'ImagePullBackOff', 9_000)).toBe(3_000);
+    c.note('u', 'CreateContainerConfigError', 4_000);
+    expect(c.startedMs('u', 'CreateContainerConfigError', 9_000)).toBe(4_000);
+    expect(c.startedMs('u', 'ImagePullBackOff', 9_000)).toBe(9_000);
+  });
+
+  it('answers now for a pod it has not seen', () => {
+    expect(new ProblemClock().startedMs('x', 'ErrImagePull', 5)).toBe(5);
   });
 });

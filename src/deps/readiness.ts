@@ -73,6 +73,47 @@ export function stuckGraceMs(reason: string, graces: StuckGraces): number | unde
   }
 }
 
+/**
+ * Reasons that alternate while one problem lasts (the kubelet shows `ErrImagePull` at each attempt
+ * and `ImagePullBackOff` between them) share one clock, so that the grace is not restarted.
+ */
+function problemClass(reason: string): string {
+  if (reason === 'ErrImagePull' || reason === 'ImagePullBackOff') return 'image-pull';
+  if (
+    reason === 'CreateContainerConfigError' ||
+    reason === 'CreateContainerError' ||
+    reason === 'RunContainerError'
+  ) {
+    return 'config';
+  }
+  return reason;
+}
+
+/**
+ * Since when each pod has had its current problem, ms: the start of a grace period. A problem
+ * that goes away (or turns into another kind) starts a new clock; `ErrImagePull` and
+ * `ImagePullBackOff` are one kind. Keyed by pod uid.
+ */
+export class ProblemClock {
+  private readonly since = new Map<string, { cls: string; ms: number }>();
+
+  /** Records what the pod's latest state shows (`reason` undefined: no problem) at `nowMs`. */
+  note(uid: string, reason: string | undefined, nowMs: number): void {
+    if (reason === undefined) {
+      this.since.delete(uid);
+      return;
+    }
+    const cls = problemClass(reason);
+    if (this.since.get(uid)?.cls !== cls) this.since.set(uid, { cls, ms: nowMs });
+  }
+
+  /** When the pod's problem of `reason`'s kind started, or `nowMs` when none was noted. */
+  startedMs(uid: string, reason: string, nowMs: number): number {
+    const s = this.since.get(uid);
+    return s && s.cls === problemClass(reason) ? s.ms : nowMs;
+  }
+}
+
 function allStatuses(pod: Pod): ContainerStatus[] {
   return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
 }

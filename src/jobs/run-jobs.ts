@@ -10,7 +10,7 @@ import { runInformer } from '../kube/informer.js';
 import type { Job, KubeObject, Pod } from '../kube/types.js';
 import { LogFollower, type LogSink } from '../logs/follower.js';
 import { LABEL_RUN_ID, type TestJob } from '../manifests/jobs.js';
-import { testPodProblem, type StuckGraces } from '../deps/readiness.js';
+import { ProblemClock, testPodProblem, type StuckGraces } from '../deps/readiness.js';
 import { printEvents } from '../run/events.js';
 import {
   formatDuration,
@@ -109,8 +109,8 @@ export async function runJobs(
       { plan: p, deleted: false, pods: new Map(), deletedPods: new Set<string>() },
     ]),
   );
-  // When kubestep first saw each pod's current problem: `uid/reason` → ms.
-  const firstSeen = new Map<string, number>();
+  // Since when each pod has had its current problem: the start of its grace.
+  const problems = new ProblemClock();
   const inner = new AbortController();
   const innerSignal = AbortSignal.any([signal, inner.signal]);
   const follower = new LogFollower(client, out.logs, signal);
@@ -151,7 +151,7 @@ export async function runJobs(
           const uid = pod.metadata?.uid ?? '';
           const problem = testPodProblem(pod, plan.graces);
           if (!problem) continue;
-          const seen = firstSeen.get(`${uid}/${problem.reason}`) ?? now;
+          const seen = problems.startedMs(uid, problem.reason, now);
           if (now - seen >= problem.graceMs) {
             t.stuck = {
               pod: pod.metadata?.name ?? '?',
@@ -199,12 +199,7 @@ export async function runJobs(
         );
       }
       const problem = deleted ? undefined : testPodProblem(pod, plan.graces);
-      for (const k of firstSeen.keys()) {
-        if (k.startsWith(`${uid}/`) && k !== `${uid}/${problem?.reason}`) firstSeen.delete(k);
-      }
-      if (problem && !firstSeen.has(`${uid}/${problem.reason}`)) {
-        firstSeen.set(`${uid}/${problem.reason}`, deps.now());
-      }
+      problems.note(uid, problem?.reason, deps.now());
       follower.update(pod, deleted);
       checkStuck();
     };

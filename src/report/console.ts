@@ -78,10 +78,14 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
     o.stdout.write(`::${token}::\n::endgroup::\n`);
     group = undefined;
   };
-  const say = (text: string, style: (t: string) => string = (t) => t) => {
+  // Before a message of kubestep's own: out of the status line and of any log group.
+  const interrupt = () => {
     clearStatus();
     closeGroup();
     lastOutputAt = o.now();
+  };
+  const say = (text: string, style: (t: string) => string = (t) => t) => {
+    interrupt();
     const lines = o.redact(text).split('\n');
     o.stderr.write(lines.map((l) => `${paint(DIM)('kubestep:')} ${style(l)}\n`).join(''));
   };
@@ -94,9 +98,7 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
     },
     error(title, message) {
       if (github) {
-        clearStatus();
-        closeGroup();
-        lastOutputAt = o.now();
+        interrupt();
         const t = escapeProperty(o.redact(title));
         o.stdout.write(`::error title=${t}::${escapeData(o.redact(`${title}: ${message}`))}\n`);
         return;
