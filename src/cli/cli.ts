@@ -67,6 +67,14 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
               default: 'kubestep-result.json',
               describe: 'where --output json writes the result',
             })
+            .option('heartbeat-lease', {
+              type: 'string',
+              default: '2m',
+              requiresArg: true,
+              hidden: true,
+              describe:
+                'other runs treat this one as killed this long after its last heartbeat (renewed every quarter of it)',
+            })
             .example(
               '$0 run -f k8s/tests.yaml',
               'run the Jobs of tests.yaml in the current context',
@@ -92,6 +100,14 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
               timeoutMs: positive('timeout', parseDurationMs('timeout', a.timeout)),
               cleanup: a.cleanup,
               outputFile: a.output === 'json' ? a['output-file'] : undefined,
+              sweep: a.sweep,
+              leaseSeconds: Math.max(
+                1,
+                positive(
+                  'heartbeat-lease',
+                  parseDurationMs('heartbeat-lease', a['heartbeat-lease']),
+                ) / 1000,
+              ),
             },
             io,
             signal,
@@ -130,6 +146,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
               ...stuckArgs(a),
               replace: a.replace,
               lifetimeMs: positive('lifetime', parseDurationMs('lifetime', a.lifetime)),
+              sweep: a.sweep,
             },
             io,
             signal,
@@ -152,6 +169,139 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
         async (a) => {
           const { downCommand } = await import('./run-command.js');
           code = await downCommand({ ...clusterArgs(a), runId: a['run-id'] }, io, signal);
+        },
+      )
+      .command(
+        'wait [jobs..]',
+        'follow Jobs that exist already (made by kubectl apply in an earlier step): mirror their logs, wait until each is Complete or Failed, exit like run',
+        (y) =>
+          stuckOptions(clusterOptions(y))
+            .positional('jobs', {
+              type: 'string',
+              array: true,
+              describe: 'the Jobs, as job/NAME',
+            })
+            .option('selector', {
+              alias: 'l',
+              type: 'string',
+              requiresArg: true,
+              describe: 'the Jobs matching this label selector instead of names, e.g. app=tests',
+            })
+            .option('appear-timeout', {
+              type: 'string',
+              default: '1m',
+              requiresArg: true,
+              describe: 'how long the Jobs may take to appear (then exit 3)',
+            })
+            .option('timeout', {
+              type: 'string',
+              default: '1h',
+              requiresArg: true,
+              describe: 'limit for the wait; then the Jobs count as failed (exit 1)',
+            })
+            .option('cleanup', {
+              type: 'boolean',
+              default: false,
+              describe:
+                'delete the Jobs (and their pods) at the end; by default nothing is deleted',
+            })
+            .option('output', {
+              alias: 'o',
+              choices: ['text', 'json'] as const,
+              default: 'text' as const,
+              describe: 'json: also write the result to --output-file',
+            })
+            .option('output-file', {
+              type: 'string',
+              requiresArg: true,
+              default: 'kubestep-result.json',
+              describe: 'where --output json writes the result',
+            })
+            .example(
+              'kubectl apply -f tests.yaml && $0 wait job/tests -n ci',
+              'follow a Job made by kubectl',
+            )
+            .example(
+              '$0 wait -l suite=e2e --appear-timeout 5m',
+              'wait for Jobs another controller creates',
+            )
+            .strict(),
+        async (a) => {
+          const { waitCommand, parseJobRef } = await import('./wait-command.js');
+          const names = (a.jobs ?? []).map((j) => parseJobRef(String(j)));
+          if (names.length > 0 === (a.selector !== undefined)) {
+            throw new UsageError(
+              'name the Jobs (job/NAME ...) or give a selector (-l), one of the two',
+            );
+          }
+          code = await waitCommand(
+            {
+              ...clusterArgs(a),
+              ...stuckArgs(a),
+              names,
+              selector: a.selector,
+              appearTimeoutMs: positive(
+                'appear-timeout',
+                parseDurationMs('appear-timeout', a['appear-timeout']),
+              ),
+              timeoutMs: positive('timeout', parseDurationMs('timeout', a.timeout)),
+              cleanup: a.cleanup,
+              outputFile: a.output === 'json' ? a['output-file'] : undefined,
+            },
+            io,
+            signal,
+          );
+        },
+      )
+      .command(
+        'gc',
+        'delete what runs that are over left behind: objects of killed runs, kept objects and finished Jobs older than --older-than',
+        (y) =>
+          clusterOptions(y)
+            .option('older-than', {
+              type: 'string',
+              default: '6h',
+              requiresArg: true,
+              describe:
+                'delete objects of runs that are over once older than this (finished Jobs: since they finished)',
+            })
+            .option('max-age', {
+              type: 'string',
+              default: '24h',
+              requiresArg: true,
+              describe:
+                'delete test Jobs that have not finished once older than this, whatever their run',
+            })
+            .option('all-namespaces', {
+              alias: 'A',
+              type: 'boolean',
+              default: false,
+              describe: 'look in every namespace (needs list and delete there)',
+            })
+            .option('dry-run', {
+              type: 'boolean',
+              default: false,
+              describe: 'list what would be deleted; delete nothing',
+            })
+            .example('$0 gc -n ci', 'delete leftovers in namespace ci older than 6 h')
+            .example('$0 gc -A --older-than 1h --dry-run', 'show what would go in all namespaces')
+            .strict(),
+        async (a) => {
+          if (a['all-namespaces'] && a.namespace !== undefined) {
+            throw new UsageError('give either --namespace or --all-namespaces, not both');
+          }
+          const { gcCommand } = await import('./gc-command.js');
+          code = await gcCommand(
+            {
+              ...clusterArgs(a),
+              olderThanMs: parseDurationMs('older-than', a['older-than']),
+              maxAgeMs: positive('max-age', parseDurationMs('max-age', a['max-age'])),
+              allNamespaces: a['all-namespaces'],
+              dryRun: a['dry-run'],
+            },
+            io,
+            signal,
+          );
         },
       )
       .demandCommand(1, 'name a command, e.g. kubestep run -f FILE')
@@ -283,6 +433,12 @@ function manifestOptions<T>(y: Argv<T>) {
       requiresArg: true,
       describe:
         'id of this run (label kubestep.dev/run-id, ${RUN_ID}); default: BUILD_ID, else GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT, else random',
+    })
+    .option('sweep', {
+      type: 'boolean',
+      default: true,
+      describe:
+        'first delete what earlier runs of the same manifests left behind, if those runs are over (killed, or ended keeping objects); --no-sweep: do not',
     });
 }
 

@@ -63,6 +63,10 @@ export interface RunOptions extends ClusterOptions, StuckOptions, ManifestOption
   depsTimeoutMs: number;
   /** Write the result as JSON to this file (--output json). */
   outputFile?: string | undefined;
+  /** Sweep leftovers of earlier runs of the same manifests first (--no-sweep: false). */
+  sweep: boolean;
+  /** Heartbeat lease, s: other runs treat this one as killed this long after its last renewal. */
+  leaseSeconds: number;
 }
 
 /** How long pods may stay stuck: the --*-grace flags. */
@@ -76,6 +80,8 @@ export interface UpOptions extends ClusterOptions, StuckOptions, ManifestOptions
   depsTimeoutMs: number;
   /** After this the cluster deletes the dependencies even without `down`, ms. */
   lifetimeMs: number;
+  /** Sweep leftovers of earlier runs of the same manifests first. */
+  sweep: boolean;
 }
 
 /** Typed options of `kubestep down`. */
@@ -153,7 +159,11 @@ async function prepare(
   return { runId, from, access, jobs, dependencies, secrets };
 }
 
-function connect(
+/**
+ * The console output (mode from the environment, secrets masked) and a KubeClient for `access`
+ * whose retries are logged at debug level; `prefix` puts `pod/container` before log lines.
+ */
+export function connect(
   access: ClusterAccess,
   opts: ClusterOptions,
   io: Io,
@@ -180,7 +190,8 @@ function connect(
   return { client, out };
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** `1 Job`, `2 Jobs`. */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /**
  * Runs `kubestep run` and returns its exit code: 0 all Jobs Complete, 1 a Job Failed or the
@@ -190,15 +201,38 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * in GitHub Actions, to `$GITHUB_STEP_SUMMARY`.
  */
 export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal): Promise<number> {
+  return reported(
+    { outputFile: opts.outputFile, runId: opts.runId, secrets: Object.values(opts.setSecret) },
+    io,
+    (report) => run(opts, io, signal, report),
+  );
+}
+
+/** What a command tells {@link reported} as it goes. */
+export interface Report {
+  runId: string;
+  outcome?: RunOutcome;
+  redact: Redact;
+  out?: Output;
+}
+
+/**
+ * Runs `body` and, however it ends, writes the result: to `opts.outputFile` (--output json) and,
+ * in GitHub Actions, to `$GITHUB_STEP_SUMMARY`, with `opts.secrets` (and what `body` adds to
+ * `report.redact`) hidden, also in the message of an error it throws. Returns `body`'s exit code;
+ * rethrows its error for the caller to map. Used by `run` and `wait`.
+ */
+export async function reported(
+  opts: { outputFile?: string | undefined; runId?: string | undefined; secrets: string[] },
+  io: Io,
+  body: (report: Report) => Promise<number>,
+): Promise<number> {
   const startedAtMs = Date.now();
-  const report: { runId: string; outcome?: RunOutcome; redact: Redact; out?: Output } = {
-    runId: opts.runId ?? '',
-    redact: redactor(Object.values(opts.setSecret)),
-  };
+  const report: Report = { runId: opts.runId ?? '', redact: redactor(opts.secrets) };
   let code: number | undefined;
   let error: unknown;
   try {
-    code = await run(opts, io, signal, report);
+    code = await body(report);
     return code;
   } catch (err) {
     error = err;
@@ -232,7 +266,7 @@ export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal):
 
 /** `--output json` and GitHub's step summary; secrets hidden. */
 async function writeReports(
-  opts: RunOptions,
+  opts: { outputFile?: string | undefined },
   io: Io,
   result: RunResult,
   verdictLine: string,
@@ -247,21 +281,15 @@ async function writeReports(
   }
 }
 
-async function run(
-  opts: RunOptions,
-  io: Io,
-  signal: AbortSignal,
-  report: { runId: string; outcome?: RunOutcome; redact: Redact; out?: Output },
-): Promise<number> {
-  const backstop =
-    opts.cleanup === 'always'
-      ? backstopSeconds({
-          depsTimeout: opts.deps.length > 0 ? opts.depsTimeoutMs : 0,
-          timeout: opts.timeoutMs,
-          grace: opts.graceMs,
-        })
-      : undefined;
-  const p = await prepare(opts, io, backstop, (id) => (report.runId = id));
+async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report): Promise<number> {
+  const backstop = backstopSeconds({
+    depsTimeout: opts.deps.length > 0 ? opts.depsTimeoutMs : 0,
+    timeout: opts.timeoutMs,
+    grace: opts.graceMs,
+  });
+  // Kept dependency Pods (--cleanup never, on-success) get no deadline: they are kept to be looked at.
+  const podDeadline = opts.cleanup === 'always' ? backstop : undefined;
+  const p = await prepare(opts, io, podDeadline, (id) => (report.runId = id));
   report.redact = redactor(p.secrets);
   const { client, out } = connect(
     p.access,
@@ -297,6 +325,8 @@ async function run(
         drainMs: 30_000,
         depsTimeoutMs: opts.depsTimeoutMs,
         backstopSeconds: backstop,
+        leaseSeconds: opts.leaseSeconds,
+        sweep: opts.sweep,
         graces: opts.graces,
       },
       AbortSignal.any([signal, timeout.signal]),
@@ -340,6 +370,7 @@ export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): P
         depsTimeoutMs: opts.depsTimeoutMs,
         lifetimeSeconds: lifetime,
         graces: opts.graces,
+        sweep: opts.sweep,
       },
       signal,
     );
@@ -399,7 +430,7 @@ export async function downCommand(opts: DownOptions, io: Io, signal: AbortSignal
 }
 
 /** The last line of a run. */
-function verdict(o: RunOutcome): string {
+export function verdict(o: RunOutcome): string {
   switch (o.kind) {
     case 'succeeded':
       return `PASSED: ${o.jobs.length === 1 ? 'the Job is' : `all ${o.jobs.length} Jobs are`} Complete`;

@@ -1,7 +1,7 @@
 // The test Jobs of a run: create, follow logs, wait for Complete or Failed. Imperative shell over
 // KubeClient; decisions come from the pure modules. Preflight and teardown are in run/.
-import { CancelledError, InputError, messageOf, RunTimeoutError } from '../errors.js';
-import type { KubeClient } from '../kube/client.js';
+import { CancelledError, InfraError, InputError, messageOf, RunTimeoutError } from '../errors.js';
+import { sleep, type KubeClient, type ListOptions } from '../kube/client.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import { ownedBy } from '../manifests/deps.js';
 import { createForRun } from '../run/create.js';
@@ -65,6 +65,30 @@ export interface JobsPlan {
   watchdog?: Promise<never> | undefined;
   /** How long a test pod may stay stuck (image pull, unschedulable, config error), per reason. */
   graces: StuckGraces;
+  /**
+   * Follow Jobs that exist already (`kubestep wait`) instead of creating `jobs`: `jobs` then
+   * holds the named ones (their `job` field unused), or nothing with a selector.
+   */
+  existing?: ExistingJobs | undefined;
+}
+
+/** Jobs made by someone else, to wait for (`kubestep wait`). */
+export interface ExistingJobs {
+  namespace: string;
+  /** A label selector of the Jobs; without it, the Jobs of `JobsPlan.jobs` by name. */
+  selector?: string | undefined;
+  /** How long the Jobs may take to appear, ms; then InfraError (exit 3). */
+  appearTimeoutMs: number;
+}
+
+/** A Job to wait for by name, as a plan entry (`kubestep wait job/NAME`). */
+export function existingJob(namespace: string, name: string): TestJob {
+  return {
+    origin: { source: '(cluster)', index: 1, line: 1 },
+    name,
+    namespace,
+    job: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace } },
+  };
 }
 
 /** How a run ended. The exit code and the summary derive from it. */
@@ -137,10 +161,20 @@ export async function runJobs(
     const finished = new Promise<void>((resolve, reject) => ((settle = resolve), (fail = reject)));
     // An informer may fail before anyone awaits `finished`: that must not be an unhandled rejection.
     finished.catch(() => undefined);
+    let settled = false;
+    let appeared!: () => void;
+    const allAppeared = new Promise<void>((resolve) => (appeared = resolve));
     const check = () => {
       const all = [...tracked.values()];
+      if (all.length > 0 && all.every((t) => t.created)) appeared();
       if (all.some((t) => t.stuck)) settle();
-      if (all.every((t) => t.created && (t.deleted || (t.job && isJobFinished(t.job))))) settle();
+      if (
+        all.length > 0 &&
+        all.every((t) => t.created && (t.deleted || (t.job && isJobFinished(t.job))))
+      ) {
+        settled = true;
+        settle();
+      }
     };
     // A pod that cannot start ends the run once its problem outlived its grace.
     const checkStuck = () => {
@@ -166,7 +200,9 @@ export async function runJobs(
       check();
     };
     const onJob = (job: Job, deleted = false) => {
-      const t = tracked.get(key(job.metadata?.namespace ?? '', job.metadata?.name ?? ''));
+      const k = key(job.metadata?.namespace ?? '', job.metadata?.name ?? '');
+      if (plan.existing && !deleted) adopt(k, job);
+      const t = tracked.get(k);
       if (!t?.created || job.metadata?.uid !== t.created.metadata?.uid) return;
       const wasFinished = t.job ? isJobFinished(t.job) : false;
       t.job = job;
@@ -203,7 +239,26 @@ export async function runJobs(
       follower.update(pod, deleted);
       checkStuck();
     };
-    const selector = { labelSelector: `${LABEL_RUN_ID}=${plan.runId}` };
+    // `kubestep wait`: a Job seen for the first time is the one to follow (named, or matching
+    // the selector while the others still run).
+    const adopt = (k: string, job: Job) => {
+      let t = tracked.get(k);
+      if (!t && plan.existing?.selector !== undefined && !settled) {
+        const name = job.metadata?.name ?? '';
+        t = {
+          plan: existingJob(plan.existing.namespace, name),
+          deleted: false,
+          pods: new Map(),
+          deletedPods: new Set<string>(),
+        };
+        tracked.set(k, t);
+      }
+      if (!t || t.created) return;
+      t.created = job;
+      ledger.add(JOBS, job, 'test');
+      out.info(`found job/${t.plan.name} in namespace ${t.plan.namespace}`);
+    };
+    const selectors = informerSelectors(plan);
     const inform = <T extends KubeObject>(
       res: Resource,
       ns: string,
@@ -213,7 +268,7 @@ export async function runJobs(
         client,
         res,
         ns,
-        selector,
+        res === JOBS ? selectors.jobs : selectors.pods,
         {
           onList: (items) => items.forEach((o) => on(o)),
           onEvent: (type, o) => on(o, type === 'DELETED'),
@@ -221,35 +276,45 @@ export async function runJobs(
         },
         innerSignal,
       ).catch(fail);
-    for (const ns of new Set(plan.jobs.map((j) => j.namespace))) {
+    const namespaces = plan.existing
+      ? [plan.existing.namespace]
+      : [...new Set(plan.jobs.map((j) => j.namespace))];
+    for (const ns of namespaces) {
       informers.push(inform<Job>(JOBS, ns, onJob), inform<Pod>(PODS, ns, onPod));
     }
 
     // allSettled: every create has ended (and is recorded for cleanup) before an error is thrown.
-    const creates = await Promise.allSettled(
-      [...tracked.values()].map(async (t) => {
-        const anchor = plan.anchors.get(t.plan.namespace);
-        const body = anchor ? ownedBy(t.plan.job, anchor) : t.plan.job;
-        const { object, adopted } = await createForRun(
-          client,
-          JOBS,
-          t.plan.namespace,
-          body,
-          plan.runId,
-          signal,
-        );
-        if (adopted) out.debug(`job/${t.plan.name} exists already with this run id: using it`);
-        t.created = object;
-        ledger.add(JOBS, t.created, 'test');
-        out.info(`created job/${t.plan.name} in namespace ${t.plan.namespace}`);
-      }),
-    );
-    const createError = creates.find((c) => c.status === 'rejected');
-    if (createError) throw createError.reason;
-    // Re-read once: events that arrived before `created` was set were ignored.
-    for (const t of tracked.values()) {
-      const job = await client.get<Job>(JOBS, t.plan.namespace, t.plan.name, signal);
-      if (job) onJob(job);
+    const createJobs = async () => {
+      const creates = await Promise.allSettled(
+        [...tracked.values()].map(async (t) => {
+          const anchor = plan.anchors.get(t.plan.namespace);
+          const body = anchor ? ownedBy(t.plan.job, anchor) : t.plan.job;
+          const { object, adopted } = await createForRun(
+            client,
+            JOBS,
+            t.plan.namespace,
+            body,
+            plan.runId,
+            signal,
+          );
+          if (adopted) out.debug(`job/${t.plan.name} exists already with this run id: using it`);
+          t.created = object;
+          ledger.add(JOBS, t.created, 'test');
+          out.info(`created job/${t.plan.name} in namespace ${t.plan.namespace}`);
+        }),
+      );
+      const createError = creates.find((c) => c.status === 'rejected');
+      if (createError) throw createError.reason;
+      // Re-read once: events that arrived before `created` was set were ignored.
+      for (const t of tracked.values()) {
+        const job = await client.get<Job>(JOBS, t.plan.namespace, t.plan.name, signal);
+        if (job) onJob(job);
+      }
+    };
+    if (plan.existing) {
+      await waitToAppear(plan.existing, tracked, allAppeared, finished, signal);
+    } else {
+      await createJobs();
     }
 
     // Grace periods pass without any event: look again every second; keep the status current.
@@ -274,8 +339,8 @@ export async function runJobs(
     }
 
     // Catch up with the final pod states, so that every container's log is followed.
-    for (const ns of new Set(plan.jobs.map((j) => j.namespace))) {
-      const pods = await client.list<Pod>(PODS, ns, selector, signal);
+    for (const ns of namespaces) {
+      const pods = await client.list<Pod>(PODS, ns, selectors.pods, signal);
       pods.items.forEach((p) => onPod(p));
     }
     // Drain while the pod informer still runs: tails learn that their containers have ended.
@@ -366,6 +431,60 @@ async function explainFailures(
     ];
     await printEvents(deps, subjects, signal);
   }
+}
+
+/**
+ * What the informers watch: the run's Jobs and pods by its run id; for `kubestep wait`, the
+ * Jobs by selector or name, and pods by the `job-name` label that the Job controller sets.
+ * Source: https://kubernetes.io/docs/reference/labels-annotations-taints/#job-name
+ */
+function informerSelectors(plan: JobsPlan): { jobs: ListOptions; pods: ListOptions } {
+  const e = plan.existing;
+  if (!e) {
+    const bySelf = { labelSelector: `${LABEL_RUN_ID}=${plan.runId}` };
+    return { jobs: bySelf, pods: bySelf };
+  }
+  if (e.selector !== undefined)
+    return { jobs: { labelSelector: e.selector }, pods: { labelSelector: 'job-name' } };
+  const names = plan.jobs.map((j) => j.name);
+  return {
+    jobs: names.length === 1 ? { fieldSelector: `metadata.name=${names[0]}` } : {},
+    pods: { labelSelector: `job-name in (${names.join(',')})` },
+  };
+}
+
+/**
+ * Waits until every named Job (or, with a selector, at least one) has been seen, at most
+ * `appearTimeoutMs`; throws InfraError naming what did not appear, or what `failed` rejects with
+ * (an informer failed), or the signal's reason.
+ */
+async function waitToAppear(
+  e: ExistingJobs,
+  tracked: ReadonlyMap<string, Tracked>,
+  appeared: Promise<void>,
+  failed: Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
+  const timer = new AbortController();
+  const late = sleep(e.appearTimeoutMs, AbortSignal.any([signal, timer.signal])).then(
+    () => 'late' as const,
+    () => 'aborted' as const,
+  );
+  try {
+    const first = await raceAbort(
+      Promise.race([appeared, failed.then(() => undefined), late]),
+      signal,
+    );
+    if (first !== 'late') return;
+  } finally {
+    timer.abort();
+  }
+  const missing = [...tracked.values()].filter((t) => !t.created).map((t) => `job/${t.plan.name}`);
+  const what =
+    e.selector !== undefined ? `no Job matching ${JSON.stringify(e.selector)}` : missing.join(', ');
+  throw new InfraError(
+    `${what} did not appear in namespace ${e.namespace} within ${formatDuration(e.appearTimeoutMs)}: check the name${e.selector !== undefined ? ' (selector)' : ''} and the namespace (-n), that the step creating it ran, or raise --appear-timeout`,
+  );
 }
 
 function key(ns: string, name: string): string {

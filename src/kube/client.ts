@@ -113,7 +113,7 @@ export class KubeClient {
   /**
    * Deletes the object (`ns` undefined: a cluster-scoped one) with `propagationPolicy`
    * (Foreground: dependents such as a Job's pods go first; Background: the garbage collector
-   * removes them after). `uid` adds a precondition so that a newer object of the same name is
+   * removes them after; Orphan: they stay, without the owner reference). `uid` adds a precondition so that a newer object of the same name is
    * kept. Returns `absent` when it was not there (or was a newer one), `gone` when the answer shows
    * it deleted at once, `deleting` when it still exists with a deletionTimestamp (finalizers,
    * graceful pod termination).
@@ -123,7 +123,7 @@ export class KubeClient {
     res: Resource,
     ns: string | undefined,
     name: string,
-    opts: { propagationPolicy: 'Foreground' | 'Background'; uid?: string | undefined },
+    opts: { propagationPolicy: 'Foreground' | 'Background' | 'Orphan'; uid?: string | undefined },
     signal: AbortSignal,
   ): Promise<'absent' | 'gone' | 'deleting'> {
     const body = {
@@ -151,10 +151,42 @@ export class KubeClient {
     }
   }
 
-  /** Lists objects; `metadata.resourceVersion` of the answer is where a watch starts. */
-  async list<T extends KubeObject>(
+  /**
+   * Changes the object with a JSON merge patch (RFC 7386) and returns it as stored; undefined
+   * when it does not exist.
+   * Source: https://kubernetes.io/docs/tasks/manage-kubernetes-objects/update-api-object-kubectl-patch/
+   */
+  async patch<T extends KubeObject>(
     res: Resource,
     ns: string,
+    name: string,
+    patch: unknown,
+    signal: AbortSignal,
+  ): Promise<T | undefined> {
+    try {
+      return await this.json<T>(
+        'PATCH',
+        `${res.kind}/${name}`,
+        objectPath(res, ns, name),
+        {},
+        patch,
+        signal,
+        'patch',
+        'application/merge-patch+json',
+      );
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Lists objects in `ns` (undefined: in all namespaces); `metadata.resourceVersion` of the
+   * answer is where a watch starts.
+   */
+  async list<T extends KubeObject>(
+    res: Resource,
+    ns: string | undefined,
     opts: ListOptions,
     signal: AbortSignal,
   ): Promise<ObjectList<T>> {
@@ -252,10 +284,11 @@ export class KubeClient {
     body: unknown,
     signal: AbortSignal,
     verb = method.toLowerCase(),
+    contentType = 'application/json',
   ): Promise<T> {
     const label = `${verb} ${what}`;
     return this.withRetry(label, signal, async () => {
-      const res = await this.send(method, path, query, body, signal, 30_000);
+      const res = await this.send(method, path, query, body, signal, 30_000, contentType);
       const text = await res.body.text();
       if (res.statusCode >= 300) throw apiError(label, res.statusCode, text, res.headers);
       return JSON.parse(text) as T;
@@ -285,6 +318,7 @@ export class KubeClient {
     body: unknown,
     signal: AbortSignal,
     bodyTimeoutMs: number,
+    contentType = 'application/json',
   ): Promise<Dispatcher.ResponseData> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new InfraError('the kubeconfig has no current cluster');
@@ -298,7 +332,7 @@ export class KubeClient {
       this.dispatcherReady = true;
     }
     const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (body !== undefined) headers['content-type'] = contentType;
     return request(url, {
       method: method,
       headers,

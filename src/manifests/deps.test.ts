@@ -1,3 +1,4 @@
+import { templateKey } from './jobs.js';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import { DEPLOYMENTS, PODS, SERVICES } from '../kube/resources.js';
@@ -100,7 +101,11 @@ describe('toDependencies', () => {
       'kubestep.dev/run-id': 'r1',
       'kubestep.dev/role': 'dependency',
     };
-    expect(deps[0]!.object.metadata?.labels).toEqual(labels);
+    expect(deps[0]!.object.metadata?.labels).toEqual({
+      ...labels,
+      'kubestep.dev/template': templateKey('Pod', 'ci', 'db-r1'),
+    });
+    // The template label names the document on the object only, not on the pods it makes.
     expect((deps[2]!.object as Workload).spec?.template?.metadata?.labels).toEqual({
       app: 'web',
       ...labels,
@@ -150,15 +155,22 @@ describe('toDependencies', () => {
 
 describe('anchor', () => {
   it('is a Job that completes without pods and expires after the lifetime', () => {
-    const a = anchorJob('r1', 'ci', 3725.2);
+    const a = anchorJob('r1', 'ci', 3725.2, {
+      untilMs: Date.UTC(2026, 10, 23, 12),
+      leaseSeconds: 120,
+    });
     expect(a.metadata?.name).toBe('kubestep-run-r1');
+    expect(a.metadata?.annotations).toMatchObject({
+      'kubestep.dev/alive-until': '2026-11-23T12:00:00.000Z',
+      'kubestep.dev/lease-seconds': '120',
+    });
     expect(a.metadata?.labels?.['kubestep.dev/role']).toBe('anchor');
     expect(a.spec).toMatchObject({ completions: 0, parallelism: 0, ttlSecondsAfterFinished: 3726 });
   });
 
   it('owns the objects of the run', () => {
     const anchor = {
-      ...anchorJob('r1', 'ci', 60),
+      ...anchorJob('r1', 'ci', 60, { untilMs: 0, leaseSeconds: 60 }),
       metadata: { name: 'kubestep-run-r1', uid: 'U' },
     };
     expect(ownedBy(pod() as Pod, anchor).metadata?.ownerReferences).toEqual([

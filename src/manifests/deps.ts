@@ -1,6 +1,7 @@
 // Dependencies (--deps) from parsed manifests, and the run's anchor Job: validation and
 // rendering. Pure.
 import { InputError } from '../errors.js';
+import { ANNOTATION_ALIVE_UNTIL, ANNOTATION_LEASE } from '../gc/rules.js';
 import {
   CONFIGMAPS,
   DEPLOYMENTS,
@@ -11,7 +12,14 @@ import {
   type Resource,
 } from '../kube/resources.js';
 import type { Job, KubeObject, OwnerReference, Pod, Workload } from '../kube/types.js';
-import { labelProblems, placeDocument, runLabels, type RenderOptions } from './jobs.js';
+import {
+  LABEL_TEMPLATE,
+  labelProblems,
+  placeDocument,
+  runLabels,
+  templateKey,
+  type RenderOptions,
+} from './jobs.js';
 import { dnsLabelProblem } from './names.js';
 import { describeOrigin, type DocumentOrigin, type ParsedDocument } from './parse.js';
 
@@ -61,7 +69,7 @@ export function toDependencies(
   const problems: string[] = [];
   const deps: Dependency[] = [];
   const seen = new Map<string, DocumentOrigin>();
-  for (const { origin, object } of docs) {
+  for (const { origin, object, nameTemplate } of docs) {
     const found = dependencyProblems(object);
     let namespace = opts.namespace;
     const res = found.length === 0 ? kindOf(object) : undefined;
@@ -76,7 +84,7 @@ export function toDependencies(
       res,
       name: obj.metadata!.name!,
       namespace,
-      object: renderDependency(obj, res, namespace, opts),
+      object: renderDependency(obj, res, namespace, opts, nameTemplate),
     });
   }
   if (problems.length > 0) throw new InputError(problems.join('\n'));
@@ -154,10 +162,20 @@ function renderDependency(
   res: Resource,
   namespace: string,
   opts: DependencyRenderOptions,
+  nameTemplate: string | undefined,
 ): KubeObject {
   const out = structuredClone(object) as KubeObject & { spec?: Obj };
   const labels = runLabels(opts.runId, 'dependency');
-  out.metadata = { ...out.metadata, namespace, labels: { ...out.metadata?.labels, ...labels } };
+  const template = templateKey(
+    String(object.kind),
+    namespace,
+    nameTemplate ?? object.metadata!.name!,
+  );
+  out.metadata = {
+    ...out.metadata,
+    namespace,
+    labels: { ...out.metadata?.labels, ...labels, [LABEL_TEMPLATE]: template },
+  };
   if (res === DEPLOYMENTS || res === STATEFULSETS) {
     const template = (out as Workload).spec!.template!;
     template.metadata = {
@@ -180,17 +198,29 @@ export function anchorName(runId: string): string {
   return `kubestep-run-${runId}`;
 }
 
+/** The heartbeat an anchor is created with: alive until `untilMs` (epoch), renewed by `leaseSeconds`. */
+export interface Heartbeat {
+  untilMs: number;
+  leaseSeconds: number;
+}
+
 /**
  * The anchor Job of a run in one namespace: every object of the run is its dependent, so when
  * the cluster deletes it, the garbage collector deletes them all. With `completions: 0` it is
  * Complete at once without running a pod, and `ttlSecondsAfterFinished` makes the TTL controller
  * delete it after `lifetimeSeconds`: the backstop for a run that was killed before its cleanup.
  * Clusters without the TTL controller (Kubernetes < 1.21 without the TTLAfterFinished feature
- * gate) drop the field; the anchor then stays until `kubestep down` or gc.
+ * gate) drop the field; the anchor then stays until `kubestep down` or gc. `heartbeat` goes into
+ * the annotations that tell other runs (sweep, gc) whether this run is alive.
  * Source: https://kubernetes.io/docs/concepts/workloads/controllers/ttlafterfinished/ and
  * https://kubernetes.io/docs/concepts/architecture/garbage-collection/#owners-dependents
  */
-export function anchorJob(runId: string, namespace: string, lifetimeSeconds: number): Job {
+export function anchorJob(
+  runId: string,
+  namespace: string,
+  lifetimeSeconds: number,
+  heartbeat: Heartbeat,
+): Job {
   const labels = runLabels(runId, 'anchor');
   return {
     apiVersion: 'batch/v1',
@@ -202,6 +232,7 @@ export function anchorJob(runId: string, namespace: string, lifetimeSeconds: num
       annotations: {
         'kubestep.dev/purpose':
           'owner of this run’s objects; the cluster deletes it and them after ttlSecondsAfterFinished if the run was killed',
+        ...heartbeatAnnotations(heartbeat),
       },
     },
     spec: {
@@ -216,6 +247,14 @@ export function anchorJob(runId: string, namespace: string, lifetimeSeconds: num
         },
       },
     },
+  };
+}
+
+/** The annotations of a heartbeat (see gc/rules.ts, ANNOTATION_ALIVE_UNTIL). */
+export function heartbeatAnnotations(h: Heartbeat): Record<string, string> {
+  return {
+    [ANNOTATION_ALIVE_UNTIL]: new Date(h.untilMs).toISOString(),
+    [ANNOTATION_LEASE]: String(Math.ceil(h.leaseSeconds)),
   };
 }
 

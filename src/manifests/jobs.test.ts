@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
-import { jobProblems, LABEL_RUN_ID, toTestJobs } from './jobs.js';
+import { jobProblems, LABEL_RUN_ID, LABEL_TEMPLATE, templateKey, toTestJobs } from './jobs.js';
+import { parseManifests } from './parse.js';
 import type { ParsedDocument } from './parse.js';
 
 const job = (over: Record<string, unknown> = {}, podOver: Record<string, unknown> = {}) => ({
@@ -75,6 +76,23 @@ describe('toTestJobs', () => {
       'kubestep.dev/role': 'test',
       [LABEL_RUN_ID]: 'r1',
     });
+  });
+
+  it('labels the Job with its document: the same in every run, differing per name template', () => {
+    const text =
+      'apiVersion: batch/v1\nkind: Job\nmetadata: {name: "tests-${RUN_ID}"}\nspec: {template: {spec: {restartPolicy: Never, containers: [{name: m, image: i}]}}}\n';
+    const render = (runId: string, name = text) =>
+      toTestJobs(
+        parseManifests([{ name: 't.yaml', text: name }], (v) =>
+          v === 'RUN_ID' ? runId : undefined,
+        ),
+        { ...opts, runId },
+      )[0]!.job.metadata!.labels![LABEL_TEMPLATE];
+    expect(render('r1')).toBe(templateKey('Job', 'ci', 'tests-${RUN_ID}'));
+    expect(render('r2')).toBe(render('r1'));
+    expect(render('r1', text.replace('tests-', 'lint-'))).not.toBe(render('r1'));
+    expect(templateKey('Job', 'other', 'tests-${RUN_ID}')).not.toBe(render('r1'));
+    expect(render('r1')).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('keeps user labels and does not change its input', () => {

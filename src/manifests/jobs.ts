@@ -1,4 +1,5 @@
 // Test Jobs from parsed manifests: validation and rendering (labels, namespace). Pure.
+import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { dnsLabelProblem, labelKeyProblem, labelValueProblem } from './names.js';
@@ -47,7 +48,7 @@ export function toTestJobs(docs: readonly ParsedDocument[], opts: RenderOptions)
   if (docs.length === 0) {
     throw new InputError('the manifests hold no documents: give at least one batch/v1 Job with -f');
   }
-  for (const { origin, object } of docs) {
+  for (const { origin, object, nameTemplate } of docs) {
     const where = describeOrigin(origin);
     const found = jobProblems(object);
     const job = object as Job;
@@ -63,7 +64,7 @@ export function toTestJobs(docs: readonly ParsedDocument[], opts: RenderOptions)
       origin,
       name: job.metadata!.name!,
       namespace,
-      job: renderJob(job, namespace, opts.runId),
+      job: renderJob(job, namespace, opts.runId, nameTemplate),
     });
   }
   if (problems.length > 0) throw new InputError(problems.join('\n'));
@@ -185,6 +186,24 @@ export function labelProblems(field: string, labels: unknown): string[] {
   return problems;
 }
 
+/**
+ * Label naming the manifest document an object came from, the same in every run: a hash of its
+ * kind, namespace and `metadata.name` as written (`tests-${RUN_ID}`). The sweep at the start of a
+ * run finds earlier runs of the same manifests by it.
+ */
+export const LABEL_TEMPLATE = 'kubestep.dev/template';
+
+/**
+ * The value of {@link LABEL_TEMPLATE}: 16 hex digits of the SHA-256 of `kind/namespace/name`,
+ * with `nameTemplate` the name before substitution (the rendered name when unknown).
+ */
+export function templateKey(kind: string, namespace: string, nameTemplate: string): string {
+  return createHash('sha256')
+    .update(`${kind}/${namespace}/${nameTemplate}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
 /** Label telling test Jobs, dependencies and the run's anchor Job apart. */
 export const LABEL_ROLE = 'kubestep.dev/role';
 /** Values of {@link LABEL_ROLE}. */
@@ -202,11 +221,16 @@ export function runSelector(runId: string): string {
   return `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_RUN_ID}=${runId}`;
 }
 
-function renderJob(job: Job, namespace: string, runId: string): Job {
+function renderJob(job: Job, namespace: string, runId: string, nameTemplate?: string): Job {
   const out = structuredClone(job);
   const labels = runLabels(runId, 'test');
-  out.metadata = { ...out.metadata, namespace, labels: { ...out.metadata?.labels, ...labels } };
-  const template = out.spec!.template!;
-  template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...labels } };
+  const template = templateKey('Job', namespace, nameTemplate ?? job.metadata!.name!);
+  out.metadata = {
+    ...out.metadata,
+    namespace,
+    labels: { ...out.metadata?.labels, ...labels, [LABEL_TEMPLATE]: template },
+  };
+  const pod = out.spec!.template!;
+  pod.metadata = { ...pod.metadata, labels: { ...pod.metadata?.labels, ...labels } };
   return out;
 }

@@ -22,6 +22,8 @@ export interface DocumentOrigin {
 export interface ParsedDocument {
   origin: DocumentOrigin;
   object: unknown;
+  /** `metadata.name` as written, before substitution (`tests-${RUN_ID}`), when it is a string. */
+  nameTemplate?: string | undefined;
 }
 
 /** `tests.yaml: document 2 (line 14)`. */
@@ -64,6 +66,7 @@ export function parseManifests(
         );
         return;
       }
+      const rawName: unknown = doc.getIn(['metadata', 'name']);
       visit(doc, {
         Scalar(_key, node) {
           if (typeof node.value !== 'string') return;
@@ -80,7 +83,7 @@ export function parseManifests(
       });
       const object: unknown = doc.toJS({ maxAliasCount: 100 });
       if (object === null || object === undefined) return;
-      out.push({ origin, object });
+      out.push({ origin, object, nameTemplate: typeof rawName === 'string' ? rawName : undefined });
     });
   }
   if (problems.length > 0) {

@@ -14,6 +14,7 @@ describe('requiredAccess', () => {
       'ci: list jobs.batch',
       'ci: watch jobs.batch',
       'ci: delete jobs.batch',
+      'ci: patch jobs.batch',
       'ci: list pods',
       'ci: watch pods',
       'ci: get pods/log',

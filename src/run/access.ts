@@ -38,8 +38,8 @@ const check = (namespace: string, verb: string, res: Resource, subresource?: str
 
 /**
  * The permissions a run needs, per namespace, as kubestep uses them: for test Jobs (and anchor
- * Jobs) get/list/watch/create/delete jobs, list/watch pods, get pods/log, list events; for each
- * dependency get/create/delete its kind, list/watch Pods (and Deployments, StatefulSets,
+ * Jobs) get/list/watch/create/delete/patch jobs, list/watch pods, get pods/log, list events; for
+ * each dependency get/list/create/delete its kind and get/list/create/delete/patch jobs, list/watch Pods (and Deployments, StatefulSets,
  * Endpoints for those kinds), get pods/log, list events. Deduplicated, in a stable order. These
  * are the rules of deploy/rbac.yaml.
  */
@@ -49,16 +49,20 @@ export function requiredAccess(plan: {
 }): AccessCheck[] {
   const all: AccessCheck[] = [];
   for (const ns of plan.testNamespaces) {
-    for (const verb of ['create', 'get', 'list', 'watch', 'delete'])
+    // patch: the heartbeat on the run's anchor Job.
+    for (const verb of ['create', 'get', 'list', 'watch', 'delete', 'patch'])
       all.push(check(ns, verb, JOBS));
     all.push(check(ns, 'list', PODS), check(ns, 'watch', PODS), check(ns, 'get', PODS, 'log'));
     all.push(check(ns, 'list', EVENTS));
   }
   for (const d of plan.dependencies) {
     const ns = d.namespace;
-    for (const verb of ['create', 'get', 'delete']) all.push(check(ns, verb, d.res));
-    // The anchor Job that the cluster uses to delete the run's objects if kubestep is killed.
-    for (const verb of ['create', 'get', 'delete']) all.push(check(ns, verb, JOBS));
+    // list: the sweep of earlier runs' leftovers.
+    for (const verb of ['create', 'get', 'list', 'delete']) all.push(check(ns, verb, d.res));
+    // The anchor Job that the cluster uses to delete the run's objects if kubestep is killed,
+    // with its heartbeat (patch); list: the sweep finds earlier runs by their anchors.
+    for (const verb of ['create', 'get', 'list', 'delete', 'patch'])
+      all.push(check(ns, verb, JOBS));
     all.push(check(ns, 'list', PODS), check(ns, 'watch', PODS), check(ns, 'get', PODS, 'log'));
     all.push(check(ns, 'list', EVENTS));
     if (d.res === DEPLOYMENTS || d.res === STATEFULSETS) {

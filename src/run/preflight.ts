@@ -30,8 +30,8 @@ export interface PreflightOptions {
 /**
  * Makes room for `planned` and checks it: finds objects that already have their names, dry-runs
  * every create on the API server, then deletes the stale objects and waits until they are gone.
- * Stale, and replaced: a finished Job, and anything labelled with this same run id (an earlier
- * attempt of the same CI step). Anything else is a conflict (InfraError, exit 3, nothing changed)
+ * Stale, and replaced: a finished Job, anything labelled with this same run id (an earlier
+ * attempt of the same CI step), and anything being deleted already (waited for). Anything else is a conflict (InfraError, exit 3, nothing changed)
  * unless `replace`. A manifest the API server rejects (400, 422) is bad input (InputError,
  * exit 2, naming file and document).
  * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run
@@ -53,7 +53,9 @@ export async function preflight(
     const otherRun = found.metadata?.labels?.[LABEL_RUN_ID];
     const owner = otherRun ? `run ${otherRun}` : 'not created by kubestep';
     const finishedJob = p.res === JOBS && isJobFinished(found);
-    if (!finishedJob && otherRun !== opts.runId && !opts.replace) {
+    // Being deleted (by the sweep, or by the cleanup of the run that made it): only waited for.
+    const deleting = Boolean(found.metadata?.deletionTimestamp);
+    if (!finishedJob && !deleting && otherRun !== opts.runId && !opts.replace) {
       const what =
         p.res === JOBS
           ? `is still running (${owner}, created ${found.metadata?.creationTimestamp ?? '?'}): wait for it, delete it`

@@ -1,6 +1,6 @@
 // A whole run, and the `up` / `down` halves of one: preflight, anchor, dependencies, test Jobs,
 // teardown. Imperative shell; each step lives in its own module.
-import { CancelledError, RunTimeoutError } from '../errors.js';
+import { CancelledError, messageOf, RunTimeoutError } from '../errors.js';
 import { Dependencies } from '../deps/dependencies.js';
 import type { StuckGraces } from '../deps/readiness.js';
 import { runJobs, type RunDeps, type RunOutcome } from '../jobs/run-jobs.js';
@@ -15,8 +15,10 @@ import {
   type Resource,
 } from '../kube/resources.js';
 import type { Job, KubeObject } from '../kube/types.js';
-import { anchorJob, anchorName, type Dependency } from '../manifests/deps.js';
-import { LABEL_ROLE, runSelector, type TestJob } from '../manifests/jobs.js';
+import { collectGarbage } from '../gc/collect.js';
+import { anchorJob, anchorName, type Dependency, type Heartbeat } from '../manifests/deps.js';
+import { LABEL_ROLE, LABEL_TEMPLATE, runSelector, type TestJob } from '../manifests/jobs.js';
+import { keepAlive } from './heartbeat.js';
 import { checkAccess, requiredAccess } from './access.js';
 import { createForRun } from './create.js';
 import { preflight, type PlannedObject } from './preflight.js';
@@ -43,8 +45,12 @@ export interface RunPlan {
   drainMs: number;
   /** How long the dependencies may take to become ready, ms. */
   depsTimeoutMs: number;
-  /** Lifetime of the anchor Job, s; undefined: no anchor (the objects are kept on purpose). */
-  backstopSeconds?: number | undefined;
+  /** Lifetime of the anchor Job, s: the cluster deletes the run's objects after it. */
+  backstopSeconds: number;
+  /** The run's heartbeat lease, s (see run/heartbeat.ts); renewed every quarter of it. */
+  leaseSeconds: number;
+  /** Sweep leftovers of earlier runs of the same manifests first (see gc/collect.ts). */
+  sweep: boolean;
   /** How long a pod (test or dependency) may stay stuck, per reason. */
   graces: StuckGraces;
 }
@@ -77,12 +83,12 @@ export async function runAll(
 ): Promise<RunOutcome> {
   const ledger = new Ledger();
   let outcome: RunOutcome | undefined;
-  const started: { dependencies?: Dependencies } = {};
+  const started: Started = {};
   try {
     const anchors = await setUp(
       deps,
       ledger,
-      { ...plan, lifetimeSeconds: plan.backstopSeconds },
+      { ...plan, lifetimeSeconds: plan.backstopSeconds, renew: true },
       started,
       signal,
     );
@@ -112,7 +118,15 @@ export async function runAll(
       succeeded: outcome?.kind === 'succeeded',
       graceMs: plan.graceMs,
     });
+    started.heartbeat?.();
   }
+}
+
+/** What setUp started, for the caller to stop whatever happens. */
+interface Started {
+  dependencies?: Dependencies;
+  /** Stops the heartbeat. */
+  heartbeat?: () => void;
 }
 
 /** What {@link setUp} needs: the common part of RunPlan and UpPlan. */
@@ -123,8 +137,13 @@ interface SetUpPlan {
   replace: boolean;
   graceMs: number;
   depsTimeoutMs: number;
-  /** Lifetime of the anchor Jobs, s; undefined: none. */
-  lifetimeSeconds?: number | undefined;
+  /** Lifetime of the anchor Jobs, s. */
+  lifetimeSeconds: number;
+  /** Heartbeat lease, s: how long after creation (and after each renewal) the run counts as alive. */
+  leaseSeconds: number;
+  /** Renew the heartbeat while the run lasts (`run`); `up` only sets it once, for its lifetime. */
+  renew: boolean;
+  sweep: boolean;
   graces: StuckGraces;
 }
 
@@ -137,15 +156,19 @@ async function setUp(
   deps: RunDeps,
   ledger: Ledger,
   plan: SetUpPlan,
-  started: { dependencies?: Dependencies },
+  started: Started,
   signal: AbortSignal,
 ): Promise<Map<string, Job>> {
   const namespaces = new Set([...(plan.jobs ?? []), ...plan.dependencies].map((o) => o.namespace));
+  const heartbeat = () => ({
+    untilMs: deps.now() + plan.leaseSeconds * 1000,
+    leaseSeconds: plan.leaseSeconds,
+  });
   // With dependencies, an anchor of this run id left by a killed attempt is replaced; without,
   // the anchor of a `kubestep up` of this run id is shared.
   const staleAnchors =
-    plan.dependencies.length > 0 && plan.lifetimeSeconds
-      ? plannedAnchors(plan.runId, namespaces, plan.lifetimeSeconds)
+    plan.dependencies.length > 0
+      ? plannedAnchors(plan.runId, namespaces, plan.lifetimeSeconds, heartbeat())
       : [];
   const checks = requiredAccess({
     testNamespaces: new Set((plan.jobs ?? []).map((j) => j.namespace)),
@@ -153,10 +176,21 @@ async function setUp(
   });
   const skipped = await checkAccess(deps.client, checks, signal);
   if (skipped) deps.out.debug(skipped);
+  if (plan.sweep) await sweep(deps, asPlanned(plan), plan.runId, signal);
   await preflight(deps, [...asPlanned(plan), ...staleAnchors], plan, signal);
-  const anchors = plan.lifetimeSeconds
-    ? await createAnchors(deps, ledger, plan.runId, namespaces, plan.lifetimeSeconds, signal)
-    : new Map<string, Job>();
+  const anchors = await createAnchors(
+    deps,
+    ledger,
+    plan.runId,
+    namespaces,
+    plan.lifetimeSeconds,
+    heartbeat,
+    signal,
+  );
+  if (plan.renew) {
+    const own = ledger.items.filter((i) => i.stage === 'anchor');
+    started.heartbeat = keepAlive(deps, own, plan.leaseSeconds);
+  }
   if (plan.dependencies.length > 0) {
     started.dependencies = new Dependencies(
       deps,
@@ -191,14 +225,63 @@ function plannedAnchors(
   runId: string,
   namespaces: ReadonlySet<string>,
   lifetimeSeconds: number,
+  heartbeat: Heartbeat,
 ): PlannedObject[] {
   return [...namespaces].map((ns) => ({
     origin: { source: '(kubestep)', index: 1, line: 1 },
     res: JOBS,
     namespace: ns,
     name: anchorName(runId),
-    object: anchorJob(runId, ns, lifetimeSeconds),
+    object: anchorJob(runId, ns, lifetimeSeconds, heartbeat),
   }));
+}
+
+/** The sweep keeps Jobs that still run after a run ended for this long, like gc's --max-age. */
+const SWEEP_MAX_AGE_MS = 24 * 3_600_000;
+
+/**
+ * Deletes what earlier runs of the same manifests (label kubestep.dev/template) left behind, if
+ * those runs are over: gc's rules with no age limit (see gc/rules.ts). Never fails the run: a
+ * failure is a warning; only cancellation is thrown.
+ */
+async function sweep(
+  deps: RunDeps,
+  planned: readonly PlannedObject[],
+  runId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const templates = new Set(
+    planned.flatMap((p) => p.object.metadata?.labels?.[LABEL_TEMPLATE] ?? []),
+  );
+  if (templates.size === 0) return;
+  try {
+    const report = await collectGarbage(
+      deps,
+      {
+        namespaces: [...new Set(planned.map((p) => p.namespace))],
+        kinds: [...new Set(planned.map((p) => p.res))],
+        templates,
+        exceptRunId: runId,
+      },
+      { olderThanMs: 0, maxAgeMs: SWEEP_MAX_AGE_MS },
+      { dryRun: false },
+      signal,
+    );
+    const byRun = new Map<string, string[]>();
+    for (const d of report.done) {
+      const what = `${d.res.kind}/${d.object.metadata?.name ?? ''}`;
+      byRun.set(d.runId, [...(byRun.get(d.runId) ?? []), what]);
+    }
+    for (const [other, objects] of byRun) {
+      deps.out.info(`sweep: deleted ${objects.join(', ')} of earlier run ${other} (it is over)`);
+    }
+    const live = report.kept['run live'] ?? 0;
+    if (live > 0) deps.out.debug(`sweep: ${live} objects of other runs that are alive left alone`);
+    for (const f of report.failures) deps.out.warn(`sweep: could not delete ${f}`);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    deps.out.warn(`sweep of earlier runs skipped: ${messageOf(err)}`);
+  }
 }
 
 /**
@@ -212,6 +295,7 @@ async function createAnchors(
   runId: string,
   namespaces: ReadonlySet<string>,
   lifetimeSeconds: number,
+  heartbeat: () => Heartbeat,
   signal: AbortSignal,
 ): Promise<Map<string, Job>> {
   const anchors = new Map<string, Job>();
@@ -220,7 +304,7 @@ async function createAnchors(
       client,
       JOBS,
       ns,
-      anchorJob(runId, ns, lifetimeSeconds),
+      anchorJob(runId, ns, lifetimeSeconds, heartbeat()),
       runId,
       signal,
     );
@@ -255,6 +339,8 @@ export interface UpPlan {
   lifetimeSeconds: number;
   /** How long a dependency pod may stay stuck, per reason. */
   graces: StuckGraces;
+  /** Sweep leftovers of earlier runs of the same manifests first. */
+  sweep: boolean;
 }
 
 /**
@@ -270,9 +356,16 @@ export async function bringUp(
 ): Promise<RunOutcome | undefined> {
   const ledger = new Ledger();
   let ok = false;
-  const started: { dependencies?: Dependencies } = {};
+  const started: Started = {};
   try {
-    await setUp(deps, ledger, plan, started, signal);
+    // The heartbeat is set once, for the lifetime: the later steps of the build use them.
+    await setUp(
+      deps,
+      ledger,
+      { ...plan, leaseSeconds: plan.lifetimeSeconds, renew: false },
+      started,
+      signal,
+    );
     ok = true;
     return undefined;
   } catch (err) {

@@ -109,7 +109,9 @@ export type CleanupPolicy = 'always' | 'on-success' | 'never';
  * at once; they stop using the dependencies), then the dependencies from the last created to the
  * first, then the anchor Jobs; everything within `graceMs` in all, under a signal of its own (it
  * must also run after the run's signal aborted). Failures become a warning with the command to
- * check; nothing is thrown. `keep` lists what is kept and how to delete it later.
+ * check; nothing is thrown. When the objects are kept, the anchors are deleted with
+ * propagationPolicy Orphan (so nothing deletes the kept objects on its own) and the output says
+ * how to delete them later.
  */
 export async function tearDown(
   deps: DeleteDeps,
@@ -125,8 +127,18 @@ export async function tearDown(
     deps.out.info(
       `keeping ${visible.length} objects (--cleanup ${opts.cleanup}): ${visible.map(refName).join(', ')}`,
     );
+    // The anchor goes alone (Orphan): the kept objects lose their owner, so neither its TTL nor
+    // the garbage collector deletes them; the next run of the same manifests, gc or down does.
+    const signal = AbortSignal.timeout(opts.graceMs);
+    for (const a of items.filter((i) => i.stage === 'anchor')) {
+      await deps.client
+        .delete(a.res, a.namespace, a.name, { propagationPolicy: 'Orphan', uid: a.uid }, signal)
+        .catch((err: unknown) => deps.out.warn(`cleanup: ${refName(a)}: ${messageOf(err)}`));
+    }
     for (const ns of namespaces) {
-      deps.out.info(`  delete them with: kubestep down --run-id ${opts.runId} -n ${ns}`);
+      deps.out.info(
+        `  delete them with: kubestep down --run-id ${opts.runId} -n ${ns} (the next run of these manifests, or kubestep gc, deletes them too)`,
+      );
     }
     return;
   }

@@ -1,0 +1,62 @@
+// `kubestep gc`: flags in, exit code out. The rules are in gc/rules.ts, the work in gc/collect.ts.
+import { ExitCode, InfraError } from '../errors.js';
+import { collectGarbage, formatCounts, GC_KINDS } from '../gc/collect.js';
+import { loadClusterAccess } from '../kube/config.js';
+import { connect, plural, type ClusterOptions, type Io } from './run-command.js';
+
+/** Typed options of `kubestep gc`. */
+export interface GcOptions extends ClusterOptions {
+  /** Objects of runs that are over are deleted once older than this, ms. */
+  olderThanMs: number;
+  /** Test Jobs that have not finished are deleted once older than this, ms. */
+  maxAgeMs: number;
+  allNamespaces: boolean;
+  dryRun: boolean;
+}
+
+/**
+ * Runs `kubestep gc`: deletes the objects of runs that are over (see gc/rules.ts) in the
+ * namespace (or all namespaces), printing each and the counts per reason. Returns 0; throws
+ * InfraError (exit 3) after trying every object when some deletions failed, and when listing
+ * fails.
+ */
+export async function gcCommand(opts: GcOptions, io: Io, signal: AbortSignal): Promise<number> {
+  const access = loadClusterAccess(opts, io.env);
+  const { client, out } = connect(access, opts, io, false, []);
+  const where = opts.allNamespaces ? 'all namespaces' : `namespace ${access.namespace}`;
+  try {
+    const report = await collectGarbage(
+      { client, out, now: Date.now },
+      {
+        namespaces: opts.allNamespaces ? undefined : [access.namespace],
+        kinds: GC_KINDS,
+      },
+      { olderThanMs: opts.olderThanMs, maxAgeMs: opts.maxAgeMs },
+      { dryRun: opts.dryRun },
+      signal,
+    );
+    const verb = opts.dryRun ? 'would delete' : 'deleted';
+    for (const d of report.done) {
+      const ns = opts.allNamespaces ? ` in ${d.namespace}` : '';
+      out.info(
+        `${verb} ${d.res.kind}/${d.object.metadata?.name ?? ''}${ns} (run ${d.runId}: ${d.verdict.reason})`,
+      );
+    }
+    for (const f of report.failures) out.warn(`could not delete ${f}`);
+    const runs = new Set(report.decisions.map((d) => `${d.namespace}/${d.runId}`)).size;
+    out.info(
+      `gc in ${where}: ${plural(report.decisions.length, 'object')} of ${plural(runs, 'run')}; ${verb} ${formatCounts(report.deleted)}; kept ${formatCounts(report.kept)}` +
+        (report.changed ? `; ${report.changed} changed meanwhile (left alone)` : ''),
+    );
+    if (opts.dryRun) out.info('--dry-run: nothing was deleted');
+    if (report.failures.length > 0) {
+      throw new InfraError(
+        `${plural(report.failures.length, 'deletion')} failed (listed above): check kubestep's permissions (delete) in ${where} and run gc again`,
+      );
+    }
+    return ExitCode.ok;
+  } finally {
+    out.close();
+    await client.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,120 @@
+// `kubestep wait`: follow Jobs that an earlier step created (kubectl apply), exactly like `run`
+// follows its own. Wiring only: the work is runJobs' (jobs/run-jobs.ts).
+import { randomBytes } from 'node:crypto';
+import { RunTimeoutError, UsageError } from '../errors.js';
+import { existingJob, runJobs } from '../jobs/run-jobs.js';
+import { loadClusterAccess } from '../kube/config.js';
+import { dnsLabelProblem } from '../manifests/names.js';
+import { resolveRunId } from '../manifests/run-id.js';
+import { formatSummary } from '../report/summary.js';
+import { Ledger, tearDown } from '../run/teardown.js';
+import {
+  connect,
+  exitCodeOf,
+  plural,
+  reported,
+  verdict,
+  type ClusterOptions,
+  type Io,
+  type StuckOptions,
+} from './run-command.js';
+
+/** Typed options of `kubestep wait`. */
+export interface WaitOptions extends ClusterOptions, StuckOptions {
+  /** Job names (from `job/NAME` arguments); empty with `selector`. */
+  names: string[];
+  /** -l: a label selector of the Jobs. */
+  selector?: string | undefined;
+  /** How long the Jobs may take to appear, ms. */
+  appearTimeoutMs: number;
+  timeoutMs: number;
+  /** Delete the Jobs (with their pods) at the end. */
+  cleanup: boolean;
+  outputFile?: string | undefined;
+}
+
+/**
+ * `job/NAME`, `jobs/NAME`, `job.batch/NAME` or `NAME` → NAME. Throws UsageError for other kinds
+ * and for names that cannot be Job names.
+ */
+export function parseJobRef(arg: string): string {
+  const m = /^(?:(job|jobs|job\.batch|jobs\.batch)\/)?([^/]*)$/.exec(arg);
+  if (!m) {
+    throw new UsageError(`${JSON.stringify(arg)}: wait takes Jobs, as job/NAME`);
+  }
+  const name = m[2]!;
+  const problem = name === '' ? 'is empty' : dnsLabelProblem(name);
+  if (problem) throw new UsageError(`job name ${JSON.stringify(name)} ${problem}`);
+  return name;
+}
+
+/**
+ * Runs `kubestep wait`: finds the Jobs (waiting up to --appear-timeout for them to appear),
+ * follows their logs, and waits until each is Complete or Failed. Same exit codes and result
+ * file as `run`; deletes the Jobs only with `cleanup`. Throws InfraError (exit 3) when they did
+ * not appear.
+ */
+export async function waitCommand(opts: WaitOptions, io: Io, signal: AbortSignal): Promise<number> {
+  return reported({ outputFile: opts.outputFile, secrets: [] }, io, async (report) => {
+    const { runId } = resolveRunId({ env: io.env, random: () => randomBytes(4).toString('hex') });
+    report.runId = runId;
+    const access = loadClusterAccess(opts, io.env);
+    // Their pods and containers are unknown until they run: always say whose line it is.
+    const { client, out } = connect(access, opts, io, true, []);
+    report.out = out;
+    const ns = access.namespace;
+    const what =
+      opts.selector !== undefined
+        ? `Jobs matching ${JSON.stringify(opts.selector)}`
+        : opts.names.map((n) => `job/${n}`).join(', ');
+    out.info(`waiting for ${what} in namespace ${ns}; ${access.server} (${access.source})`);
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new RunTimeoutError(opts.timeoutMs)),
+      opts.timeoutMs,
+    );
+    const ledger = new Ledger();
+    const deps = { client, out, now: Date.now };
+    let succeeded = false;
+    try {
+      const outcome = await runJobs(
+        deps,
+        {
+          runId,
+          jobs: opts.names.map((n) => existingJob(ns, n)),
+          drainMs: 30_000,
+          anchors: new Map(),
+          graces: opts.graces,
+          existing: {
+            namespace: ns,
+            selector: opts.selector,
+            appearTimeoutMs: opts.appearTimeoutMs,
+          },
+        },
+        ledger,
+        AbortSignal.any([signal, timeout.signal]),
+      );
+      report.outcome = outcome;
+      succeeded = outcome.kind === 'succeeded';
+      if (outcome.jobs.length > 0) {
+        for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
+          out.info(line);
+      }
+      out.result(succeeded, verdict(outcome));
+      return exitCodeOf(outcome);
+    } finally {
+      clearTimeout(timer);
+      if (opts.cleanup) {
+        await tearDown(deps, ledger, {
+          runId,
+          cleanup: 'always',
+          succeeded,
+          graceMs: opts.graceMs,
+        });
+      } else if (ledger.items.length > 0) {
+        out.debug(`left ${plural(ledger.items.length, 'Job')} in place (no --cleanup)`);
+      }
+      await client.close().catch(() => undefined);
+    }
+  });
+}

@@ -1,0 +1,55 @@
+// The heartbeat of a running `kubestep run`: renewing `kubestep.dev/alive-until` on its anchor
+// Jobs, so that other runs' sweeps and `kubestep gc` leave its objects alone. Imperative shell.
+import { messageOf } from '../errors.js';
+import { ANNOTATION_ALIVE_UNTIL } from '../gc/rules.js';
+import { JOBS } from '../kube/resources.js';
+import type { DeleteDeps, ObjectRef } from './teardown.js';
+
+/**
+ * Renews the heartbeat of `anchors` every `leaseSeconds / 4` (each renewal sets alive-until to
+ * now + `leaseSeconds`) until the returned function is called or `signal` aborts. A failed
+ * renewal is retried at the next tick (debug log); an anchor that is gone is dropped with a
+ * warning. Never throws. It has its own signal, not the run's: the heartbeat must go on while
+ * the teardown of a cancelled run deletes its objects; the caller stops it after the teardown.
+ */
+export function keepAlive(
+  deps: DeleteDeps & { out: { debug(message: string): void } },
+  anchors: readonly ObjectRef[],
+  leaseSeconds: number,
+): () => void {
+  const live = [...anchors];
+  const stop = new AbortController();
+  const tickSignal = stop.signal;
+  const renew = async (a: ObjectRef) => {
+    const patch = {
+      metadata: {
+        ...(a.uid ? { uid: a.uid } : {}),
+        annotations: {
+          [ANNOTATION_ALIVE_UNTIL]: new Date(deps.now() + leaseSeconds * 1000).toISOString(),
+        },
+      },
+    };
+    try {
+      const found = await deps.client.patch(JOBS, a.namespace, a.name, patch, tickSignal);
+      if (!found && live.includes(a)) {
+        live.splice(live.indexOf(a), 1);
+        deps.out.warn(
+          `job/${a.name} in ${a.namespace} (this run's anchor) was deleted by someone else: the cluster may delete this run's objects with it`,
+        );
+      }
+    } catch (err) {
+      if (!tickSignal.aborted) deps.out.debug(`heartbeat of job/${a.name}: ${messageOf(err)}`);
+    }
+  };
+  const timer = setInterval(
+    () => {
+      if (tickSignal.aborted) return;
+      for (const a of live) void renew(a);
+    },
+    Math.max(250, (leaseSeconds * 1000) / 4),
+  );
+  return () => {
+    clearInterval(timer);
+    stop.abort();
+  };
+}
