@@ -323,3 +323,66 @@ export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliRes
     child.stdin.end(opts.stdin ?? '');
   });
 }
+
+let home: string | undefined;
+const kubectlHome = () => (home ??= mkdtempSync(join(tmpdir(), 'kubestep-kubectl-')));
+
+/** kubectl of the local cluster (k8s-local builds it), or $KUBECTL. */
+export const KUBECTL = process.env.KUBECTL ?? '/var/tmp/k8s-local/bin/kubectl';
+
+/**
+ * Runs `kubectl ARGS` as the cluster admin (the KUBECONFIG of the test process, not kubestep's
+ * ServiceAccount), as an earlier CI step would; resolves with its output, rejects when it fails.
+ */
+export function kubectl(args: string[], stdin = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, args, {
+      // HOME: kubectl's discovery cache goes to $HOME/.kube/cache, not into the working tree.
+      env: {
+        PATH: process.env.PATH ?? '',
+        KUBECONFIG: process.env.KUBECONFIG ?? '',
+        HOME: kubectlHome(),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`kubectl ${args.join(' ')} failed (${code}): ${err}`));
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+/**
+ * Starts `kubestep ARGS` in the background and resolves once its output contains `ready`: the
+ * running process (to kill) and its result.
+ */
+export async function startCli(
+  args: string[],
+  ready: string,
+  opts: RunCliOptions = {},
+): Promise<{ kill: (s: NodeJS.Signals) => void; result: Promise<CliResult> }> {
+  let child: { kill: (s: NodeJS.Signals) => void } | undefined;
+  let seen = '';
+  let onReady!: () => void;
+  const isReady = new Promise<void>((r) => (onReady = r));
+  const result = runCli(args, {
+    ...opts,
+    onOutput: (text, c) => {
+      child = c;
+      seen += text;
+      if (seen.includes(ready)) onReady();
+      opts.onOutput?.(text, c);
+    },
+  });
+  const r = await Promise.race([isReady.then(() => undefined), result]);
+  if (r) throw new Error(`kubestep ended before printing ${JSON.stringify(ready)}: ${r.stderr}`);
+  return { kill: (s) => child!.kill(s), result };
+}

@@ -35,7 +35,8 @@ describe('stale Jobs', () => {
     const old = await getJob('stale');
     expect(old?.metadata?.labels?.['kubestep.dev/run-id']).toBe('first');
 
-    const second = await runCli(['run', '-f', f, '-n', t.ns, '--run-id', 'second']);
+    // Without the sweep (which would delete it first: gc-sweep.test.ts), the name check does.
+    const second = await runCli(['run', '-f', f, '-n', t.ns, '--run-id', 'second', '--no-sweep']);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/replacing job\/stale \(complete, run first\)/);
     expect(second.stdout).toBe('run second\n');
