@@ -20,7 +20,7 @@ import {
   type JobSummary,
   type StuckPod,
 } from '../report/summary.js';
-import { isJobFinished, jobState } from './status.js';
+import { finishedBefore, isJobFinished, jobState } from './status.js';
 
 /** What kubestep prints besides the mirrored logs (to stderr). */
 export interface Output {
@@ -109,6 +109,9 @@ interface Tracked {
   deletedPods: Set<string>;
   stuck?: StuckPod | undefined;
 }
+
+/** `kubestep wait` warns about a Job that had finished this long before it started, ms. */
+const STALE_RESULT_MS = 60_000;
 
 /** How often stuck pods and the status line are looked at again without any event, ms. */
 const TICK_MS = 1_000;
@@ -257,6 +260,14 @@ export async function runJobs(
       t.created = job;
       ledger.add(JOBS, job, 'test');
       out.info(`found job/${t.plan.name} in namespace ${t.plan.namespace}`);
+      const finishedMs = finishedBefore(job, startedAt - STALE_RESULT_MS);
+      if (finishedMs !== undefined) {
+        // kubectl apply leaves a finished Job of the same name as it is (its template cannot
+        // change): the result would be that of an earlier build.
+        out.warn(
+          `job/${t.plan.name} finished ${formatDuration(startedAt - finishedMs)} before this wait started: its result may be an earlier build's (kubectl apply does not re-run a finished Job); delete it before applying, or use kubestep run`,
+        );
+      }
     };
     const selectors = informerSelectors(plan);
     const inform = <T extends KubeObject>(

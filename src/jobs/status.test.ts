@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobCondition } from '../kube/types.js';
-import { isJobFinished, jobState } from './status.js';
+import { finishedBefore, isJobFinished, jobState } from './status.js';
 
 const withConditions = (conditions?: JobCondition[]) => ({
   status: conditions ? { conditions } : {},
@@ -59,5 +59,45 @@ describe('jobState', () => {
       message: 'Job was active longer than specified deadline',
       at: '2026-01-01T00:00:05Z',
     });
+  });
+});
+
+describe('finishedBefore', () => {
+  const T = Date.parse('2026-11-23T12:00:00Z');
+  const cond = (type: string, at: string): JobCondition => ({
+    type,
+    status: 'True',
+    lastTransitionTime: at,
+  });
+  it.each([
+    ['running', {}, undefined],
+    [
+      'Complete before',
+      {
+        completionTime: '2026-11-23T11:00:00Z',
+        conditions: [cond('Complete', '2026-11-23T11:00:00Z')],
+      },
+      T - 3_600_000,
+    ],
+    [
+      'Failed before (no completionTime)',
+      { conditions: [cond('Failed', '2026-11-23T11:59:00Z')] },
+      T - 60_000,
+    ],
+    [
+      'Complete after',
+      {
+        completionTime: '2026-11-23T12:00:01Z',
+        conditions: [cond('Complete', '2026-11-23T12:00:01Z')],
+      },
+      undefined,
+    ],
+    [
+      'terminal condition without a time',
+      { conditions: [{ type: 'Failed', status: 'True' }] },
+      undefined,
+    ],
+  ])('%s', (_name, status, expected) => {
+    expect(finishedBefore({ status }, T)).toBe(expected);
   });
 });

@@ -28,3 +28,14 @@ export function jobState(job: Job): JobState {
 export function isJobFinished(job: Job): boolean {
   return jobState(job).phase !== 'running';
 }
+
+/**
+ * When the Job finished (its `completionTime`, else the time of its terminal condition), in epoch
+ * ms, if that was before `beforeMs`; else (running, or finished later) undefined.
+ */
+export function finishedBefore(job: Job, beforeMs: number): number | undefined {
+  const state = jobState(job);
+  if (state.phase === 'running') return undefined;
+  const at = Date.parse(job.status?.completionTime ?? state.at ?? '');
+  return at < beforeMs ? at : undefined;
+}
