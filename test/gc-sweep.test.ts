@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { ANNOTATION_ALIVE_UNTIL } from '../src/gc/rules.js';
 import { CONFIGMAPS, JOBS } from '../src/kube/resources.js';
 import type { Job, KubeObject } from '../src/kube/types.js';
-import { manifestFile, runCli, startCli, until, useTestNamespace } from './harness.js';
+import {
+  accountWithRules,
+  manifestFile,
+  rbacRules,
+  runCli,
+  startCli,
+  until,
+  useTestNamespace,
+} from './harness.js';
 
 const t = useTestNamespace('gc');
 
@@ -123,6 +131,34 @@ describe('leftovers of killed runs', () => {
     const end = await alive.result;
     expect(end.code).toBe(143);
     await until(async () => (await objectsOf('alive')).length === 0, 30_000, 'alive cleaned up');
+  });
+
+  it('gc keeps going past a deletion it may not make, exits 3 and names it; -A --dry-run finds it in any namespace', async () => {
+    await killedRun('denied');
+    // Cluster-wide, as an admin: the dry run names the namespace of each object.
+    const all = await runCli(['gc', '-A', '--older-than', '0s', '--dry-run'], {
+      env: { KUBECONFIG: process.env.KUBECONFIG ?? '' },
+    });
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr).toContain(
+      `would delete configmap/settings-denied in ${t.ns} (run denied: run killed)`,
+    );
+    expect(all.stderr).toMatch(/gc in all namespaces: \d+ objects? of \d+ runs?; would delete \d+/);
+
+    // kubestep's rules without delete on configmaps.
+    const rules = rbacRules().map((r) =>
+      r.resources.includes('configmaps')
+        ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') }
+        : r,
+    );
+    const kubeconfig = await accountWithRules(t.client, t.ns, 'no-delete-cm', rules);
+    const r = await runCli(['gc', '-n', t.ns, '--older-than', '0s', '--kubeconfig', kubeconfig]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/could not delete configmap\/settings-denied in \S+: .*forbidden/i);
+    expect(r.stderr).toContain('deleted job/suite-denied (run denied: run killed)');
+    expect(r.stderr).toContain('deleted job/kubestep-run-denied (run denied: run killed)');
+    expect(r.stderr).toContain('1 deletion failed (listed above)');
+    await until(async () => (await getJob('suite-denied')) === undefined, 30_000, 'Job deleted');
   });
 
   it('a run kept with --cleanup never is swept by the next run of the same manifests, not with --no-sweep', async () => {

@@ -1,6 +1,7 @@
 // `kubestep gc`: flags in, exit code out. The rules are in gc/rules.ts, the work in gc/collect.ts.
 import { ExitCode, InfraError } from '../errors.js';
-import { collectGarbage, formatCounts, GC_KINDS } from '../gc/collect.js';
+import { collectGarbage, formatCounts } from '../gc/collect.js';
+import { MANAGED_KINDS } from '../kube/resources.js';
 import { loadClusterAccess } from '../kube/config.js';
 import { connect, plural, type ClusterOptions, type Io } from './run-command.js';
 
@@ -29,7 +30,7 @@ export async function gcCommand(opts: GcOptions, io: Io, signal: AbortSignal): P
       { client, out, now: Date.now },
       {
         namespaces: opts.allNamespaces ? undefined : [access.namespace],
-        kinds: GC_KINDS,
+        kinds: MANAGED_KINDS,
       },
       { olderThanMs: opts.olderThanMs, maxAgeMs: opts.maxAgeMs },
       { dryRun: opts.dryRun },

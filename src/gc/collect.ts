@@ -2,17 +2,8 @@
 // delete. Used by `kubestep gc` and by the sweep at the start of `run` and `up`. Imperative shell.
 import { messageOf } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import {
-  CONFIGMAPS,
-  DEPLOYMENTS,
-  JOBS,
-  PODS,
-  SECRETS,
-  SERVICES,
-  STATEFULSETS,
-  type Resource,
-} from '../kube/resources.js';
-import type { Job, KubeObject } from '../kube/types.js';
+import { JOBS, PODS, type Resource } from '../kube/resources.js';
+import type { Job, KubeObject, ObjectList } from '../kube/types.js';
 import { anchorName } from '../manifests/deps.js';
 import {
   LABEL_MANAGED_BY,
@@ -31,17 +22,6 @@ import {
   type GcRules,
   type RunState,
 } from './rules.js';
-
-/** Every kind kubestep creates, in the order gc lists them. */
-export const GC_KINDS: readonly Resource[] = [
-  JOBS,
-  DEPLOYMENTS,
-  STATEFULSETS,
-  PODS,
-  SERVICES,
-  CONFIGMAPS,
-  SECRETS,
-];
 
 /** What to look at. */
 export interface CollectScope {
@@ -179,7 +159,7 @@ async function listManaged(
     places.flatMap((ns) => [
       ...kinds.map(async (res) => {
         const list = await client.list<KubeObject>(res, ns, { labelSelector: selector }, signal);
-        return list.items.map((object) => ({ res, object }));
+        return withKind(list, res);
       }),
       ...(scope.templates
         ? [
@@ -190,7 +170,7 @@ async function listManaged(
                 { labelSelector: `${managed},${LABEL_ROLE}=anchor` },
                 signal,
               )
-              .then((l) => l.items.map((object) => ({ res: JOBS, object }))),
+              .then((l) => withKind(l, JOBS)),
           ]
         : []),
     ]),
@@ -198,8 +178,6 @@ async function listManaged(
   const all = lists.flat().filter(({ res, object }) => {
     const runId = object.metadata?.labels?.[LABEL_RUN_ID];
     if (scope.exceptRunId && runId === scope.exceptRunId) return false;
-    // The kinds of each list carry no `kind` field: the decisions need it.
-    object.kind ??= KIND_NAMES.get(res);
     return res !== PODS || !object.metadata?.ownerReferences?.some((r) => r.controller);
   });
   if (!scope.templates) return all;
@@ -211,15 +189,14 @@ async function listManaged(
 const runKey = (o: KubeObject) =>
   `${o.metadata?.namespace ?? ''}/${o.metadata?.labels?.[LABEL_RUN_ID] ?? ''}`;
 
-const KIND_NAMES = new Map<Resource, string>([
-  [JOBS, 'Job'],
-  [DEPLOYMENTS, 'Deployment'],
-  [STATEFULSETS, 'StatefulSet'],
-  [PODS, 'Pod'],
-  [SERVICES, 'Service'],
-  [CONFIGMAPS, 'ConfigMap'],
-  [SECRETS, 'Secret'],
-]);
+/** The items of a list with their `kind` (the decisions need it; list items carry none). */
+function withKind(
+  list: ObjectList<KubeObject>,
+  res: Resource,
+): { res: Resource; object: KubeObject }[] {
+  const kind = list.kind?.replace(/List$/, '');
+  return list.items.map((object) => ({ res, object: { ...object, kind: object.kind ?? kind } }));
+}
 
 /** `3 (run killed: 2, Job finished: 1)`, for gc's and the sweep's last line. */
 export function formatCounts(counts: Record<string, number>): string {

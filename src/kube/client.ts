@@ -70,19 +70,9 @@ export class KubeClient {
     name: string,
     signal: AbortSignal,
   ): Promise<T | undefined> {
-    try {
-      return await this.json<T>(
-        'GET',
-        `${res.kind}/${name}`,
-        objectPath(res, ns, name),
-        {},
-        undefined,
-        signal,
-      );
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+    return unlessAbsent(
+      this.json<T>('GET', `${res.kind}/${name}`, objectPath(res, ns, name), {}, undefined, signal),
+    );
   }
 
   /**
@@ -163,8 +153,8 @@ export class KubeClient {
     patch: unknown,
     signal: AbortSignal,
   ): Promise<T | undefined> {
-    try {
-      return await this.json<T>(
+    return unlessAbsent(
+      this.json<T>(
         'PATCH',
         `${res.kind}/${name}`,
         objectPath(res, ns, name),
@@ -173,11 +163,8 @@ export class KubeClient {
         signal,
         'patch',
         'application/merge-patch+json',
-      );
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+      ),
+    );
   }
 
   /**
@@ -375,6 +362,16 @@ export class KubeClient {
       }
       throw err;
     });
+  }
+}
+
+/** The answer, or undefined when the API server answered 404 Not Found. */
+async function unlessAbsent<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (err) {
+    if (isStatus(err, 404)) return undefined;
+    throw err;
   }
 }
 

@@ -36,3 +36,17 @@ export const CONFIGMAPS: Resource = { api: '/api/v1', plural: 'configmaps', kind
 export const SECRETS: Resource = { api: '/api/v1', plural: 'secrets', kind: 'secret' };
 /** v1 Events (core events, as `kubectl describe` shows them). */
 export const EVENTS: Resource = { api: '/api/v1', plural: 'events', kind: 'event' };
+
+/**
+ * The kinds kubestep creates (test and anchor Jobs, dependencies), in the order `down` and gc
+ * delete them: Jobs first, so that the tests stop before what they use.
+ */
+export const MANAGED_KINDS: readonly Resource[] = [
+  JOBS,
+  DEPLOYMENTS,
+  STATEFULSETS,
+  PODS,
+  SERVICES,
+  CONFIGMAPS,
+  SECRETS,
+];

@@ -179,6 +179,8 @@ export interface KubeEvent extends KubeObject {
 
 /** A list answer: its items and the resourceVersion to watch from. */
 export interface ObjectList<T> {
+  /** `JobList`, `PodList`: the items themselves carry no kind. */
+  kind?: string;
   metadata?: { resourceVersion?: string; continue?: string };
   items: T[];
 }

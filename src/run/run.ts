@@ -4,16 +4,7 @@ import { CancelledError, messageOf, RunTimeoutError } from '../errors.js';
 import { Dependencies } from '../deps/dependencies.js';
 import type { StuckGraces } from '../deps/readiness.js';
 import { runJobs, type RunDeps, type RunOutcome } from '../jobs/run-jobs.js';
-import {
-  CONFIGMAPS,
-  DEPLOYMENTS,
-  JOBS,
-  PODS,
-  SECRETS,
-  SERVICES,
-  STATEFULSETS,
-  type Resource,
-} from '../kube/resources.js';
+import { JOBS, MANAGED_KINDS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { collectGarbage } from '../gc/collect.js';
 import { anchorJob, anchorName, type Dependency, type Heartbeat } from '../manifests/deps.js';
@@ -385,17 +376,6 @@ export async function bringUp(
   }
 }
 
-/** Kinds `down` looks for, in the order it deletes them (the anchors come last). */
-const DOWN_ORDER: readonly Resource[] = [
-  JOBS,
-  DEPLOYMENTS,
-  STATEFULSETS,
-  PODS,
-  SERVICES,
-  CONFIGMAPS,
-  SECRETS,
-];
-
 /**
  * Deletes everything of run `runId` in `namespace`, found by its labels: test Jobs first, then
  * Deployments, StatefulSets, bare Pods, Services, ConfigMaps and Secrets, then the anchor Job;
@@ -409,7 +389,7 @@ export async function bringDown(
 ): Promise<{ deleted: ObjectRef[]; stillDeleting: boolean }> {
   const selector = { labelSelector: runSelector(opts.runId) };
   const found = await Promise.all(
-    DOWN_ORDER.map(async (res) => {
+    MANAGED_KINDS.map(async (res) => {
       const list = await deps.client.list<KubeObject>(res, opts.namespace, selector, signal);
       return (
         list.items
