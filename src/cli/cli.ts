@@ -357,6 +357,38 @@ function clusterOptions<T>(y: Argv<T>) {
       requiresArg: true,
       describe: "namespace for objects that name none (default: the context's, else default)",
     })
+    .option('server', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'the API server (https://HOST[:PORT]) instead of a kubeconfig, with --token-file or KUBESTEP_TOKEN',
+    })
+    .option('token-file', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'file with the bearer token for --server (read again every minute)',
+    })
+    .option('certificate-authority', {
+      type: 'string',
+      requiresArg: true,
+      describe: "PEM file of --server's CA (default: the system's roots)",
+    })
+    .option('certificate-authority-data', {
+      type: 'string',
+      requiresArg: true,
+      describe: "--server's CA as base64 PEM, as in a kubeconfig",
+    })
+    .option('gke-cluster', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'projects/P/locations/L/clusters/C: a GKE cluster through Application Default Credentials, no gcloud (default: CLOUDSDK_CONTAINER_CLUSTER with CLOUDSDK_COMPUTE_REGION/ZONE when no kubeconfig is given)',
+    })
+    .option('gke-endpoint', {
+      choices: ['public', 'private', 'dns'] as const,
+      default: 'public' as const,
+      describe: "which endpoint of the GKE cluster's control plane to use",
+    })
     .option('grace', {
       type: 'string',
       default: '30s',
@@ -382,6 +414,12 @@ function clusterArgs(a: {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;
+  server?: string | undefined;
+  'token-file'?: string | undefined;
+  'certificate-authority'?: string | undefined;
+  'certificate-authority-data'?: string | undefined;
+  'gke-cluster'?: string | undefined;
+  'gke-endpoint': 'public' | 'private' | 'dns';
   grace: string;
   'api-timeout': string;
   verbose: boolean;
@@ -390,6 +428,12 @@ function clusterArgs(a: {
     kubeconfig: a.kubeconfig,
     context: a.context,
     namespace: a.namespace,
+    server: a.server,
+    tokenFile: a['token-file'],
+    certificateAuthority: a['certificate-authority'],
+    certificateAuthorityData: a['certificate-authority-data'],
+    gkeCluster: a['gke-cluster'],
+    gkeEndpoint: a['gke-endpoint'],
     graceMs: parseDurationMs('grace', a.grace),
     apiTimeoutMs: parseDurationMs('api-timeout', a['api-timeout']),
     verbose: a.verbose,

@@ -2,7 +2,7 @@
 import { ExitCode, InfraError } from '../errors.js';
 import { collectGarbage, formatCounts } from '../gc/collect.js';
 import { MANAGED_KINDS } from '../kube/resources.js';
-import { loadClusterAccess } from '../kube/config.js';
+import { resolveClusterAccess } from '../kube/config.js';
 import { connect, plural, type ClusterOptions, type Io } from './run-command.js';
 
 /** Typed options of `kubestep gc`. */
@@ -22,7 +22,7 @@ export interface GcOptions extends ClusterOptions {
  * fails.
  */
 export async function gcCommand(opts: GcOptions, io: Io, signal: AbortSignal): Promise<number> {
-  const access = loadClusterAccess(opts, io.env);
+  const access = await resolveClusterAccess(opts, io.env, signal);
   const { client, out } = connect(access, opts, io, false, []);
   const where = opts.allNamespaces ? 'all namespaces' : `namespace ${access.namespace}`;
   try {

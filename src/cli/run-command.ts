@@ -14,7 +14,7 @@ import {
 import type { Output, RunOutcome } from '../jobs/run-jobs.js';
 import { DEFAULT_RETRY, KubeClient } from '../kube/client.js';
 import type { StuckGraces } from '../deps/readiness.js';
-import { loadClusterAccess, type ClusterAccess } from '../kube/config.js';
+import { resolveClusterAccess, type ClusterAccess, type ClusterFlags } from '../kube/config.js';
 import { describeNetworkError } from '../kube/errors.js';
 import { backstopSeconds, toDependencies, type Dependency } from '../manifests/deps.js';
 import { toTestJobs, type TestJob } from '../manifests/jobs.js';
@@ -31,10 +31,7 @@ import { needsPrefix } from '../report/log-format.js';
 import { formatDuration, formatSummary } from '../report/summary.js';
 
 /** How to reach the cluster and how to behave towards it; shared by all commands. */
-export interface ClusterOptions {
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
-  namespace?: string | undefined;
+export interface ClusterOptions extends ClusterFlags {
   /** How long deleting objects may take, ms (--grace). */
   graceMs: number;
   /** Retry budget for transient API failures, ms. */
@@ -112,6 +109,7 @@ async function prepare(
   opts: ClusterOptions & ManifestOptions & { files: string[] },
   io: Io,
   podDeadlineSeconds: number | undefined,
+  signal: AbortSignal,
   onRunId: (runId: string) => void = () => {},
 ): Promise<Prepared> {
   if ([...opts.files, ...opts.deps].filter((f) => f === '-').length > 1)
@@ -130,7 +128,7 @@ async function prepare(
     name === 'RUN_ID' ? runId : (opts.setSecret[name] ?? opts.set[name] ?? io.env[name]);
   const docs = parseManifests(sources, lookup);
   const depDocs = parseManifests(depSources, lookup);
-  const access = loadClusterAccess(opts, io.env);
+  const access = await resolveClusterAccess(opts, io.env, signal);
   const place = {
     namespace: access.namespace,
     namespaceIsExplicit: access.namespaceIsExplicit,
@@ -186,6 +184,7 @@ export function connect(
     { ...DEFAULT_RETRY, maxRetryTimeMs: opts.apiTimeoutMs },
     (what, err, delayMs) =>
       out.debug(`${what} failed (${describeNetworkError(err)}); retrying in ${delayMs} ms`),
+    access.token,
   );
   return { client, out };
 }
@@ -289,7 +288,7 @@ async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report
   });
   // Kept dependency Pods (--cleanup never, on-success) get no deadline: they are kept to be looked at.
   const podDeadline = opts.cleanup === 'always' ? backstop : undefined;
-  const p = await prepare(opts, io, podDeadline, (id) => (report.runId = id));
+  const p = await prepare(opts, io, podDeadline, signal, (id) => (report.runId = id));
   report.redact = redactor(p.secrets);
   const { client, out } = connect(
     p.access,
@@ -351,7 +350,7 @@ async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report
  */
 export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): Promise<number> {
   const lifetime = Math.ceil(opts.lifetimeMs / 1000);
-  const p = await prepare({ ...opts, files: [] }, io, lifetime);
+  const p = await prepare({ ...opts, files: [] }, io, lifetime, signal);
   if (p.dependencies.length === 0) {
     throw new InputError('the --deps manifests hold no documents: give at least one dependency');
   }
@@ -404,7 +403,7 @@ export async function downCommand(opts: DownOptions, io: Io, signal: AbortSignal
       );
     },
   });
-  const access = loadClusterAccess(opts, io.env);
+  const access = await resolveClusterAccess(opts, io.env, signal);
   const { client, out } = connect(access, opts, io, false, []);
   try {
     const { deleted, stillDeleting } = await bringDown(

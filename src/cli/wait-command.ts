@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { RunTimeoutError, UsageError } from '../errors.js';
 import { existingJob, runJobs } from '../jobs/run-jobs.js';
-import { loadClusterAccess } from '../kube/config.js';
+import { resolveClusterAccess } from '../kube/config.js';
 import { dnsLabelProblem } from '../manifests/names.js';
 import { resolveRunId } from '../manifests/run-id.js';
 import { formatSummary } from '../report/summary.js';
@@ -58,7 +58,7 @@ export async function waitCommand(opts: WaitOptions, io: Io, signal: AbortSignal
   return reported({ outputFile: opts.outputFile, secrets: [] }, io, async (report) => {
     const { runId } = resolveRunId({ env: io.env, random: () => randomBytes(4).toString('hex') });
     report.runId = runId;
-    const access = loadClusterAccess(opts, io.env);
+    const access = await resolveClusterAccess(opts, io.env, signal);
     // Their pods and containers are unknown until they run: always say whose line it is.
     const { client, out } = connect(access, opts, io, true, []);
     report.out = out;

@@ -61,6 +61,8 @@ export class KubeClient {
     private readonly kc: KubeConfig,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly onRetry: RetryListener = () => {},
+    /** The bearer token of each request when the KubeConfig's user has none (--server, GKE). */
+    private readonly token?: () => Promise<string>,
   ) {}
 
   /** The object, or undefined when it does not exist. */
@@ -319,6 +321,7 @@ export class KubeClient {
       this.dispatcherReady = true;
     }
     const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${await this.token()}`;
     if (body !== undefined) headers['content-type'] = contentType;
     return request(url, {
       method: method,

@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { InputError, messageOf } from '../errors.js';
+import { gkeClusterRef, type GkeEndpoint } from '../gcp/gke-ref.js';
+import { fileTokenSource, tokenKubeConfig, type TokenSource } from './token-access.js';
 
 /** Where the service-account credentials of a Pod are mounted. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -13,6 +15,16 @@ export interface ClusterFlags {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;
+  /** --server: the API server's URL, with a token (--token-file or KUBESTEP_TOKEN). */
+  server?: string | undefined;
+  tokenFile?: string | undefined;
+  /** --certificate-authority FILE (PEM). */
+  certificateAuthority?: string | undefined;
+  /** --certificate-authority-data (base64 PEM, as in a kubeconfig). */
+  certificateAuthorityData?: string | undefined;
+  /** --gke-cluster projects/P/locations/L/clusters/C. */
+  gkeCluster?: string | undefined;
+  gkeEndpoint?: GkeEndpoint | undefined;
 }
 
 /** A loaded cluster access, with where it came from for the log. */
@@ -26,6 +38,89 @@ export interface ClusterAccess {
   namespaceIsExplicit: boolean;
   /** e.g. `kubeconfig /root/.kube/config, context ci`. */
   source: string;
+  /** The bearer token of each request, when the kubeconfig has no credentials (--server, GKE). */
+  token?: TokenSource | undefined;
+}
+
+/**
+ * Finds cluster access: `--server` with a token (--token-file, else `KUBESTEP_TOKEN`) and CA;
+ * else a GKE cluster (`--gke-cluster`, or Cloud Build's `CLOUDSDK_CONTAINER_CLUSTER` when no
+ * kubeconfig is given) through Application Default Credentials and the GKE API; else a
+ * kubeconfig or the in-cluster service account ({@link loadClusterAccess}). Throws InputError
+ * (exit 2) for missing or contradicting settings, InfraError (exit 3) when the GKE API fails.
+ */
+export async function resolveClusterAccess(
+  flags: ClusterFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  signal: AbortSignal,
+): Promise<ClusterAccess> {
+  if (flags.server !== undefined) {
+    const other = flags.kubeconfig
+      ? '--kubeconfig'
+      : flags.context
+        ? '--context'
+        : flags.gkeCluster
+          ? '--gke-cluster'
+          : undefined;
+    if (other) throw new InputError(`--server and ${other} both name a cluster: give one of them`);
+    let token: TokenSource;
+    let from: string;
+    if (flags.tokenFile) {
+      token = await fileTokenSource(flags.tokenFile, Date.now);
+      from = `token from ${flags.tokenFile}`;
+    } else if (env.KUBESTEP_TOKEN) {
+      const t = env.KUBESTEP_TOKEN.trim();
+      token = () => Promise.resolve(t);
+      from = 'token from KUBESTEP_TOKEN';
+    } else {
+      throw new InputError(
+        '--server needs a bearer token: pass --token-file FILE or set KUBESTEP_TOKEN',
+      );
+    }
+    const namespace = flags.namespace || 'default';
+    return {
+      kubeConfig: tokenKubeConfig({
+        server: flags.server,
+        caFile: flags.certificateAuthority,
+        caData: flags.certificateAuthorityData,
+        namespace,
+      }),
+      server: flags.server,
+      namespace,
+      namespaceIsExplicit: Boolean(flags.namespace),
+      source: `--server, ${from}`,
+      token,
+    };
+  }
+  for (const [flag, set] of [
+    ['--token-file', flags.tokenFile],
+    ['--certificate-authority', flags.certificateAuthority],
+    ['--certificate-authority-data', flags.certificateAuthorityData],
+  ] as const) {
+    if (set !== undefined) throw new InputError(`${flag} goes with --server URL`);
+  }
+  const byEnv = !flags.kubeconfig && !env.KUBECONFIG;
+  const ref = gkeClusterRef(flags.gkeCluster, byEnv ? env : {});
+  if (ref) {
+    if (flags.kubeconfig || flags.context) {
+      throw new InputError(
+        '--gke-cluster and --kubeconfig/--context both name a cluster: give one of them',
+      );
+    }
+    const { gkeAccess } = await import('../gcp/gke.js');
+    const endpoint = flags.gkeEndpoint ?? 'public';
+    const gke = await gkeAccess(ref, endpoint, env, signal);
+    const namespace = flags.namespace || 'default';
+    return {
+      kubeConfig: tokenKubeConfig({ ...gke.spec, namespace }),
+      server: gke.spec.server,
+      namespace,
+      namespaceIsExplicit: Boolean(flags.namespace),
+      source: `GKE ${gke.name}, ${endpoint} endpoint, Application Default Credentials`,
+      token: gke.token,
+    };
+  }
+  return loadClusterAccess(flags, env);
 }
 
 /**
