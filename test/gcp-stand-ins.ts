@@ -167,7 +167,7 @@ export async function startBearerProxy(opts: {
     res.on('close', () => fwd.destroy());
     req.pipe(fwd);
   });
-  const host = await listen(server as unknown as Server);
+  const host = await listen(server);
   return {
     host,
     get accepted() {
@@ -177,7 +177,7 @@ export async function startBearerProxy(opts: {
       return state.refused;
     },
     tokensSeen: state.tokensSeen,
-    close: stop(server as unknown as Server),
+    close: stop(server),
   };
 }
 
