@@ -14,5 +14,7 @@ await build({
   banner: {
     js: "import { createRequire as __kubestepCreateRequire } from 'node:module'; const require = __kubestepCreateRequire(import.meta.url);",
   },
+  // Loaded lazily (--cloud-logging) from node_modules: it reads its protos from files next to it.
+  external: ['@google-cloud/logging'],
   logLevel: 'warning',
 });

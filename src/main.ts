@@ -21,6 +21,15 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A library's background task (Cloud Logging's, when credentials vanish) must not end a run whose
+// exit code comes from the Jobs: report it and go on.
+process.on('unhandledRejection', (reason) => {
+  const message = reason instanceof Error ? reason.message : String(reason);
+  process.stderr.write(
+    `kubestep: warning: a background task failed (${message}); the run goes on\n`,
+  );
+});
+
 const code = await runCli(
   process.argv.slice(2),
   { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },

@@ -44,14 +44,17 @@ export class TokenBook {
 /**
  * The GCE metadata server (`GCE_METADATA_HOST`): `Metadata-Flavor: Google` required; issues
  * tokens with `expires_in` = `expiresInSeconds` (google-auth-library refreshes 5 min before the
- * end), answers the project id. `paths` records every request.
+ * end), answers the project id. `paths` records every request. After `maxTokens` tokens it
+ * answers 500 to token requests (credentials that stop working during a run).
  * Source: https://cloud.google.com/compute/docs/metadata/predefined-metadata-keys
  */
 export async function startMetadataServer(opts: {
   project: string;
   tokens: TokenBook;
   expiresInSeconds: number;
+  maxTokens?: number;
 }): Promise<StandIn & { paths: string[] }> {
+  let issued = 0;
   const paths: string[] = [];
   const server = createServer((req, res) => {
     paths.push(req.url ?? '');
@@ -65,6 +68,7 @@ export async function startMetadataServer(opts: {
       case '/computeMetadata/v1/instance':
         return send(res, 200, '');
       case '/computeMetadata/v1/instance/service-accounts/default/token':
+        if (++issued > (opts.maxTokens ?? Infinity)) return send(res, 500, 'no more tokens');
         return sendJson(res, 200, {
           access_token: opts.tokens.issue(),
           expires_in: opts.expiresInSeconds,
@@ -189,4 +193,108 @@ function send(res: ServerResponse, code: number, body: string): void {
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
   res.writeHead(code, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** LogSeverity's numbers, which the REST transport sends (`enum-encoding=int`). */
+const SEVERITY_NAMES: Record<number, string> = {
+  0: 'DEFAULT',
+  100: 'DEBUG',
+  200: 'INFO',
+  300: 'NOTICE',
+  400: 'WARNING',
+  500: 'ERROR',
+  600: 'CRITICAL',
+  700: 'ALERT',
+  800: 'EMERGENCY',
+};
+
+/** An entry with its severity as the API's name, as Cloud Logging stores it. */
+function withSeverityName(entry: Record<string, unknown>): Record<string, unknown> {
+  const s = entry.severity;
+  return typeof s === 'number' ? { ...entry, severity: SEVERITY_NAMES[s] ?? String(s) } : entry;
+}
+
+/** The status names Google APIs give with these HTTP codes. Source: google.rpc.Code */
+const RPC_STATUS: Record<number, string> = {
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+  400: 'INVALID_ARGUMENT',
+  403: 'PERMISSION_DENIED',
+};
+
+/** One `entries.write` request as the Cloud Logging stand-in received it. */
+export interface WriteRequest {
+  logName?: string;
+  resource?: unknown;
+  entries: Record<string, unknown>[];
+}
+
+/**
+ * Cloud Logging's REST endpoint: `POST /v2/entries:write` with a valid token records the request
+ * and answers `{}`. `script([429, 200, 503])` makes the next requests answer these statuses in
+ * turn (200: as usual); `fail(n, status)` makes the next n requests after that answer `status`
+ * (429, 500, 503). Failed requests are not recorded.
+ * Source: https://cloud.google.com/logging/docs/reference/v2/rest/v2/entries/write
+ */
+export async function startLoggingApi(opts: { tokens: TokenBook }): Promise<
+  StandIn & {
+    writes: WriteRequest[];
+    refused: number;
+    /** Requests answered with a `fail` status. */
+    failed: number;
+    fail(n: number, status: number): void;
+    script(statuses: number[]): void;
+    entries(): Record<string, unknown>[];
+  }
+> {
+  const writes: WriteRequest[] = [];
+  const state = { refused: 0, failed: 0, failLeft: 0, failStatus: 503, script: [] as number[] };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (!opts.tokens.isValid(bearerOf(req))) {
+        state.refused++;
+        return sendJson(res, 401, { error: { code: 401, message: 'no valid token' } });
+      }
+      if (req.method !== 'POST' || !req.url?.startsWith('/v2/entries:write')) {
+        return sendJson(res, 404, { error: { code: 404, message: `no ${req.method} ${req.url}` } });
+      }
+      let status = state.script.shift() ?? 200;
+      if (status === 200 && state.failLeft > 0) {
+        state.failLeft--;
+        status = state.failStatus;
+      }
+      if (status !== 200) {
+        state.failed++;
+        return sendJson(res, status, {
+          error: { code: status, message: 'stand-in failure', status: RPC_STATUS[status] },
+        });
+      }
+      writes.push(JSON.parse(Buffer.concat(chunks).toString()) as WriteRequest);
+      sendJson(res, 200, {});
+    });
+  });
+  const host = await listen(server);
+  return {
+    host,
+    writes,
+    get refused() {
+      return state.refused;
+    },
+    get failed() {
+      return state.failed;
+    },
+    fail(n, status) {
+      state.failLeft = n;
+      state.failStatus = status;
+    },
+    script(statuses) {
+      state.script = [...statuses];
+    },
+    entries: () => writes.flatMap((w) => w.entries.map(withSeverityName)),
+    close: stop(server),
+  };
 }

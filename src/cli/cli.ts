@@ -26,7 +26,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
         'run',
         'start the dependencies, create the test Jobs, mirror their logs, wait until each is Complete or Failed, delete everything',
         (y) =>
-          stuckOptions(clusterOptions(manifestOptions(y)))
+          cloudOptions(stuckOptions(clusterOptions(manifestOptions(y))))
             .option('filename', {
               alias: 'f',
               type: 'string',
@@ -95,6 +95,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
               ...clusterArgs(a),
               ...manifestArgs(a),
               ...stuckArgs(a),
+              ...cloudArgs(a),
               files: a.filename,
               replace: a.replace,
               timeoutMs: positive('timeout', parseDurationMs('timeout', a.timeout)),
@@ -175,7 +176,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
         'wait [jobs..]',
         'follow Jobs that exist already (made by kubectl apply in an earlier step): mirror their logs, wait until each is Complete or Failed, exit like run',
         (y) =>
-          stuckOptions(clusterOptions(y))
+          cloudOptions(stuckOptions(clusterOptions(y)))
             .positional('jobs', {
               type: 'string',
               array: true,
@@ -238,6 +239,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             {
               ...clusterArgs(a),
               ...stuckArgs(a),
+              ...cloudArgs(a),
               names,
               selector: a.selector,
               appearTimeoutMs: positive(
@@ -508,6 +510,25 @@ function manifestArgs(a: {
     setSecret,
     runId: a['run-id'],
   };
+}
+
+/** --cloud-logging and --project, of `run` and `wait`. */
+function cloudOptions<T>(y: Argv<T>) {
+  return y
+    .option('cloud-logging', {
+      type: 'string',
+      describe:
+        'also write every log line and each Job result to Google Cloud Logging, log LOG_NAME (given alone: kubestep); never fails the run',
+    })
+    .option('project', {
+      type: 'string',
+      requiresArg: true,
+      describe: "Google Cloud project for --cloud-logging (default: the credentials' project)",
+    });
+}
+
+function cloudArgs(a: { 'cloud-logging'?: string | undefined; project?: string | undefined }) {
+  return { cloudLogging: a['cloud-logging'], project: a.project };
 }
 
 /** How long a pod may stay stuck before kubestep gives up (exit 3); README "Stuck pods". */

@@ -12,6 +12,7 @@ import {
   messageOf,
 } from '../errors.js';
 import type { Output, RunOutcome } from '../jobs/run-jobs.js';
+import { startCloudLogging, type CloudFlags } from './cloud.js';
 import { DEFAULT_RETRY, KubeClient } from '../kube/client.js';
 import type { StuckGraces } from '../deps/readiness.js';
 import { resolveClusterAccess, type ClusterAccess, type ClusterFlags } from '../kube/config.js';
@@ -50,7 +51,7 @@ export interface ManifestOptions {
 }
 
 /** Typed options of `kubestep run`. */
-export interface RunOptions extends ClusterOptions, StuckOptions, ManifestOptions {
+export interface RunOptions extends ClusterOptions, StuckOptions, ManifestOptions, CloudFlags {
   files: string[];
   runId?: string | undefined;
   replace: boolean;
@@ -311,6 +312,13 @@ async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report
     () => timeout.abort(new RunTimeoutError(opts.timeoutMs)),
     opts.timeoutMs,
   );
+  const cloud = await startCloudLogging(opts, out, {
+    runId: p.runId,
+    cluster: p.access.cluster,
+    env: io.env,
+    redact: report.redact,
+  });
+  let flushed = false;
   try {
     const outcome = await runAll(
       { client, out, now: Date.now },
@@ -335,10 +343,13 @@ async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report
       for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
         out.info(line);
     }
+    flushed = true;
+    await cloud?.finish(outcome.jobs, opts.graceMs);
     out.result(outcome.kind === 'succeeded', verdict(outcome));
     return exitCodeOf(outcome);
   } finally {
     clearTimeout(timer);
+    if (!flushed) await cloud?.finish(undefined, opts.graceMs);
     await client.close().catch(() => undefined);
   }
 }

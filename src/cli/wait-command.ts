@@ -8,6 +8,7 @@ import { dnsLabelProblem } from '../manifests/names.js';
 import { resolveRunId } from '../manifests/run-id.js';
 import { formatSummary } from '../report/summary.js';
 import { Ledger, tearDown } from '../run/teardown.js';
+import { startCloudLogging, type CloudFlags } from './cloud.js';
 import {
   connect,
   exitCodeOf,
@@ -20,7 +21,7 @@ import {
 } from './run-command.js';
 
 /** Typed options of `kubestep wait`. */
-export interface WaitOptions extends ClusterOptions, StuckOptions {
+export interface WaitOptions extends ClusterOptions, StuckOptions, CloudFlags {
   /** Job names (from `job/NAME` arguments); empty with `selector`. */
   names: string[];
   /** -l: a label selector of the Jobs. */
@@ -76,6 +77,13 @@ export async function waitCommand(opts: WaitOptions, io: Io, signal: AbortSignal
     const ledger = new Ledger();
     const deps = { client, out, now: Date.now };
     let succeeded = false;
+    const cloud = await startCloudLogging(opts, out, {
+      runId,
+      cluster: access.cluster,
+      env: io.env,
+      redact: report.redact,
+    });
+    let flushed = false;
     try {
       const outcome = await runJobs(
         deps,
@@ -100,10 +108,13 @@ export async function waitCommand(opts: WaitOptions, io: Io, signal: AbortSignal
         for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
           out.info(line);
       }
+      flushed = true;
+      await cloud?.finish(outcome.jobs, opts.graceMs);
       out.result(succeeded, verdict(outcome));
       return exitCodeOf(outcome);
     } finally {
       clearTimeout(timer);
+      if (!flushed) await cloud?.finish(undefined, opts.graceMs);
       if (opts.cleanup) {
         await tearDown(deps, ledger, {
           runId,

@@ -38,6 +38,8 @@ export interface ClusterAccess {
   namespaceIsExplicit: boolean;
   /** e.g. `kubeconfig /root/.kube/config, context ci`. */
   source: string;
+  /** The cluster's name (kubeconfig cluster, GKE cluster) or the server's host, for log labels. */
+  cluster: string;
   /** The bearer token of each request, when the kubeconfig has no credentials (--server, GKE). */
   token?: TokenSource | undefined;
 }
@@ -89,6 +91,7 @@ export async function resolveClusterAccess(
       namespace,
       namespaceIsExplicit: Boolean(flags.namespace),
       source: `--server, ${from}`,
+      cluster: new URL(flags.server).host,
       token,
     };
   }
@@ -117,6 +120,7 @@ export async function resolveClusterAccess(
       namespace,
       namespaceIsExplicit: Boolean(flags.namespace),
       source: `GKE ${gke.name}, ${endpoint} endpoint, Application Default Credentials`,
+      cluster: gke.name,
       token: gke.token,
     };
   }
@@ -201,6 +205,7 @@ export function loadClusterAccess(
     namespace,
     namespaceIsExplicit: Boolean(flags.namespace),
     source,
+    cluster: cluster.name,
   };
 }
 

@@ -23,6 +23,8 @@ export interface LogSource {
   namespace: string;
   pod: string;
   container: string;
+  /** The Job that owns the pod, when one does. */
+  job?: string | undefined;
 }
 
 /** Key of a container instance: a restarted container gets a new tail. */
@@ -111,6 +113,7 @@ export class LogFollower {
             namespace: pod.metadata?.namespace ?? '',
             pod: pod.metadata?.name ?? '',
             container: s.name,
+            job: pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.name,
           };
           this.open.add(key);
           this.tails.set(

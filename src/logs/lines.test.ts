@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, LogCursor, normalizeTimestamp } from './lines.js';
+import { joinPartialLines, LineSplitter, LogCursor, normalizeTimestamp } from './lines.js';
 
 describe('LineSplitter', () => {
   it.each([
@@ -138,5 +138,57 @@ describe('LogCursor', () => {
     }
     expect(streams.length).toBeGreaterThan(100);
     expect(replay(streams)).toEqual(lines.map((_, i) => `n${i}`));
+  });
+});
+
+describe('joinPartialLines', () => {
+  const T0 = '2026-11-23T07:08:04.588405581Z';
+  const T1 = '2026-11-23T07:08:04.588713789Z ';
+  const T2 = '2026-11-23T07:08:04.588970240Z ';
+  const K16 = 'x'.repeat(16384);
+  // 'é' is 2 bytes in UTF-8: 8192 of them fill a 16 KiB chunk.
+  const E16 = 'é'.repeat(8192);
+  const cases: [string, string, string][] = [
+    ['a short line', 'hello', 'hello'],
+    ['one long line in three partial entries', K16 + T1 + K16 + T2 + 'end', K16 + K16 + 'end'],
+    ['chunks counted in bytes, not characters', E16 + T1 + 'rest', E16 + 'rest'],
+    ['CRI-O-sized chunks (8 KiB)', 'y'.repeat(8192) + T1 + 'z', 'y'.repeat(8192) + 'z'],
+    [
+      'a timestamp in the text before 1 KiB stays',
+      `at ${T1}started` + 'x'.repeat(2000),
+      `at ${T1}started` + 'x'.repeat(2000),
+    ],
+    [
+      'a timestamp at a size that is no multiple of 1 KiB stays',
+      'x'.repeat(5000) + T1 + 'y',
+      'x'.repeat(5000) + T1 + 'y',
+    ],
+    [
+      'a timestamp older than the line stays',
+      K16 + '2026-11-23T07:08:03Z ' + 'y',
+      K16 + '2026-11-23T07:08:03Z ' + 'y',
+    ],
+    [
+      'a timestamp inside a later chunk stays; the boundary after it goes',
+      K16 + T1 + 'ab ' + T2 + 'x'.repeat(16384 - 3 - T2.length) + T2 + 'end',
+      K16 + 'ab ' + T2 + 'x'.repeat(16384 - 3 - T2.length) + 'end',
+    ],
+    [
+      'a timestamp past the chunk size in the last chunk stays',
+      K16 + T1 + 'x'.repeat(16400) + T2 + 'end',
+      K16 + 'x'.repeat(16400) + T2 + 'end',
+    ],
+  ];
+  it.each(cases)('%s', (_name, text, joined) => {
+    expect(joinPartialLines(text, T0)).toBe(joined);
+  });
+
+  it('LogCursor.accept joins a long line that arrived in partial entries', () => {
+    const c = new LogCursor();
+    expect(c.accept(`${T0} ${K16}${T1}tail`)).toEqual({
+      print: true,
+      text: `${K16}tail`,
+      timestamp: T0,
+    });
   });
 });

@@ -47,6 +47,53 @@ export function normalizeTimestamp(ts: string): string | undefined {
   return new Date(ms).toISOString().replace('Z', '000000Z');
 }
 
+/** Container runtimes split lines into partial entries of at least this many bytes. */
+const MIN_PARTIAL_BYTES = 1024;
+const EMBEDDED_TS = /(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z) /g;
+
+/**
+ * The text of one log line with the timestamps that the kubelet put inside it removed. A CRI
+ * runtime stores a line longer than its limit (containerd: `max_container_log_line_size`,
+ * 16 KiB) as several partial entries; with `timestamps=true` the kubelet prefixes each of them
+ * with its own timestamp, so one long line arrives as `TS1 chunk1TS2 chunk2TS3 rest`. A
+ * timestamp is removed only where it ends a chunk of the same size in bytes as the first one
+ * (a multiple of 1 KiB: containerd 16 KiB, CRI-O's conmon 8 KiB) and is not older than `lineTs`
+ * (the normalized leading timestamp); text that merely looks like a timestamp stays.
+ * Source: https://github.com/kubernetes/design-proposals-archive/blob/main/node/kubelet-cri-logging.md
+ */
+export function joinPartialLines(text: string, lineTs: string): string {
+  if (text.length < MIN_PARTIAL_BYTES / 4) return text;
+  EMBEDDED_TS.lastIndex = 0;
+  let m = EMBEDDED_TS.exec(text);
+  if (!m) return text;
+  let chunkBytes: number | undefined;
+  let start = 0;
+  let out = '';
+  let last = lineTs;
+  while (m) {
+    const bytes = Buffer.byteLength(text.slice(start, m.index));
+    const ts = normalizeTimestamp(m[1]!);
+    const later = ts !== undefined && ts >= last;
+    const boundary =
+      chunkBytes === undefined
+        ? later && bytes >= MIN_PARTIAL_BYTES && bytes % 1024 === 0
+        : later && bytes === chunkBytes;
+    if (!boundary) {
+      // Text that looks like a timestamp: go on looking, unless past where a chunk would end.
+      if (chunkBytes !== undefined && bytes > chunkBytes) break;
+      m = EMBEDDED_TS.exec(text);
+      continue;
+    }
+    chunkBytes = bytes;
+    last = ts!;
+    out += text.slice(start, m.index);
+    start = m.index + m[0].length;
+    EMBEDDED_TS.lastIndex = start;
+    m = EMBEDDED_TS.exec(text);
+  }
+  return chunkBytes === undefined ? text : out + text.slice(start);
+}
+
 /** What {@link LogCursor.accept} decided for one line. */
 export type Accepted = { print: true; text: string; timestamp?: string } | { print: false };
 
@@ -80,7 +127,7 @@ export class LogCursor {
       this.lines++;
       return { print: true, text: line };
     }
-    const text = space < 0 ? '' : line.slice(space + 1);
+    const text = space < 0 ? '' : joinPartialLines(line.slice(space + 1), ts);
     if (this.lastTs !== undefined) {
       if (ts < this.lastTs) return { print: false };
       if (ts === this.lastTs) {
