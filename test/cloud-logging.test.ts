@@ -1,11 +1,11 @@
 // --cloud-logging against a Cloud Logging stand-in on loopback (the library's REST transport),
 // with credentials from a metadata-server stand-in.
-import { mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoggingApi, startMetadataServer, TokenBook, type StandIn } from './gcp-stand-ins.js';
-import { jobYaml, kubectl, manifestFile, runCli, useTestNamespace } from './harness.js';
+import { CLI, jobYaml, kubectl, manifestFile, runCli, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('cloud');
 
@@ -84,16 +84,18 @@ describe('--cloud-logging', () => {
     console.log(`cloud logging: ${api.writes.length} requests for 10,001 entries`);
   });
 
-  it('splits a line longer than an entry may be, and reports a failed Job as ERROR', async () => {
+  it('splits a line longer than an entry may be, and reports a failed Job as ERROR (the bundle alone, no node_modules)', async () => {
+    // A copy of build/ where no node_modules can be found: the library must come from the bundle.
+    const alone = mkdtempSync(join(tmpdir(), 'kubestep-bundle-'));
+    cpSync(dirname(CLI), alone, { recursive: true });
+    expect(existsSync(join(alone, 'node_modules'))).toBe(false);
     // 300,000 characters: more than 240 KiB of message per entry.
     const f = manifestFile(
       jobYaml('long', "yes x | head -n 300000 | tr -d '\\n'; echo; echo short; exit 3"),
     );
     const r = await runCli(
       ['run', '-f', f, '-n', t.ns, '--run-id', 'long1', '--cloud-logging=ci-tests'],
-      {
-        env: env(),
-      },
+      { env: env(), cli: join(alone, 'kubestep.mjs') },
     );
     expect(r.code, r.stderr).toBe(1);
     // The CI log has the line whole too (the kubelet sends it in 16 KiB partial entries).

@@ -289,13 +289,15 @@ export interface RunCliOptions {
   timeoutMs?: number;
   /** Called with each stderr/stdout chunk and the child, e.g. to send a signal at the right moment. */
   onOutput?: (text: string, child: { kill: (s: NodeJS.Signals) => void }) => void;
+  /** The bundle's entry to run; default {@link CLI}. */
+  cli?: string;
 }
 
 /** Runs `kubestep ARGS` (the bundle) with Node and collects its output. */
 export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/root',

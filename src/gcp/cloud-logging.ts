@@ -89,9 +89,11 @@ export async function openCloudLog(
     fallback: true,
     ...endpoint(opts.env),
   };
-  // Loaded only now, and from node_modules: the library finds its protos through __dirname, so
-  // the bundle leaves it out (scripts/bundle.mjs) and the image ships it.
-  const { Logging } = await import('@google-cloud/logging');
+  // Loaded only now: its chunk of the bundle (google-gax, protobufjs, the API's protos) is the
+  // biggest, and only --cloud-logging needs it.
+  const mod = await import('@google-cloud/logging');
+  // A CommonJS module in its own chunk of the bundle has only a default export.
+  const Logging = (mod.Logging as typeof mod.Logging | undefined) ?? mod.default.Logging;
   const logging = new Logging(options);
   const log = logging.log(opts.logName);
   return new Sink(log, project, opts, out);
