@@ -1,21 +1,31 @@
-# kubestep image: the CLI bundled into one file on distroless Node 24 (no shell, no npm).
-# Build: docker build -t kubestep .   Run: docker run --rm -v ~/.kube:/kube -e KUBECONFIG=/kube/config kubestep run -f ...
+# kubestep image: Node 24 and the bundled CLI on a distroless base (no shell, no npm, no build
+# tools); ~140 MB uncompressed. scripts/build-local-image.sh builds the same content for the local
+# test cluster, and test/image.test.ts checks that the two agree.
+#   docker build --build-arg VERSION=0.1.0 --build-arg REVISION=$(git rev-parse HEAD) -t kubestep .
+#   docker run --rm -v ~/.kube:/kube:ro -e KUBECONFIG=/kube/config -v "$PWD:/workspace" kubestep run -f ...
 
 FROM node:24-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends binutils && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
+# Also installs the npm `node` package: the Node 24 binary that the image ships.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-# The bundle (build/kubestep.mjs and the chunks it loads on demand) needs no node_modules.
-RUN npm run build && find build -name '*.map' -delete
+RUN npm run build && bash scripts/image-rootfs.sh /rootfs node_modules/node/bin/node
 
-FROM gcr.io/distroless/nodejs24-debian12:nonroot
+# glibc, libstdc++, CA certificates; runs as root, as CI step images do (GitHub Actions' Docker
+# actions must, to write the workspace); pass --user 65532 to docker run for a non-root user.
+FROM gcr.io/distroless/cc-debian12
+ARG VERSION=dev
+ARG REVISION=unknown
 LABEL org.opencontainers.image.title="kubestep" \
       org.opencontainers.image.description="Run test Jobs in Kubernetes as one CI step" \
-      org.opencontainers.image.licenses="Apache-2.0"
-COPY --from=build /src/build/ /app/
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+COPY --from=build /rootfs/ /
 WORKDIR /workspace
 # Node is PID 1: kubestep handles SIGTERM/SIGINT itself (cleanup, then exit 143/130).
 ENTRYPOINT ["/nodejs/bin/node", "/app/kubestep.mjs"]

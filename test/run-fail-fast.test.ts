@@ -195,9 +195,10 @@ describe('failed test Jobs are explained (exit 1)', () => {
       'ran longer than its activeDeadlineSeconds (5 s), so its pods were stopped',
     );
     expect(r.stderr).toMatch(/events of job\/slow:\n(.*\n)*.*Warning {2}DeadlineExceeded/);
-    // 5 s deadline; the Job controller notices within seconds.
+    // Not before the 5 s deadline. When after it depends on the Job controller (Kubernetes 1.20
+    // took 6-29 s in CI), not on kubestep: a figure, not an assertion.
     expect(failMs).toBeGreaterThanOrEqual(5_000);
-    expect(failMs).toBeLessThan(5_000 + 15_000);
+    console.log(`activeDeadlineSeconds 5: failure reported after ${failMs} ms`);
   });
 
   it('counts the attempts of backoffLimit 1 and names the exit code', async () => {

@@ -6,16 +6,42 @@ import { escapeData } from '../report/ci.js';
 import { MIN_SECRET_LENGTH } from '../report/secrets.js';
 import { VERSION } from '../version.js';
 import { parseDurationMs } from './duration.js';
-import type { Io } from './run-command.js';
+import type { GcOptions } from './gc-command.js';
+import type { DownOptions, Io, RunOptions, UpOptions } from './run-command.js';
+import type { WaitOptions } from './wait-command.js';
 
 const CLEANUP = ['always', 'on-success', 'never'] as const;
 
+/** The commands that {@link runCli} dispatches to, each given its typed options. */
+export interface Commands {
+  run(opts: RunOptions, io: Io, signal: AbortSignal): Promise<number>;
+  up(opts: UpOptions, io: Io, signal: AbortSignal): Promise<number>;
+  down(opts: DownOptions, io: Io, signal: AbortSignal): Promise<number>;
+  wait(opts: WaitOptions, io: Io, signal: AbortSignal): Promise<number>;
+  gc(opts: GcOptions, io: Io, signal: AbortSignal): Promise<number>;
+}
+
+/** The real commands, each module loaded when its command runs (a faster start). */
+const COMMANDS: Commands = {
+  run: async (o, io, s) => (await import('./run-command.js')).runCommand(o, io, s),
+  up: async (o, io, s) => (await import('./run-command.js')).upCommand(o, io, s),
+  down: async (o, io, s) => (await import('./run-command.js')).downCommand(o, io, s),
+  wait: async (o, io, s) => (await import('./wait-command.js')).waitCommand(o, io, s),
+  gc: async (o, io, s) => (await import('./gc-command.js')).gcCommand(o, io, s),
+};
+
 /**
  * Parses `argv` (without node and script), runs the command and returns the exit code.
+ * `commands` replaces the commands, e.g. to check what a command line parses to.
  * Never throws: errors are printed as `kubestep: error: ...` with the next step, and mapped to
  * exit code 2 (usage, input) or 3 (cluster, API).
  */
-export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: Io,
+  signal: AbortSignal,
+  commands: Commands = COMMANDS,
+): Promise<number> {
   let code = 0;
   argv = stdinFilename(argv);
   try {
@@ -89,8 +115,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             )
             .strict(),
         async (a) => {
-          const { runCommand } = await import('./run-command.js');
-          code = await runCommand(
+          code = await commands.run(
             {
               ...clusterArgs(a),
               ...manifestArgs(a),
@@ -139,8 +164,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             )
             .strict(),
         async (a) => {
-          const { upCommand } = await import('./run-command.js');
-          code = await upCommand(
+          code = await commands.up(
             {
               ...clusterArgs(a),
               ...manifestArgs(a),
@@ -168,8 +192,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             .example('$0 down --run-id 7f3a9c1e -n ci', 'delete what "up" (or a kept run) left')
             .strict(),
         async (a) => {
-          const { downCommand } = await import('./run-command.js');
-          code = await downCommand({ ...clusterArgs(a), runId: a['run-id'] }, io, signal);
+          code = await commands.down({ ...clusterArgs(a), runId: a['run-id'] }, io, signal);
         },
       )
       .command(
@@ -228,14 +251,14 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             )
             .strict(),
         async (a) => {
-          const { waitCommand, parseJobRef } = await import('./wait-command.js');
+          const { parseJobRef } = await import('./wait-command.js');
           const names = (a.jobs ?? []).map((j) => parseJobRef(String(j)));
           if (names.length > 0 === (a.selector !== undefined)) {
             throw new UsageError(
               'name the Jobs (job/NAME ...) or give a selector (-l), one of the two',
             );
           }
-          code = await waitCommand(
+          code = await commands.wait(
             {
               ...clusterArgs(a),
               ...stuckArgs(a),
@@ -292,8 +315,7 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
           if (a['all-namespaces'] && a.namespace !== undefined) {
             throw new UsageError('give either --namespace or --all-namespaces, not both');
           }
-          const { gcCommand } = await import('./gc-command.js');
-          code = await gcCommand(
+          code = await commands.gc(
             {
               ...clusterArgs(a),
               olderThanMs: parseDurationMs('older-than', a['older-than']),
@@ -304,6 +326,15 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal): Promi
             io,
             signal,
           );
+        },
+      )
+      .command(
+        'github-action',
+        false, // hidden: the entry of action.yml, which passes its inputs as INPUT_* variables
+        (y) => y.strict(),
+        async () => {
+          const { actionCommand } = await import('./action.js');
+          code = await actionCommand(io, (args) => runCli(args, io, signal, commands));
         },
       )
       .demandCommand(1, 'name a command, e.g. kubestep run -f FILE')

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { parseOnly } from './parse-only.js';
+
+describe('parseOnly', () => {
+  it('gives the command and its typed options', async () => {
+    const p = await parseOnly(['run', '-f', 't.yaml', '--timeout', '90s', '--set', 'A=b']);
+    expect(p).toMatchObject({
+      ok: true,
+      command: 'run',
+      opts: { files: ['t.yaml'], timeoutMs: 90_000, set: { A: 'b' } },
+    });
+  });
+
+  it.each([
+    [['run', '-f', 't.yaml', '--no-such-flag'], /Unknown argument/],
+    [['run', '-f', 't.yaml', '--timeout', 'soon'], /--timeout/],
+    [['run'], /Missing required argument: filename/],
+    [['gc', '--cleanup', 'never'], /Unknown argument/],
+  ])('refuses %j with exit 2', async (argv, message) => {
+    const p = await parseOnly(argv);
+    expect(p.ok).toBe(false);
+    if (!p.ok) {
+      expect(p.code).toBe(2);
+      expect(p.error).toMatch(message);
+    }
+  });
+});
