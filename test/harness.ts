@@ -291,6 +291,8 @@ export interface RunCliOptions {
   onOutput?: (text: string, child: { kill: (s: NodeJS.Signals) => void }) => void;
   /** The bundle's entry to run; default {@link CLI}. */
   cli?: string;
+  /** Working directory; default the test process's. */
+  cwd?: string;
 }
 
 /** Runs `kubestep ARGS` (the bundle) with Node and collects its output. */
@@ -298,6 +300,7 @@ export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliRes
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], {
+      cwd: opts.cwd,
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/root',

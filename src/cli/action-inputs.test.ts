@@ -157,3 +157,20 @@ describe('action.yml', () => {
     expect(action.runs.image.endsWith(`:${pkg.version}`)).toBe(true);
   });
 });
+
+describe('.github/workflows/release.yml', () => {
+  it('publishes the image that action.yml runs', () => {
+    const text = readFileSync(
+      new URL('../../.github/workflows/release.yml', import.meta.url),
+      'utf8',
+    );
+    const action = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as {
+      runs: { image: string };
+    };
+    const repo = action.runs.image.replace(/^docker:\/\//, '').replace(/:[^:/]+$/, '');
+    const workflow = parse(text) as { on: { push: { tags: string[] } } };
+    expect(workflow.on.push.tags).toEqual(['v*.*.*']);
+    expect(text).toContain(`images: ${repo}\n`);
+    expect(text).toContain('type=semver,pattern={{version}}');
+  });
+});

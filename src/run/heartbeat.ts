@@ -31,7 +31,7 @@ export function keepAlive(
     };
     try {
       const found = await deps.client.patch(JOBS, a.namespace, a.name, patch, tickSignal);
-      if (!found && live.includes(a)) {
+      if (!found && live.includes(a) && !tickSignal.aborted) {
         live.splice(live.indexOf(a), 1);
         deps.out.warn(
           `job/${a.name} in ${a.namespace} (this run's anchor) was deleted by someone else: the cluster may delete this run's objects with it`,

@@ -108,6 +108,7 @@ export async function runAll(
       cleanup: plan.cleanup,
       succeeded: outcome?.kind === 'succeeded',
       graceMs: plan.graceMs,
+      beforeAnchors: () => started.heartbeat?.(),
     });
     started.heartbeat?.();
   }

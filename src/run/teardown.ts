@@ -109,14 +109,21 @@ export type CleanupPolicy = 'always' | 'on-success' | 'never';
  * at once; they stop using the dependencies), then the dependencies from the last created to the
  * first, then the anchor Jobs; everything within `graceMs` in all, under a signal of its own (it
  * must also run after the run's signal aborted). Failures become a warning with the command to
- * check; nothing is thrown. When the objects are kept, the anchors are deleted with
- * propagationPolicy Orphan (so nothing deletes the kept objects on its own) and the output says
- * how to delete them later.
+ * check; nothing is thrown. When the objects are kept, their ownerReferences to the anchor are
+ * removed (merge patch) and the anchors are deleted with propagationPolicy Orphan (so nothing
+ * deletes the kept objects on its own), and the output says how to delete them later. `opts.beforeAnchors` is called once, just before the deletion of the
+ * anchors is requested (the run stops its heartbeat there: a renewal must not find them gone).
  */
 export async function tearDown(
   deps: DeleteDeps,
   ledger: Ledger,
-  opts: { runId: string; cleanup: CleanupPolicy; succeeded: boolean; graceMs: number },
+  opts: {
+    runId: string;
+    cleanup: CleanupPolicy;
+    succeeded: boolean;
+    graceMs: number;
+    beforeAnchors?: () => void;
+  },
 ): Promise<void> {
   const items = ledger.items;
   if (items.length === 0) return;
@@ -127,9 +134,23 @@ export async function tearDown(
     deps.out.info(
       `keeping ${visible.length} objects (--cleanup ${opts.cleanup}): ${visible.map(refName).join(', ')}`,
     );
-    // The anchor goes alone (Orphan): the kept objects lose their owner, so neither its TTL nor
-    // the garbage collector deletes them; the next run of the same manifests, gc or down does.
+    // The anchor goes alone: the kept objects lose their owner, so neither its TTL nor the
+    // garbage collector deletes them; the next run of the same manifests, gc or down does. They
+    // are detached first: Orphan alone races the garbage collector, which deletes an object
+    // created just before (not yet in its graph) once its owner is gone.
     const signal = AbortSignal.timeout(opts.graceMs);
+    const attached: string[] = [];
+    for (const o of items.filter((i) => i.stage !== 'anchor')) {
+      await deps.client
+        .patch(o.res, o.namespace, o.name, { metadata: { ownerReferences: null } }, signal)
+        .catch(() => attached.push(refName(o)));
+    }
+    if (attached.length > 0) {
+      deps.out.warn(
+        `could not detach ${attached.join(', ')} from the run's anchor (needs patch on those kinds, see deploy/rbac.yaml): the garbage collector may delete them with it`,
+      );
+    }
+    opts.beforeAnchors?.();
     for (const a of items.filter((i) => i.stage === 'anchor')) {
       await deps.client
         .delete(a.res, a.namespace, a.name, { propagationPolicy: 'Orphan', uid: a.uid }, signal)
@@ -170,6 +191,8 @@ export async function tearDown(
   }
   const visible = rest.filter((i) => i.stage !== 'anchor');
   if (visible.length > 0) deps.out.info(`deleting ${visible.map(refName).join(', ')}`);
+  // The dependencies and the anchors are requested one after the other, without waiting between.
+  opts.beforeAnchors?.();
   if (rest.length > 0) await attempt(() => deleteObjects(deps, rest, deadline, signal));
   if (late || errors.length > 0) {
     const what = [
