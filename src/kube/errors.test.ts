@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InfraError } from '../errors.js';
 import {
   describeNetworkError,
   isStatus,
@@ -68,6 +69,11 @@ describe('isTransient', () => {
     ['undici socket', net('UND_ERR_SOCKET'), true],
     ['wrapped', new TypeError('fetch failed', { cause: net('ECONNRESET') }), true],
     ['plain error', new Error('boom'), false],
+    [
+      'retries given up (InfraError with a network cause)',
+      new InfraError('still failing after 60 s of retries', { cause: net('ECONNRESET') }),
+      false,
+    ],
     ['TLS error', net('DEPTH_ZERO_SELF_SIGNED_CERT'), false],
     ['undefined', undefined, false],
   ])('%s → %s', (_, err, expected) => {

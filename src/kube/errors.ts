@@ -1,4 +1,5 @@
 // API errors: what failed, in Kubernetes' words, and whether trying again can help. Pure.
+import { InfraError } from '../errors.js';
 import type { Status } from './types.js';
 
 /** An answer of the API server other than 2xx, e.g. `create job/tests: Forbidden: ...`. */
@@ -67,10 +68,12 @@ const TRANSIENT_NETWORK_CODES = new Set([
 
 /**
  * True for failures worth retrying: network errors, timeouts, 408, 429 and 5xx. Everything else
- * (4xx: forbidden, invalid, not found, conflict) is final. Source: client-go's
+ * (4xx: forbidden, invalid, not found, conflict) is final, and so is an InfraError: the retries
+ * that it ends have given up already (its cause may be a network error). Source: client-go's
  * `IsRetryableError`/rest client retry, and actions/toolkit's retry helper.
  */
 export function isTransient(err: unknown): boolean {
+  if (err instanceof InfraError) return false;
   if (err instanceof KubeApiError) return err.code === 408 || err.code === 429 || err.code >= 500;
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {

@@ -173,12 +173,14 @@ export async function tearDown(
     ...items.filter((i) => i.stage === 'anchor'),
   ];
   let late = false;
+  let unanswered = false;
   const errors: string[] = [];
   const attempt = async (f: () => Promise<void>) => {
     try {
       await f();
     } catch (err) {
-      if (err instanceof StillDeletingError || deps.now() >= deadline) late = true;
+      if (err instanceof StillDeletingError) late = true;
+      else if (deps.now() >= deadline) unanswered = true;
       else errors.push(messageOf(err));
     }
   };
@@ -194,11 +196,17 @@ export async function tearDown(
   // The dependencies and the anchors are requested one after the other, without waiting between.
   opts.beforeAnchors?.();
   if (rest.length > 0) await attempt(() => deleteObjects(deps, rest, deadline, signal));
-  if (late || errors.length > 0) {
+  if (late || unanswered || errors.length > 0) {
+    const grace = Math.round(opts.graceMs / 1000);
     const what = [
       ...(late
         ? [
-            `not all gone after --grace ${Math.round(opts.graceMs / 1000)} s (deletion was requested and continues in the cluster)`,
+            `not all gone after --grace ${grace} s (deletion was requested and continues in the cluster)`,
+          ]
+        : []),
+      ...(unanswered
+        ? [
+            `the API server did not answer within --grace ${grace} s, so not every deletion may have been requested (the run's anchor Job takes what is left with it when its deadline passes)`,
           ]
         : []),
       ...errors,
