@@ -16,6 +16,10 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // npm run soak (half an hour; not in CI).
+        test: { name: 'soak', include: ['test/soak/**/*.soak.ts'], hookTimeout: 120_000 },
+      },
     ],
   },
 });

@@ -6,9 +6,11 @@ import { CancelledError, ExitCode } from './errors.js';
 
 const root = new AbortController();
 let signals = 0;
+let received: 'SIGINT' | 'SIGTERM' | undefined;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     signals++;
+    received ??= sig;
     const code = sig === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
     if (signals > 1) {
       process.stderr.write(`kubestep: ${sig} again: exiting now without waiting for cleanup\n`);
@@ -35,4 +37,14 @@ const code = await runCli(
   { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
   root.signal,
 );
-process.exitCode = code;
+// A signal that came after the result was known (during cleanup) still cancels the step: CI
+// systems and shells read 128 + signal number as "stopped by that signal".
+const cancelled = received === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
+if (received && code !== cancelled) {
+  process.stderr.write(
+    `kubestep: exit ${cancelled} (not ${code}): ${received} arrived before the run had finished its cleanup\n`,
+  );
+  process.exitCode = cancelled;
+} else {
+  process.exitCode = code;
+}

@@ -51,6 +51,8 @@ export interface FaultProxy {
   /** `https://127.0.0.1:PORT`. */
   server: string;
   counts: FaultCounts;
+  /** Client connections open now. */
+  openSockets(): number;
   /** Changes the knobs (merged into the current ones). */
   set(knobs: FaultKnobs): void;
   /** A copy of `kubeconfig` (a file) whose clusters point at the proxy; returns its path. */
@@ -225,6 +227,7 @@ export async function startFaultProxy(
   return {
     server: `https://127.0.0.1:${port}`,
     counts,
+    openSockets: () => sockets.size,
     set(k) {
       Object.assign(knobs, k);
       if (k.unreachable) {

@@ -2,7 +2,7 @@
 // dropped watches, 5xx and 429 answers, lost answers, expired resourceVersions, an API server
 // that is unreachable for a while or for too long. Outcome and exit code must stay right, every
 // log line must arrive once, and nothing may be created twice.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,49 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await proxy?.close();
+  rmSync(marks, { recursive: true, force: true });
 });
+
+/** A host directory (the local cluster's node is this machine) where pods leave marks. */
+const marks = mkdtempSync(join(tmpdir(), 'kubestep-faults-marks-'));
+
+/**
+ * A Job of two attempts (backoffLimit 1) whose pods print `line 000001` .. `line N` at about
+ * 1,100 lines (47 KiB with timestamps) a second. The first attempt exits 7; the second exits 0
+ * when `passOnRetry`, else 7 too. Attempts are told apart by a mark on a hostPath volume.
+ */
+function pacedJob(name: string, lines: number, passOnRetry: boolean): string {
+  mkdirSync(join(marks, name), { recursive: true });
+  const script =
+    (passOnRetry
+      ? 'if [ -e /mark/first ]; then code=0; else touch /mark/first; code=7; fi; '
+      : 'code=7; ') +
+    `awk 'BEGIN { for (i = 1; i <= ${lines}; i++) { printf "line %06d\\n", i; ` +
+    `if (i % 120 == 0) { fflush(); system("sleep 0.1") } } }'; exit $code`;
+  return jobYaml(name, script, {
+    backoffLimit: 1,
+    extra: `          volumeMounts: [{name: mark, mountPath: /mark}]
+      volumes: [{name: mark, hostPath: {path: ${join(marks, name)}, type: Directory}}]
+`,
+  });
+}
+
+/** Lines of each pod whose name starts with `job-`, by pod, in the order printed. */
+function linesByPod(stdout: string, job: string): Map<string, string[]> {
+  const byPod = new Map<string, string[]>();
+  const re = new RegExp(`^\\[pod/(${job}-\\w+)/main\\] (.*)$`);
+  for (const l of stdout.split('\n')) {
+    const m = re.exec(l);
+    if (!m) continue;
+    const list = byPod.get(m[1]!) ?? [];
+    list.push(m[2]!);
+    byPod.set(m[1]!, list);
+  }
+  return byPod;
+}
+
+const numbered = (n: number) =>
+  Array.from({ length: n }, (_, i) => `line ${String(i + 1).padStart(6, '0')}`);
 
 /** Runs kubestep through the proxy with `knobs` (reset afterwards). */
 async function throughProxy(
@@ -177,5 +219,58 @@ describe('faults between kubestep and the API server', () => {
     expect(r.stderr).toMatch(/check that the API server is reachable/);
     expect(r.stderr).toMatch(/deleting job\/gone-for-good/);
     expect(r.stderr).toMatch(/cleanup: the API server did not answer within --grace 5 s/);
+  });
+
+  it('log streams cut every 64 KiB: 100,000 lines of a passing and of a failing Job, each retried once, every line once and in order', async () => {
+    const perPod = 50_000;
+    const f = manifestFile(
+      [pacedJob('cut-pass', perPod, true), pacedJob('cut-fail', perPod, false)].join('---\n'),
+    );
+    const cuts = proxy.counts.logCuts;
+    const r = await throughProxy(['run', '-f', f], { logCutBytes: 64 * 1024 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/job\/cut-pass +Complete +.+? s +2 +succeeded after 2 attempts/);
+    expect(r.stderr).toMatch(/job\/cut-fail +Failed +.+? s +2 +failed 2 attempts/);
+    expect(r.stderr).not.toMatch(/missing|lost|warning/);
+    for (const job of ['cut-pass', 'cut-fail']) {
+      const byPod = linesByPod(r.stdout, job);
+      expect([...byPod.keys()], job).toHaveLength(2);
+      for (const [pod, lines] of byPod) {
+        expect(lines.length, pod).toBe(perPod);
+        // toEqual on 50,000 strings prints a useless diff: find the first difference.
+        const want = numbered(perPod);
+        const first = lines.findIndex((l, i) => l !== want[i]);
+        expect(first === -1 ? 'in order' : `${pod}: line ${first}: ${lines[first]}`).toBe(
+          'in order',
+        );
+      }
+    }
+    const made = proxy.counts.logCuts - cuts;
+    console.log(`log streams cut: ${made} for 4 pods of 50,000 lines`);
+    expect(made).toBeGreaterThanOrEqual(40);
+  });
+
+  it('a second of log larger than a cut stream carries: the gap is reported, nothing is repeated, outcome right', async () => {
+    // 20,000 lines (860 KB with timestamps) within a second; reopening at that second with
+    // sinceTime (one-second precision) can never get past 64 KiB, so that second is given up.
+    const f = manifestFile(
+      jobYaml('burst', `awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "line %06d\\n", i }'`),
+    );
+    const r = await throughProxy(['run', '-f', f], { logCutBytes: 64 * 1024 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /\[pod\/burst-\w+\/main\] the log stream was cut 5 times in a row before reaching a new line; lines logged in the second \S+Z after the last one shown are missing/,
+    );
+    // One Job, one container: lines are printed without a pod prefix.
+    const numbers = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('line '))
+      .map((l) => Number(l.slice(5)));
+    console.log(`burst: ${numbers.length} of 20,000 lines shown before the second was given up`);
+    expect(numbers.length).toBeGreaterThan(1000);
+    expect(numbers.length).toBeLessThan(20_000);
+    expect(numbers.slice(0, 1000)).toEqual(numbered(1000).map((l) => Number(l.slice(5))));
+    // In order and never twice.
+    expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
   });
 });

@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../src/kube/client.js';
-import { JOBS, PODS, SECRETS, type Resource } from '../src/kube/resources.js';
+import {
+  CONFIGMAPS,
+  DEPLOYMENTS,
+  JOBS,
+  PODS,
+  SECRETS,
+  SERVICES,
+  STATEFULSETS,
+  type Resource,
+} from '../src/kube/resources.js';
+import { runSelector } from '../src/manifests/jobs.js';
 import type { Job, KubeObject, Pod } from '../src/kube/types.js';
 
 export const CLI = fileURLToPath(new URL('../build/kubestep.mjs', import.meta.url));
@@ -288,7 +298,10 @@ export interface RunCliOptions {
   /** Hard limit; the process is killed after it (the test then fails on the result). */
   timeoutMs?: number;
   /** Called with each stderr/stdout chunk and the child, e.g. to send a signal at the right moment. */
-  onOutput?: (text: string, child: { kill: (s: NodeJS.Signals) => void }) => void;
+  onOutput?: (
+    text: string,
+    child: { kill: (s: NodeJS.Signals) => void; pid?: number | undefined },
+  ) => void;
   /** The bundle's entry to run; default {@link CLI}. */
   cli?: string;
   /** Working directory; default the test process's. */
@@ -390,4 +403,29 @@ export async function startCli(
   const r = await Promise.race([isReady.then(() => undefined), result]);
   if (r) throw new Error(`kubestep ended before printing ${JSON.stringify(ready)}: ${r.stderr}`);
   return { kill: (s) => child!.kill(s), result };
+}
+
+/** Kinds a run creates: its Jobs (anchor included) and the kinds dependencies may have. */
+export const RUN_KINDS = [JOBS, DEPLOYMENTS, STATEFULSETS, PODS, SERVICES, CONFIGMAPS, SECRETS];
+
+/**
+ * Every object of run `runId` in namespace `ns` (by the run's label selector), as `kind/name`,
+ * with " (deleting)" when its deletion was requested and has not finished.
+ */
+export async function objectsOf(client: KubeClient, ns: string, runId: string): Promise<string[]> {
+  const lists = await Promise.all(
+    RUN_KINDS.map(async (res) => {
+      const l = await client.list<KubeObject>(
+        res,
+        ns,
+        { labelSelector: runSelector(runId) },
+        AbortSignal.timeout(10_000),
+      );
+      return l.items.map(
+        (o) =>
+          `${res.kind}/${o.metadata?.name}${o.metadata?.deletionTimestamp ? ' (deleting)' : ''}`,
+      );
+    }),
+  );
+  return lists.flat();
 }

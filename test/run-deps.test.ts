@@ -1,18 +1,9 @@
 // Dependencies (--deps), `up` and `down`, against the local cluster with the least-privilege
 // ServiceAccount of deploy/rbac.yaml. Needs kubestep-postgres:local (images/postgres/build-local.sh).
 import { describe, expect, it } from 'vitest';
-import {
-  CONFIGMAPS,
-  DEPLOYMENTS,
-  JOBS,
-  PODS,
-  SECRETS,
-  SERVICES,
-  STATEFULSETS,
-} from '../src/kube/resources.js';
-import type { Job, KubeObject } from '../src/kube/types.js';
-import { runSelector } from '../src/manifests/jobs.js';
-import { manifestFile, runCli, until, useTestNamespace } from './harness.js';
+import { JOBS, PODS } from '../src/kube/resources.js';
+import type { Job } from '../src/kube/types.js';
+import { manifestFile, objectsOf, runCli, until, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('deps');
 
@@ -79,33 +70,16 @@ spec:
             - -c
             - |
               ${before}
-              # kube-proxy and DNS follow the ready endpoint within a second or so: retry first.
-              for i in $(seq 40); do pg_isready -q && break; sleep 0.5; done
+              # kube-proxy and DNS follow the ready endpoint within seconds (longer on a loaded
+              # machine): retry for up to 60 s, then show why pg_isready still fails.
+              ok=; for i in $(seq 120); do pg_isready -q && ok=1 && break; sleep 0.5; done
+              [ -n "$ok" ] || { pg_isready; getent hosts "$PGHOST" || echo "no DNS answer for $PGHOST"; }
               psql -v ON_ERROR_STOP=1 -q -c "create table t (x int)" -c "insert into t values (42)"
               psql -tA -c "select 'row ' || x from t"
 `;
 }
 
-const KINDS = [JOBS, DEPLOYMENTS, STATEFULSETS, PODS, SERVICES, CONFIGMAPS, SECRETS];
-
-/** Every object of run `runId` in the test namespace, as `kind/name` (+ " (deleting)"). */
-async function objectsOfRun(runId: string): Promise<string[]> {
-  const lists = await Promise.all(
-    KINDS.map(async (res) => {
-      const l = await t.client.list<KubeObject>(
-        res,
-        t.ns,
-        { labelSelector: runSelector(runId) },
-        AbortSignal.timeout(10_000),
-      );
-      return l.items.map(
-        (o) =>
-          `${res.kind}/${o.metadata?.name}${o.metadata?.deletionTimestamp ? ' (deleting)' : ''}`,
-      );
-    }),
-  );
-  return lists.flat();
-}
+const objectsOfRun = (runId: string) => objectsOf(t.client, t.ns, runId);
 
 /** Objects of the run whose deletion nobody requested. */
 async function notDeleted(runId: string): Promise<string[]> {
@@ -152,7 +126,7 @@ describe('kubestep run --deps', () => {
       [a!, 'twin-a', 'twin-b'],
       [b!, 'twin-b', 'twin-a'],
     ] as const) {
-      expect(r.code, r.stderr).toBe(0);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
       expect(r.stdout).toBe('row 42\n');
       expect(r.stderr).toContain(`created pod/postgres-${id}, service/postgres-${id}`);
       expect(r.stderr).not.toContain(other);

@@ -134,7 +134,7 @@ describe('cluster access', () => {
     const r = await runCli(['run', '-f', manifestFile(good), '--kubeconfig', kubeconfig]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /kubestep: error: the credentials lack permissions kubestep needs \(nothing was created\):\n {2}in namespace \S+: create jobs\.batch, get jobs\.batch, list jobs\.batch, watch jobs\.batch, delete jobs\.batch, patch jobs\.batch, list pods, watch pods, get pods\/log, list events\n/,
+      /kubestep: error: the credentials lack permissions kubestep needs \(nothing was created\):\n {2}in namespace \S+: create jobs\.batch, get jobs\.batch, list jobs\.batch, watch jobs\.batch, delete jobs\.batch, patch jobs\.batch, list pods, watch pods, get pods\/log, list events \(nothing is allowed there: check that namespace \S+ exists and is the one meant\)\n/,
     );
     expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
   });

@@ -8,6 +8,8 @@ import { VERSION } from '../version.js';
 import { parseDurationMs } from './duration.js';
 import type { GcOptions } from './gc-command.js';
 import type { DownOptions, Io, RunOptions, UpOptions } from './run-command.js';
+import { unknownArgumentsMessage } from './unknown-args.js';
+import { dnsLabelProblem } from '../manifests/names.js';
 import type { WaitOptions } from './wait-command.js';
 
 const CLEANUP = ['always', 'on-success', 'never'] as const;
@@ -345,7 +347,9 @@ export async function runCli(
       .wrap(Math.min(110, process.stdout.columns || 100))
       .exitProcess(false)
       .fail((msg, err) => {
-        throw err ?? new UsageError(msg);
+        // A coerce function's error reaches here re-made as yargs' YError: a usage error too.
+        if (err?.name === 'YError') throw new UsageError(err.message);
+        throw err ?? new UsageError(unknownArgumentsMessage(msg, argv));
       });
     let output = '';
     await parser.parseAsync(argv, {}, (_err, _argv, out) => {
@@ -389,6 +393,11 @@ function clusterOptions<T>(y: Argv<T>) {
       type: 'string',
       requiresArg: true,
       describe: "namespace for objects that name none (default: the context's, else default)",
+      coerce: (ns: string) => {
+        const problem = dnsLabelProblem(ns);
+        if (problem) throw new UsageError(`--namespace ${JSON.stringify(ns)} ${problem}`);
+        return ns;
+      },
     })
     .option('server', {
       type: 'string',

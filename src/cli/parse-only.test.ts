@@ -12,10 +12,11 @@ describe('parseOnly', () => {
   });
 
   it.each([
-    [['run', '-f', 't.yaml', '--no-such-flag'], /Unknown argument/],
+    [['run', '-f', 't.yaml', '--no-such-flag'], /unknown option --no-such-flag/],
     [['run', '-f', 't.yaml', '--timeout', 'soon'], /--timeout/],
-    [['run'], /Missing required argument: filename/],
-    [['gc', '--cleanup', 'never'], /Unknown argument/],
+    [['run'], /-f FILE is required/],
+    [['run', '-f', 't.yaml', '-n', 'Bad_NS'], /--namespace "Bad_NS" must consist of lower case/],
+    [['gc', '--cleanup', 'never'], /unknown option --cleanup/],
   ])('refuses %j with exit 2', async (argv, message) => {
     const p = await parseOnly(argv);
     expect(p.ok).toBe(false);

@@ -169,7 +169,6 @@ export class LogFollower {
   private async tail(podUid: string, source: LogSource, containerID: string): Promise<void> {
     const cursor = new LogCursor();
     let refusals = 0;
-    let resumed = 0;
     let cutsWithoutProgress = 0;
     while (!this.signal.aborted) {
       const state = instanceState(this.pods.get(podUid), source.container, containerID);
@@ -236,7 +235,6 @@ export class LogFollower {
           this.sink.note(source, `log stream failed: ${(err as Error).message}`);
           return;
         }
-        resumed++;
         cutsWithoutProgress = cursor.printed > printedBefore ? 0 : cutsWithoutProgress + 1;
         if (cutsWithoutProgress >= this.timing.maxCutsWithoutProgress) {
           // sinceTime has one-second precision in the API: when one second of log is more than
@@ -253,7 +251,11 @@ export class LogFollower {
           source,
           `log stream cut (${(err as Error).message}); reopening from ${cursor.sinceTime() ?? 'the start'}`,
         );
-        await sleep(Math.min(100 * resumed, 2000), this.signal).catch(() => undefined);
+        // A cut after new lines is a connection that carries only so much (a load balancer's
+        // limit): reopen at once. Cuts without progress back off, 100 ms doubling to 2 s.
+        const delayMs =
+          cutsWithoutProgress === 0 ? 0 : Math.min(100 * 2 ** (cutsWithoutProgress - 1), 2000);
+        if (delayMs > 0) await sleep(delayMs, this.signal).catch(() => undefined);
       }
     }
   }

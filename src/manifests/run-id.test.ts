@@ -20,9 +20,23 @@ describe('resolveRunId', () => {
     ],
     ['GitHub without attempt', { env: { GITHUB_RUN_ID: '7' } }, '7-1', 'GITHUB_RUN_ID'],
     ['random', { env: {} }, 'f00d', 'random'],
-    ['unusable flag falls through', { flag: '***', env: {} }, 'f00d', 'random'],
-    ['long id is cut to 40', { flag: 'a'.repeat(50), env: {} }, 'a'.repeat(40), '--run-id'],
+    ['flag of 40 characters', { flag: 'a'.repeat(40), env: {} }, 'a'.repeat(40), '--run-id'],
+    [
+      'long BUILD_ID is cut to 40',
+      { env: { BUILD_ID: 'b'.repeat(50) } },
+      'b'.repeat(40),
+      'BUILD_ID',
+    ],
+    ['unusable BUILD_ID falls through', { env: { BUILD_ID: '***' } }, 'f00d', 'random'],
   ])('%s', (_, s, runId, from) => {
     expect(resolveRunId({ random, ...s })).toEqual({ runId, from });
+  });
+
+  it.each([
+    ['***', /--run-id "\*\*\*" has no letter or digit/],
+    ['', /--run-id "" has no letter or digit/],
+    ['a'.repeat(41), /is 41 characters long; the limit is 40/],
+  ])('rejects --run-id %j', (flag, message) => {
+    expect(() => resolveRunId({ random, flag, env: {} })).toThrow(message);
   });
 });

@@ -81,6 +81,8 @@ describe('classifyRefusal', () => {
       'admission',
     ],
     ['rbac', 403, 'jobs.batch is forbidden: User "u" cannot create resource "jobs"', 'forbidden'],
+    ['no namespace', 404, 'namespaces "nope" not found', 'invalid'],
+    ['too large', 413, 'Request entity too large: limit is 3145728', 'invalid'],
     ['server error', 500, 'etcdserver: request timed out', undefined],
   ])('%s', (_, code, message, kind) => {
     expect(classifyRefusal({ code, message })?.kind).toBe(kind);

@@ -133,7 +133,16 @@ export async function checkAccess(
   const byNs = new Map<string, string[]>();
   for (const m of missing)
     byNs.set(m.namespace, [...(byNs.get(m.namespace) ?? []), describeCheck(m)]);
-  const lines = [...byNs].map(([ns, what]) => `in namespace ${ns}: ${what.join(', ')}`);
+  // Nothing allowed at all: a namespace-scoped account asking about another (or a mistyped)
+  // namespace gets the same answer as one whose namespace does not exist.
+  const lines = [...byNs].map(
+    ([ns, what]) =>
+      `in namespace ${ns}: ${what.join(', ')}${
+        what.length === checks.filter((c) => c.namespace === ns).length
+          ? ` (nothing is allowed there: check that namespace ${ns} exists and is the one meant)`
+          : ''
+      }`,
+  );
   throw new InfraError(
     `the credentials lack permissions kubestep needs (nothing was created):\n  ${lines.join('\n  ')}\nGrant them with deploy/rbac.yaml (README.md, Permissions), e.g. kubectl apply -n NAMESPACE -f deploy/rbac.yaml and run kubestep as that ServiceAccount; check with: kubectl auth can-i ${describeCheck(missing[0]!)} -n ${missing[0]!.namespace}`,
   );

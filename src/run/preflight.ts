@@ -108,8 +108,8 @@ async function dryRunCreate(
 }
 
 /**
- * Why a dry-run create was refused: `invalid` (400/422 from validation: the manifest is wrong,
- * exit 2), `quota` (403 exceeded quota), `admission` (a webhook or policy denied it) or
+ * Why a dry-run create was refused: `invalid` (400/422 from validation, 413 too large, 404 no such
+ * namespace: the input is wrong, exit 2), `quota` (403 exceeded quota), `admission` (a webhook or policy denied it) or
  * `forbidden` (RBAC): the cluster's rules, exit 3. Undefined for other errors.
  * Source: https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/
  */
@@ -146,5 +146,20 @@ export function classifyRefusal(err: {
     };
   }
   if (err.code === 400 || err.code === 422) return { kind: 'invalid', message, hint: '' };
+  const missingNs = /namespaces "([^"]+)" not found/.exec(err.message);
+  if (err.code === 404 && missingNs) {
+    return {
+      kind: 'invalid',
+      message: `namespace ${missingNs[1]} does not exist: create it (kubectl create namespace ${missingNs[1]}) or pass another --namespace`,
+      hint: '',
+    };
+  }
+  if (err.code === 413) {
+    return {
+      kind: 'invalid',
+      message: `${message}: the object is larger than the API server accepts (at most 3 MiB per request, and etcd keeps objects up to 1.5 MiB); move large data into the image or a volume`,
+      hint: '',
+    };
+  }
   return undefined;
 }
