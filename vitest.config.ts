@@ -20,6 +20,15 @@ export default defineConfig({
         // npm run soak (half an hour; not in CI).
         test: { name: 'soak', include: ['test/soak/**/*.soak.ts'], hookTimeout: 120_000 },
       },
+      {
+        // npm run bench (kubestep against kubectl; prints a table, writes bench-results.json).
+        test: {
+          name: 'bench',
+          include: ['test/bench/**/*.bench.ts'],
+          hookTimeout: 120_000,
+          testTimeout: 1_800_000,
+        },
+      },
     ],
   },
 });

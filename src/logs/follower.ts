@@ -178,6 +178,14 @@ export class LogFollower {
       const splitter = new LineSplitter();
       cursor.startStream();
       const printedBefore = cursor.printed;
+      // The kubelet ends a follow stream up to a second after its container exits; once the
+      // pod says it has, read the rest with a final stream from the cursor at once instead.
+      const ended = new AbortController();
+      const onChange = () => {
+        if (instanceState(this.pods.get(podUid), source.container, containerID) !== 'running')
+          ended.abort(new Error('the container ended'));
+      };
+      if (!final) this.changed.add(onChange);
       try {
         const stream = await this.client.logs(
           source.namespace,
@@ -189,7 +197,7 @@ export class LogFollower {
             sinceTime: cursor.sinceTime(),
             previous: state === 'previous',
           },
-          this.signal,
+          AbortSignal.any([this.signal, ended.signal]),
         );
         try {
           for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -208,14 +216,17 @@ export class LogFollower {
           return;
         }
         // The stream ended but the container was running when we opened it: it has probably
-        // just stopped (the pod update is on its way), or the connection was cut.
+        // just stopped (the pod update is on its way, unless it is here already), or the
+        // connection was cut.
         this.sink.debug(
           source,
           `log stream ended while the container ran; reopening from ${cursor.sinceTime() ?? 'the start'}`,
         );
-        await this.waitForChange(this.timing.reopenDelayMs);
+        if (instanceState(this.pods.get(podUid), source.container, containerID) === 'running')
+          await this.waitForChange(this.timing.reopenDelayMs);
       } catch (err) {
         if (this.signal.aborted) return;
+        if (ended.signal.aborted) continue; // the final stream reads the rest
         if (isStatus(err, 404)) {
           // The pod is gone: its logs with it.
           if (cursor.printed === 0)
@@ -256,6 +267,8 @@ export class LogFollower {
         const delayMs =
           cutsWithoutProgress === 0 ? 0 : Math.min(100 * 2 ** (cutsWithoutProgress - 1), 2000);
         if (delayMs > 0) await sleep(delayMs, this.signal).catch(() => undefined);
+      } finally {
+        this.changed.delete(onChange);
       }
     }
   }

@@ -1,0 +1,421 @@
+// `npm run bench`: kubestep against kubectl on the local cluster, side by side in the same run
+// (interleaved rounds, medians), printed as a table and written to bench-results.json.
+// Not part of the tests: it measures, and fails only when a run itself fails. Knobs:
+// BENCH_ROUNDS (5), BENCH_LONG_SECONDS (600, the long Job of the API cost), BENCH_LOG_LINES
+// (1000000), BENCH_SCALE_JOBS (50), BENCH_ONLY (comma-separated names of measurements).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { JOBS } from '../../src/kube/resources.js';
+import type { Job } from '../../src/kube/types.js';
+import { startFaultProxy, type FaultProxy } from '../fault-proxy.js';
+import { CLI, jobYaml, KUBECTL, kubectl, manifestFile, useTestNamespace } from '../harness.js';
+
+const t = useTestNamespace('bench');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const LONG_SECONDS = Number(process.env.BENCH_LONG_SECONDS ?? 600);
+const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
+const SCALE_JOBS = Number(process.env.BENCH_SCALE_JOBS ?? 50);
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const NODE = process.execPath;
+
+/** One row of the table: a measurement, kubestep's figure, kubectl's, and their ratio. */
+interface Row {
+  name: string;
+  unit: string;
+  kubestep: number;
+  kubectl?: number | undefined;
+  /** kubestep / kubectl (for throughput: kubestep / kubectl too; higher is better there). */
+  ratio?: number | undefined;
+  target: string;
+  samples: { kubestep: number[]; kubectl?: number[] };
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+let home: string;
+
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'kubestep-bench-'));
+});
+
+afterAll(() => {
+  if (rows.length === 0) return;
+  const w = (s: string, n: number) => s.padEnd(n);
+  const fmt = (n: number | undefined) =>
+    n === undefined ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+  const lines = [
+    `${w('measurement', 58)} ${w('unit', 9)} ${w('kubestep', 10)} ${w('kubectl', 10)} ${w('ratio', 7)} target`,
+    ...rows.map(
+      (r) =>
+        `${w(r.name, 58)} ${w(r.unit, 9)} ${w(fmt(r.kubestep), 10)} ${w(fmt(r.kubectl), 10)} ${w(fmt(r.ratio), 7)} ${r.target}`,
+    ),
+    ...notes.map((n) => `note: ${n}`),
+  ];
+  console.log(`\nkubestep bench (medians of ${ROUNDS} rounds)\n${lines.join('\n')}\n`);
+  const file = process.env.BENCH_OUT ?? 'bench-results.json';
+  writeFileSync(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, rows, notes }, null, 2),
+  );
+  console.log(`written: ${file}`);
+});
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function row(
+  name: string,
+  unit: string,
+  target: string,
+  ks: number[],
+  kc?: number[],
+  ratio?: (a: number, b: number) => number,
+): Row {
+  const r: Row = {
+    name,
+    unit,
+    target,
+    kubestep: median(ks),
+    kubectl: kc && median(kc),
+    samples: { kubestep: ks, ...(kc ? { kubectl: kc } : {}) },
+  };
+  if (r.kubectl !== undefined) r.ratio = (ratio ?? ((a, b) => a / b))(r.kubestep, r.kubectl);
+  rows.push(r);
+  return r;
+}
+
+/** What a timed process did: wall time, exit code, stdout lines, peak RSS, when it ended. */
+interface Timed {
+  ms: number;
+  code: number | null;
+  lines: number;
+  peakRssMiB: number;
+  endedAt: number;
+  firstLineAt?: number;
+  lastLineAt?: number;
+  stderr: string;
+}
+
+/** Runs a command, counting stdout lines (not keeping them) and sampling its peak RSS. */
+function timed(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        KUBECONFIG: t.kubeconfig,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let lines = 0;
+    let stderr = '';
+    let peakKiB = 0;
+    let firstLineAt: number | undefined;
+    let lastLineAt: number | undefined;
+    const peek = () => {
+      try {
+        const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        peakKiB = Math.max(peakKiB, Number(hwm?.[1] ?? 0));
+      } catch {
+        // ended
+      }
+    };
+    const sampler = setInterval(peek, 100);
+    child.stdout.on('data', (d: Buffer) => {
+      let n = 0;
+      for (const b of d) if (b === 10) n++;
+      if (n > 0) {
+        lastLineAt = performance.now();
+        firstLineAt ??= lastLineAt;
+        lines += n;
+      }
+      peek();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 100_000) stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(sampler);
+      const endedAt = performance.now();
+      resolve({
+        ms: endedAt - started,
+        code,
+        lines,
+        peakRssMiB: peakKiB / 1024,
+        endedAt,
+        firstLineAt,
+        lastLineAt,
+        stderr,
+      });
+    });
+  });
+}
+
+const kubestep = (args: string[], env?: Record<string, string>) => timed(NODE, [CLI, ...args], env);
+const kubectlT = (args: string[]) => timed(KUBECTL, [...args, '-n', t.ns]);
+
+async function ok(p: Promise<Timed>, what: string): Promise<Timed> {
+  const r = await p;
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  return r;
+}
+
+/** Resolves with performance.now() when this process's own watch sees Job `name` Complete. */
+async function completeSeen(name: string, signal: AbortSignal): Promise<number> {
+  const list = await t.client.list<Job>(
+    JOBS,
+    t.ns,
+    { fieldSelector: `metadata.name=${name}` },
+    signal,
+  );
+  const done = (j: Job | undefined) =>
+    j?.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True');
+  if (done(list.items[0])) throw new Error(`${name} was Complete before the watch started`);
+  for await (const ev of t.client.watch<Job>(
+    JOBS,
+    t.ns,
+    {
+      fieldSelector: `metadata.name=${name}`,
+      resourceVersion: list.metadata?.resourceVersion ?? '0',
+      timeoutSeconds: 120,
+    },
+    signal,
+  )) {
+    if (ev.type !== 'BOOKMARK' && done(ev.object as Job)) return performance.now();
+  }
+  throw new Error(`the watch of ${name} ended before it was Complete`);
+}
+
+const wants = (name: string) => !ONLY || ONLY.includes(name);
+
+it.runIf(wants('startup'))('start-up: kubestep --version vs kubectl version --client', async () => {
+  const ks: number[] = [];
+  const kc: number[] = [];
+  for (let i = 0; i < Math.max(ROUNDS, 10); i++) {
+    ks.push((await ok(kubestep(['--version']), 'kubestep --version')).ms);
+    kc.push((await ok(timed(KUBECTL, ['version', '--client']), 'kubectl version')).ms);
+  }
+  row('start-up (--version / version --client)', 'ms', '≤ 150 ms', ks, kc);
+});
+
+it.runIf(wants('detection'))(
+  'detection latency: Job Complete (own watch) to exit, kubestep wait vs kubectl wait',
+  { timeout: 600_000 },
+  async () => {
+    const ks: number[] = [];
+    const kc: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const name = `detect-${i}`;
+      const f = manifestFile(jobYaml(name, 'sleep 4'));
+      await ok(timed(KUBECTL, ['create', '-f', f, '-n', t.ns]), 'kubectl create');
+      const ctl = new AbortController();
+      const seen = completeSeen(name, ctl.signal);
+      // Both wait on the same Job at the same time.
+      const [a, b, at] = await Promise.all([
+        ok(kubestep(['wait', `job/${name}`, '-n', t.ns]), 'kubestep wait'),
+        ok(
+          kubectlT(['wait', '--for=condition=complete', `job/${name}`, '--timeout=120s']),
+          'kubectl wait',
+        ),
+        seen,
+      ]);
+      ctl.abort();
+      ks.push(a.endedAt - at);
+      kc.push(b.endedAt - at);
+      await timed(KUBECTL, ['delete', 'job', name, '-n', t.ns, '--wait=false']);
+    }
+    row(
+      'detection latency (Complete seen by a watch -> exit)',
+      'ms',
+      '≤ 100 ms, ≤ kubectl',
+      ks,
+      kc,
+    );
+  },
+);
+
+it.runIf(wants('overhead'))(
+  'whole step for `echo ok`: kubestep run vs kubectl create + wait + logs + delete',
+  { timeout: 900_000 },
+  async () => {
+    const ks: number[] = [];
+    const kc: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const a = await ok(
+        kubestep(['run', '-f', manifestFile(jobYaml(`ok-ks-${i}`, 'echo ok')), '-n', t.ns]),
+        'kubestep run',
+      );
+      expect(a.lines).toBe(1);
+      ks.push(a.ms);
+      const name = `ok-kc-${i}`;
+      const f = manifestFile(jobYaml(name, 'echo ok'));
+      const started = performance.now();
+      await ok(kubectlT(['create', '-f', f]), 'kubectl create');
+      await ok(
+        kubectlT(['wait', '--for=condition=complete', `job/${name}`, '--timeout=120s']),
+        'kubectl wait',
+      );
+      const logs = await ok(kubectlT(['logs', `job/${name}`]), 'kubectl logs');
+      expect(logs.lines).toBe(1);
+      await ok(kubectlT(['delete', 'job', name, '--wait=true']), 'kubectl delete');
+      kc.push(performance.now() - started);
+    }
+    row('whole step, echo ok (run vs create+wait+logs+delete)', 'ms', '≤ 1.0×', ks, kc);
+    notes.push(
+      'kubestep run also deletes the pods (Foreground) and waits for them; kubectl delete job uses Background propagation and leaves the pod to the garbage collector',
+    );
+  },
+);
+
+it.runIf(wants('api'))(
+  'API cost: requests per Job for a 10 s and a long Job, through a counting proxy',
+  { timeout: (LONG_SECONDS + 300) * 1000 },
+  async () => {
+    const proxy: FaultProxy = await startFaultProxy('https://127.0.0.1:6443');
+    try {
+      const kc = proxy.kubeconfigFor(t.kubeconfig, home);
+      const counts: Record<string, number> = {};
+      for (const [label, seconds] of [
+        ['10 s', 10],
+        [`${LONG_SECONDS} s`, LONG_SECONDS],
+      ] as const) {
+        const before = proxy.counts.requests;
+        const routes = new Map(proxy.counts.byRoute);
+        const script = `i=0; while [ $i -lt ${seconds} ]; do echo tick $i; sleep 1; i=$((i+1)); done`;
+        await ok(
+          kubestep(
+            [
+              'run',
+              '-f',
+              manifestFile(jobYaml(`cost-${seconds}`, script)),
+              '-n',
+              t.ns,
+              '--timeout',
+              `${seconds + 300}s`,
+            ],
+            { KUBECONFIG: kc },
+          ),
+          'kubestep run',
+        );
+        counts[label] = proxy.counts.requests - before;
+        const delta = [...proxy.counts.byRoute]
+          .map(
+            ([r, n]) =>
+              [
+                r
+                  .replace(/namespaces\/[^/]+/, 'namespaces/NS')
+                  .replace(/(jobs|pods)\/[^/]+/, '$1/NAME'),
+                n - (routes.get(r) ?? 0),
+              ] as const,
+          )
+          .filter(([, n]) => n > 0);
+        const merged = new Map<string, number>();
+        for (const [r, n] of delta) merged.set(r, (merged.get(r) ?? 0) + n);
+        notes.push(
+          `API requests of a ${label} Job: ${[...merged].map(([r, n]) => `${n}× ${r}`).join('; ')}`,
+        );
+      }
+      row('API requests per Job, 10 s', 'requests', 'independent of duration', [counts['10 s']!]);
+      row(
+        `API requests per Job, ${LONG_SECONDS} s`,
+        'requests',
+        '+ one watch renewal per few minutes',
+        [counts[`${LONG_SECONDS} s`]!],
+      );
+    } finally {
+      await proxy.close();
+    }
+  },
+);
+
+it.runIf(wants('logs'))(
+  `log throughput: ${LOG_LINES} lines, kubestep run vs kubectl logs -f`,
+  { timeout: 1_800_000 },
+  async () => {
+    // ~100 bytes a line, as fast as the container writes.
+    const script = `awk 'BEGIN { for (i = 1; i <= ${LOG_LINES}; i++) printf "%09d %s\\n", i, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghi" }'`;
+    const ks: number[] = [];
+    const kc: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      const a = await ok(
+        kubestep([
+          'run',
+          '-f',
+          manifestFile(jobYaml(`logs-ks-${i}`, script)),
+          '-n',
+          t.ns,
+          '--timeout',
+          '20m',
+        ]),
+        'kubestep run',
+      );
+      expect(a.lines).toBe(LOG_LINES);
+      ks.push(a.lines / (((a.lastLineAt ?? 0) - (a.firstLineAt ?? 0)) / 1000));
+      rss.push(a.peakRssMiB);
+      const name = `logs-kc-${i}`;
+      await ok(kubectlT(['create', '-f', manifestFile(jobYaml(name, script))]), 'kubectl create');
+      // Follow from the start, as a CI step would.
+      const pod = await podOf(name);
+      // kubectl logs -f refuses a container that is still being created: try again (at most 60 s).
+      let b = await kubectlT(['logs', '-f', pod]);
+      for (let k = 0; b.code !== 0 && /waiting to start/.test(b.stderr) && k < 300; k++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        b = await kubectlT(['logs', '-f', pod]);
+      }
+      if (b.code !== 0) throw new Error(`kubectl logs -f exited ${b.code}: ${b.stderr}`);
+      kc.push(b.lines / (((b.lastLineAt ?? 0) - (b.firstLineAt ?? 0)) / 1000));
+      notes.push(`kubectl logs -f round ${i}: ${b.lines} of ${LOG_LINES} lines`);
+      await timed(KUBECTL, ['delete', 'job', name, '-n', t.ns, '--wait=false']);
+    }
+    row(`log throughput, ${LOG_LINES} lines`, 'lines/s', '≥ 1.0×', ks, kc);
+    row(`peak RSS of kubestep, ${LOG_LINES} lines`, 'MiB', '≤ 100 MB, flat', rss);
+  },
+);
+
+/** The name (`pod/NAME`) of Job `job`'s first pod, once it exists (at most 60 s). */
+async function podOf(job: string): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const out = await kubectl(['get', 'pods', '-l', `job-name=${job}`, '-o', 'name', '-n', t.ns]);
+    const pod = out.trim().split('\n')[0];
+    if (pod) return pod;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no pod of job/${job} after 60 s`);
+}
+
+it.runIf(wants('scale'))(
+  `scale: ${SCALE_JOBS} Jobs in one run vs one Job`,
+  { timeout: 1_800_000 },
+  async () => {
+    const one: number[] = [];
+    const many: number[] = [];
+    const rss: number[] = [];
+    const script = 'i=1; while [ $i -le 100 ]; do echo "line $i"; i=$((i+1)); done; sleep 2';
+    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      const a = await ok(
+        kubestep(['run', '-f', manifestFile(jobYaml(`one-${i}`, script)), '-n', t.ns]),
+        'kubestep run (1 Job)',
+      );
+      one.push(a.ms);
+      const jobs = Array.from({ length: SCALE_JOBS }, (_, j) => jobYaml(`many-${i}-${j}`, script));
+      const b = await ok(
+        kubestep(['run', '-f', manifestFile(jobs.join('---\n')), '-n', t.ns, '--timeout', '20m']),
+        `kubestep run (${SCALE_JOBS} Jobs)`,
+      );
+      expect(b.lines).toBe(SCALE_JOBS * 100);
+      many.push(b.ms);
+      rss.push(b.peakRssMiB);
+    }
+    row(`scale: ${SCALE_JOBS} Jobs vs 1 Job, wall time`, 'ms', 'all logs complete', many, one);
+    row(`scale: peak RSS of kubestep, ${SCALE_JOBS} Jobs`, 'MiB', '', rss);
+  },
+);
