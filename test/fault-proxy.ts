@@ -158,6 +158,9 @@ export async function startFaultProxy(
           return;
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // Node holds headers back until the first body byte; a quiet watch must still get them
+        // at once, as from the API server.
+        res.flushHeaders();
         if (isWatch) return pipeWatch(answer, res);
         if (isLog && knobs.logCutBytes) return pipeCut(answer, res, knobs.logCutBytes);
         answer.pipe(res);
