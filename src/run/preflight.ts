@@ -108,9 +108,10 @@ async function dryRunCreate(
 }
 
 /**
- * Why a dry-run create was refused: `invalid` (400/422 from validation, 413 too large, 404 no such
- * namespace: the input is wrong, exit 2), `quota` (403 exceeded quota), `admission` (a webhook or policy denied it) or
- * `forbidden` (RBAC): the cluster's rules, exit 3. Undefined for other errors.
+ * Why a dry-run create was refused: `invalid` (400/422 from validation, 413 too large, 404 no
+ * such namespace: the input is wrong, exit 2), `quota` (403 exceeded quota), `admission` (a
+ * webhook or policy denied it) or `forbidden` (RBAC): the cluster's rules, exit 3. Undefined for
+ * other errors.
  * Source: https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/
  */
 export function classifyRefusal(err: {
