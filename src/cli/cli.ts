@@ -97,11 +97,11 @@ export async function runCli(
             })
             .option('heartbeat-lease', {
               type: 'string',
-              default: '2m',
+              default: '5m',
               requiresArg: true,
               hidden: true,
               describe:
-                'other runs treat this one as killed this long after its last heartbeat (renewed every quarter of it)',
+                'other runs treat this one as killed this long after its last heartbeat (renewed every third of it)',
             })
             .example(
               '$0 run -f k8s/tests.yaml',

@@ -165,9 +165,12 @@ export async function runJobs(
     // An informer may fail before anyone awaits `finished`: that must not be an unhandled rejection.
     finished.catch(() => undefined);
     let settled = false;
+    // While a list is applied: a selector's Jobs are all adopted before any check settles the run.
+    let listing = false;
     let appeared!: () => void;
     const allAppeared = new Promise<void>((resolve) => (appeared = resolve));
     const check = () => {
+      if (listing) return;
       const all = [...tracked.values()];
       if (all.length > 0 && all.every((t) => t.created)) appeared();
       if (all.some((t) => t.stuck)) settle();
@@ -281,7 +284,15 @@ export async function runJobs(
         ns,
         res === JOBS ? selectors.jobs : selectors.pods,
         {
-          onList: (items) => items.forEach((o) => on(o)),
+          onList: (items) => {
+            listing = true;
+            try {
+              items.forEach((o) => on(o));
+            } finally {
+              listing = false;
+            }
+            check();
+          },
           onEvent: (type, o) => on(o, type === 'DELETED'),
           onReconnect: (why) => out.debug(why),
         },

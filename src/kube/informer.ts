@@ -1,5 +1,6 @@
-// Level-driven watching: list, then watch from the list's resourceVersion; re-list on 410 Gone
-// and at every renewal; reconnect with backoff when a watch drops. Adapter over KubeClient.
+// Level-driven watching: list, then watch from the list's resourceVersion; renew the watch from
+// the last resourceVersion seen; re-list on 410 Gone; reconnect with backoff when a watch drops.
+// Adapter over KubeClient.
 import { isTransient } from './errors.js';
 import { sleep, type KubeClient, type ListOptions } from './client.js';
 import type { Resource } from './resources.js';
@@ -17,25 +18,28 @@ export interface InformerHandler<T> {
 
 /** Timing of an informer. */
 export interface InformerTiming {
-  /** Server-side watch timeout, s; each renewal re-lists as a safety net. */
+  /** Server-side watch timeout, s, before spreading (see runInformer). */
   watchTimeoutSeconds: number;
   /** First delay after a dropped watch, ms; doubles up to maxBackoffMs. */
   backoffMs: number;
   maxBackoffMs: number;
 }
 
-/** Default: renew every 2-2.5 min, back off 200 ms to 5 s. */
+/** Default: renew every 5-10 min (client-go's reflector does the same), back off 200 ms to 5 s. */
 export const DEFAULT_INFORMER_TIMING: InformerTiming = {
-  watchTimeoutSeconds: 120,
+  watchTimeoutSeconds: 300,
   backoffMs: 200,
   maxBackoffMs: 5_000,
 };
 
 /**
  * Keeps `handler` up to date with the objects matching `opts` until `signal` aborts (then it
- * resolves). Lists, watches from the list's resourceVersion with `timeoutSeconds`, and re-lists
- * when the server answers 410 Gone or the watch is renewed. Transient failures are retried with
- * backoff for ever (the run's own timeout bounds them); a final failure (e.g. 403) rejects.
+ * resolves). Lists, then watches from the list's resourceVersion with a timeout between
+ * `watchTimeoutSeconds` and twice that; when the server ends a watch, or it drops, watches again
+ * from the last resourceVersion seen (bookmarks keep it fresh); lists again only when the server
+ * answers 410 Gone (or another watch error). A Job of any length thus costs one list and one
+ * watch per informer, plus one renewal per 5-10 min. Transient failures are retried with backoff
+ * for ever (the run's own timeout bounds them); a final failure (e.g. 403) rejects.
  * Source: client-go tools/cache reflector, https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
  */
 export async function runInformer<T extends KubeObject>(
@@ -58,7 +62,7 @@ export async function runInformer<T extends KubeObject>(
       }
       // Spread renewals so that many informers do not renew together.
       const timeoutSeconds =
-        timing.watchTimeoutSeconds + Math.floor(Math.random() * (timing.watchTimeoutSeconds / 4));
+        timing.watchTimeoutSeconds + Math.floor(Math.random() * timing.watchTimeoutSeconds);
       const events = client.watch<T>(res, ns, { ...opts, resourceVersion, timeoutSeconds }, signal);
       for await (const event of events) {
         resourceVersion = applyEvent(event, handler) ?? resourceVersion;
@@ -72,8 +76,7 @@ export async function runInformer<T extends KubeObject>(
         }
         backoff = timing.backoffMs;
       }
-      // Renewal: the server closed the watch after timeoutSeconds. List again as a safety net.
-      resourceVersion = undefined;
+      // The server ended the watch after timeoutSeconds: watch again from where it ended.
     } catch (err) {
       if (signal.aborted) break;
       if (!isTransient(err) && !isStreamCut(err)) throw err;
@@ -115,7 +118,7 @@ export function isStreamCut(err: unknown): boolean {
     code === 'UND_ERR_BODY_TIMEOUT' ||
     code === 'ERR_STREAM_PREMATURE_CLOSE' ||
     code === 'UND_ERR_ABORTED' ||
-    // A malformed event line (the splitter never yields a half line): reconnect and re-list.
+    // A malformed event line (the splitter never yields a half line): reconnect.
     err instanceof SyntaxError
   );
 }

@@ -73,6 +73,7 @@ export interface Job extends KubeObject {
     parallelism?: number;
     completions?: number;
     ttlSecondsAfterFinished?: number;
+    selector?: LabelSelector;
     template?: PodTemplateSpec;
   };
   status?: {

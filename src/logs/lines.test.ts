@@ -85,6 +85,37 @@ describe('LogCursor', () => {
     ['no timestamp passes through', [['plain'], ['plain']], ['plain', 'plain']],
     ['text keeps its spaces', [[`${T('01')}   indented  `]], ['  indented  ']],
     ['three cuts, nothing new', [[`${T('01')} a`], [`${T('01')} a`], [`${T('01')} a`]], ['a']],
+    // containerd stamps stdout and stderr in separate readers: file order is not time order.
+    [
+      'an earlier-stamped stderr line after a stdout line',
+      [[`${T('01', '5')} out-1`, `${T('01', '9')} out-2`, `${T('01', '7')} err`]],
+      ['out-1', 'out-2', 'err'],
+    ],
+    [
+      'an earlier-stamped line, then a resume at that second',
+      [
+        [`${T('01', '5')} out-1`, `${T('01', '9')} out-2`],
+        [`${T('01', '5')} out-1`, `${T('01', '9')} out-2`, `${T('01', '7')} err`],
+      ],
+      ['out-1', 'out-2', 'err'],
+    ],
+    [
+      'a line of the previous second after the next one, then a resume',
+      [
+        [`${T('01', '9')} a`, `${T('02', '1')} b`, `${T('01', '95')} c`],
+        // sinceTime is second 02: the API sends b again (c is of second 01), then d.
+        [`${T('02', '1')} b`, `${T('02', '5')} d`],
+      ],
+      ['a', 'b', 'c', 'd'],
+    ],
+    [
+      'an earlier-stamped line printed before the cut is not counted as a repeat',
+      [
+        [`${T('02', '1')} a`, `${T('01', '9')} late`],
+        [`${T('02', '1')} a`, `${T('02', '3')} b`],
+      ],
+      ['a', 'late', 'b'],
+    ],
   ])('%s', (_, streams, expected) => {
     expect(replay(streams)).toEqual(expected);
   });

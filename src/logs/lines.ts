@@ -101,21 +101,27 @@ export type Accepted = { print: true; text: string; timestamp?: string } | { pri
  * Remembers how far a container's log has been printed, so that a stream reopened with
  * `sinceTime` prints every line exactly once. Lines come as `TIMESTAMP SP TEXT` (the log API's
  * `timestamps=true`). `sinceTime` has one-second precision in the API, so a reopened stream
- * repeats lines: those older than the last printed timestamp are skipped, and of those with the
- * same timestamp as many as were printed. Source: the stern tail resume approach, and
+ * starts with the lines of the last printed second again: as many as were printed are skipped.
+ * Timestamps are not in file order: the container runtime stamps stdout and stderr lines in
+ * separate readers before writing them to one file (a stderr line may follow a later stdout
+ * line), so within a stream every line after the repeats is new, whatever its timestamp.
+ * Source: the stern tail resume approach, containerd's CRI log writer (one goroutine per stream),
  * https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#read-log-of-the-specified-pod
  */
 export class LogCursor {
-  private lastTs: string | undefined;
-  /** Lines printed with timestamp lastTs. */
-  private printedAtLast = 0;
-  /** Lines with timestamp lastTs seen in the current stream. */
-  private seenAtLast = 0;
+  /** The latest second (`YYYY-MM-DDTHH:MM:SS`) of a printed line, or the one skipped to. */
+  private lastSecond: string | undefined;
+  /** Printed lines of `lastSecond`: a stream reopened at that second repeats them first. */
+  private printedInLast = 0;
+  /** The current stream: where it starts (its sinceTime) and how many repeats are still to come. */
+  private streamSecond: string | undefined;
+  private repeats = 0;
   private lines = 0;
 
-  /** Call before reading a new stream of the same container. */
+  /** Call before reading a new stream of the same container (opened with {@link sinceTime}). */
   startStream(): void {
-    this.seenAtLast = 0;
+    this.streamSecond = this.lastSecond;
+    this.repeats = this.printedInLast;
   }
 
   /** Decides whether `line` is new; returns its text without the timestamp. */
@@ -127,20 +133,20 @@ export class LogCursor {
       this.lines++;
       return { print: true, text: line };
     }
-    const text = space < 0 ? '' : joinPartialLines(line.slice(space + 1), ts);
-    if (this.lastTs !== undefined) {
-      if (ts < this.lastTs) return { print: false };
-      if (ts === this.lastTs) {
-        this.seenAtLast++;
-        if (this.seenAtLast <= this.printedAtLast) return { print: false };
-        this.printedAtLast++;
-        this.lines++;
-        return { print: true, text, timestamp: ts };
-      }
+    const second = ts.slice(0, 19);
+    // Before the stream's sinceTime (the API does not send those): printed already.
+    if (this.streamSecond !== undefined && second < this.streamSecond) return { print: false };
+    if (this.repeats > 0) {
+      this.repeats--;
+      return { print: false };
     }
-    this.lastTs = ts;
-    this.printedAtLast = 1;
-    this.seenAtLast = 1;
+    const text = space < 0 ? '' : joinPartialLines(line.slice(space + 1), ts);
+    if (this.lastSecond === undefined || second > this.lastSecond) {
+      this.lastSecond = second;
+      this.printedInLast = 1;
+    } else if (second === this.lastSecond) {
+      this.printedInLast++;
+    }
     this.lines++;
     return { print: true, text, timestamp: ts };
   }
@@ -151,18 +157,16 @@ export class LogCursor {
    * the same second can never get further. Returns the second given up on.
    */
   skipSecond(): string | undefined {
-    if (this.lastTs === undefined) return undefined;
-    const second = this.lastTs.slice(0, 19);
-    const next = new Date(Date.parse(`${second}Z`) + 1000).toISOString().slice(0, 19);
-    this.lastTs = `${next}.000000000Z`;
-    this.printedAtLast = 0;
-    this.seenAtLast = 0;
+    if (this.lastSecond === undefined) return undefined;
+    const second = this.lastSecond;
+    this.lastSecond = new Date(Date.parse(`${second}Z`) + 1000).toISOString().slice(0, 19);
+    this.printedInLast = 0;
     return `${second}Z`;
   }
 
   /** `sinceTime` for reopening the stream (the last printed second), or undefined from the start. */
   sinceTime(): string | undefined {
-    return this.lastTs === undefined ? undefined : `${this.lastTs.slice(0, 19)}Z`;
+    return this.lastSecond === undefined ? undefined : `${this.lastSecond}Z`;
   }
 
   /** How many lines were accepted for printing. */

@@ -6,7 +6,7 @@ import { JOBS } from '../kube/resources.js';
 import type { DeleteDeps, ObjectRef } from './teardown.js';
 
 /**
- * Renews the heartbeat of `anchors` every `leaseSeconds / 4` (each renewal sets alive-until to
+ * Renews the heartbeat of `anchors` every `leaseSeconds / 3` (each renewal sets alive-until to
  * now + `leaseSeconds`) until the returned function is called or `signal` aborts. A failed
  * renewal is retried at the next tick (debug log); an anchor that is gone is dropped with a
  * warning. Never throws. It has its own signal, not the run's: the heartbeat must go on while
@@ -46,7 +46,7 @@ export function keepAlive(
       if (tickSignal.aborted) return;
       for (const a of live) void renew(a);
     },
-    Math.max(250, (leaseSeconds * 1000) / 4),
+    Math.max(250, (leaseSeconds * 1000) / 3),
   );
   return () => {
     clearInterval(timer);

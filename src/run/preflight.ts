@@ -7,7 +7,7 @@ import type { KubeObject } from '../kube/types.js';
 import { LABEL_RUN_ID } from '../manifests/jobs.js';
 import { describeOrigin, type DocumentOrigin } from '../manifests/parse.js';
 import { isJobFinished, jobState } from '../jobs/status.js';
-import { deleteObjects, refName, type DeleteDeps, type ObjectRef } from './teardown.js';
+import { deleteObjects, refName, refOf, type DeleteDeps, type ObjectRef } from './teardown.js';
 
 /** An object a run is about to create. */
 export interface PlannedObject {
@@ -66,10 +66,9 @@ export async function preflight(
     }
     const state = p.res === JOBS ? `${jobState(found).phase}, ` : '';
     stale.push({
-      res: p.res,
+      ...refOf(p.res, found),
       namespace: p.namespace,
       name: p.name,
-      uid: found.metadata?.uid,
       note: `replacing ${refName(p)} (${state}${otherRun ? `run ${otherRun}` : 'not by kubestep'})`,
     });
   });

@@ -15,6 +15,7 @@ import { createForRun } from './create.js';
 import { preflight, type PlannedObject } from './preflight.js';
 import {
   deleteObjects,
+  refOf,
   Ledger,
   refName,
   StillDeletingError,
@@ -38,7 +39,7 @@ export interface RunPlan {
   depsTimeoutMs: number;
   /** Lifetime of the anchor Job, s: the cluster deletes the run's objects after it. */
   backstopSeconds: number;
-  /** The run's heartbeat lease, s (see run/heartbeat.ts); renewed every quarter of it. */
+  /** The run's heartbeat lease, s (see run/heartbeat.ts); renewed every third of it. */
   leaseSeconds: number;
   /** Sweep leftovers of earlier runs of the same manifests first (see gc/collect.ts). */
   sweep: boolean;
@@ -403,10 +404,8 @@ export async function bringDown(
   const all = found.flat();
   const isAnchor = (x: { o: KubeObject }) => x.o.metadata?.labels?.[LABEL_ROLE] === 'anchor';
   const toRef = ({ res, o }: { res: Resource; o: KubeObject }): ObjectRef => ({
-    res,
+    ...refOf(res, o),
     namespace: opts.namespace,
-    name: o.metadata?.name ?? '',
-    uid: o.metadata?.uid,
   });
   const ordered = [...all.filter((x) => !isAnchor(x)), ...all.filter(isAnchor)];
   // Objects whose deletion was requested before (an earlier down) are only waited for.

@@ -2,7 +2,9 @@
 // (interleaved rounds, medians), printed as a table and written to bench-results.json.
 // Not part of the tests: it measures, and fails only when a run itself fails. Knobs:
 // BENCH_ROUNDS (5), BENCH_LONG_SECONDS (600, the long Job of the API cost), BENCH_LOG_LINES
-// (1000000), BENCH_SCALE_JOBS (50), BENCH_ONLY (comma-separated names of measurements).
+// (1000000; the log figures also run a tenth of it, to show how memory grows with the log),
+// BENCH_SCALE_JOBS (50), BENCH_ONLY (comma-separated names of measurements). kubestep runs with
+// the Node flags of the image's ENTRYPOINT (Dockerfile), as it runs in CI.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,14 @@ const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
 const SCALE_JOBS = Number(process.env.BENCH_SCALE_JOBS ?? 50);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const NODE = process.execPath;
+/** The Node flags of the Dockerfile's ENTRYPOINT (`--max-semi-space-size=2`): kubestep as it ships. */
+const NODE_FLAGS = (
+  JSON.parse(
+    /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(
+      readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'),
+    )?.[1] ?? '[]',
+  ) as string[]
+).filter((a) => a.startsWith('--'));
 
 /** One row of the table: a measurement, kubestep's figure, kubectl's, and their ratio. */
 interface Row {
@@ -38,6 +48,9 @@ let home: string;
 
 beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), 'kubestep-bench-'));
+  notes.push(
+    `kubestep runs as: node ${[...NODE_FLAGS, 'build/kubestep.mjs'].join(' ')} (the image's ENTRYPOINT)`,
+  );
 });
 
 afterAll(() => {
@@ -94,7 +107,10 @@ interface Timed {
   ms: number;
   code: number | null;
   lines: number;
+  /** Peak resident set (VmHWM): anonymous memory plus the pages of the node binary it touched. */
   peakRssMiB: number;
+  /** Peak anonymous resident memory (RssAnon, sampled every 100 ms): heap, code, buffers. */
+  peakAnonMiB: number;
   endedAt: number;
   firstLineAt?: number;
   lastLineAt?: number;
@@ -117,12 +133,14 @@ function timed(cmd: string, args: string[], env: Record<string, string> = {}): P
     let lines = 0;
     let stderr = '';
     let peakKiB = 0;
+    let peakAnonKiB = 0;
     let firstLineAt: number | undefined;
     let lastLineAt: number | undefined;
     const peek = () => {
       try {
-        const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        peakKiB = Math.max(peakKiB, Number(hwm?.[1] ?? 0));
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+        peakAnonKiB = Math.max(peakAnonKiB, Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0));
       } catch {
         // ended
       }
@@ -150,6 +168,7 @@ function timed(cmd: string, args: string[], env: Record<string, string> = {}): P
         code,
         lines,
         peakRssMiB: peakKiB / 1024,
+        peakAnonMiB: peakAnonKiB / 1024,
         endedAt,
         firstLineAt,
         lastLineAt,
@@ -159,7 +178,8 @@ function timed(cmd: string, args: string[], env: Record<string, string> = {}): P
   });
 }
 
-const kubestep = (args: string[], env?: Record<string, string>) => timed(NODE, [CLI, ...args], env);
+const kubestep = (args: string[], env?: Record<string, string>) =>
+  timed(NODE, [...NODE_FLAGS, CLI, ...args], env);
 const kubectlT = (args: string[]) => timed(KUBECTL, [...args, '-n', t.ns]);
 
 async function ok(p: Promise<Timed>, what: string): Promise<Timed> {
@@ -270,7 +290,7 @@ it.runIf(wants('overhead'))(
     }
     row('whole step, echo ok (run vs create+wait+logs+delete)', 'ms', '≤ 1.0×', ks, kc);
     notes.push(
-      'kubestep run also deletes the pods (Foreground) and waits for them; kubectl delete job uses Background propagation and leaves the pod to the garbage collector',
+      'kubestep run also waits until the pod is gone; kubectl delete job (Background propagation) leaves it to the garbage collector',
     );
   },
 );
@@ -337,49 +357,58 @@ it.runIf(wants('api'))(
 );
 
 it.runIf(wants('logs'))(
-  `log throughput: ${LOG_LINES} lines, kubestep run vs kubectl logs -f`,
-  { timeout: 1_800_000 },
+  `log throughput: ${LOG_LINES / 10} and ${LOG_LINES} lines, kubestep run vs kubectl logs -f`,
+  { timeout: 3_600_000 },
   async () => {
-    // ~100 bytes a line, as fast as the container writes.
-    const script = `awk 'BEGIN { for (i = 1; i <= ${LOG_LINES}; i++) printf "%09d %s\\n", i, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghi" }'`;
-    const ks: number[] = [];
-    const kc: number[] = [];
-    const rss: number[] = [];
-    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
-      const a = await ok(
-        kubestep([
-          'run',
-          '-f',
-          manifestFile(jobYaml(`logs-ks-${i}`, script)),
-          '-n',
-          t.ns,
-          '--timeout',
-          '20m',
-        ]),
-        'kubestep run',
-      );
-      // The kubelet rotates a container's log at 10 MiB and keeps 5 files: a reader slower than
-      // the writer loses what was rotated away, kubectl as well. Counted, not asserted.
-      notes.push(`kubestep run round ${i}: ${a.lines} of ${LOG_LINES} lines`);
-      ks.push(a.lines / (((a.lastLineAt ?? 0) - (a.firstLineAt ?? 0)) / 1000));
-      rss.push(a.peakRssMiB);
-      const name = `logs-kc-${i}`;
-      await ok(kubectlT(['create', '-f', manifestFile(jobYaml(name, script))]), 'kubectl create');
-      // Follow from the start, as a CI step would.
-      const pod = await podOf(name);
-      // kubectl logs -f refuses a container that is still being created: try again (at most 60 s).
-      let b = await kubectlT(['logs', '-f', pod]);
-      for (let k = 0; b.code !== 0 && /waiting to start/.test(b.stderr) && k < 300; k++) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        b = await kubectlT(['logs', '-f', pod]);
+    for (const lines of [LOG_LINES / 10, LOG_LINES]) {
+      // ~100 bytes a line, as fast as the container writes.
+      const script = `awk 'BEGIN { for (i = 1; i <= ${lines}; i++) printf "%09d %s\\n", i, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghi" }'`;
+      const ks: number[] = [];
+      const kc: number[] = [];
+      const rss: number[] = [];
+      const anon: number[] = [];
+      const got = { kubestep: [] as number[], kubectl: [] as number[] };
+      for (let i = 0; i < ROUNDS; i++) {
+        const a = await ok(
+          kubestep([
+            'run',
+            '-f',
+            manifestFile(jobYaml(`logs-ks-${lines}-${i}`, script)),
+            '-n',
+            t.ns,
+            '--timeout',
+            '20m',
+          ]),
+          'kubestep run',
+        );
+        // The kubelet rotates a container's log at 10 MiB and keeps 5 files: a reader slower
+        // than the writer loses what was rotated away, kubectl as well. Counted, not asserted.
+        got.kubestep.push(a.lines);
+        ks.push(a.lines / (((a.lastLineAt ?? 0) - (a.firstLineAt ?? 0)) / 1000));
+        rss.push(a.peakRssMiB);
+        anon.push(a.peakAnonMiB);
+        const name = `logs-kc-${lines}-${i}`;
+        await ok(kubectlT(['create', '-f', manifestFile(jobYaml(name, script))]), 'kubectl create');
+        // Follow from the start, as a CI step would.
+        const pod = await podOf(name);
+        // kubectl logs -f refuses a container that is still being created: try again (≤ 60 s).
+        let b = await kubectlT(['logs', '-f', pod]);
+        for (let k = 0; b.code !== 0 && /waiting to start/.test(b.stderr) && k < 300; k++) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          b = await kubectlT(['logs', '-f', pod]);
+        }
+        if (b.code !== 0) throw new Error(`kubectl logs -f exited ${b.code}: ${b.stderr}`);
+        kc.push(b.lines / (((b.lastLineAt ?? 0) - (b.firstLineAt ?? 0)) / 1000));
+        got.kubectl.push(b.lines);
+        await timed(KUBECTL, ['delete', 'job', name, '-n', t.ns, '--wait=false']);
       }
-      if (b.code !== 0) throw new Error(`kubectl logs -f exited ${b.code}: ${b.stderr}`);
-      kc.push(b.lines / (((b.lastLineAt ?? 0) - (b.firstLineAt ?? 0)) / 1000));
-      notes.push(`kubectl logs -f round ${i}: ${b.lines} of ${LOG_LINES} lines`);
-      await timed(KUBECTL, ['delete', 'job', name, '-n', t.ns, '--wait=false']);
+      notes.push(
+        `${lines} lines: lines received per round: kubestep ${got.kubestep.join(', ')}; kubectl logs -f ${got.kubectl.join(', ')}`,
+      );
+      row(`log throughput, ${lines} lines`, 'lines/s', '≥ 1.0×', ks, kc);
+      row(`peak RSS of kubestep, ${lines} lines`, 'MiB', '≤ 100 MB, flat', rss);
+      row(`  of which anonymous (heap, code, buffers)`, 'MiB', '', anon);
     }
-    row(`log throughput, ${LOG_LINES} lines`, 'lines/s', '≥ 1.0×', ks, kc);
-    row(`peak RSS of kubestep, ${LOG_LINES} lines`, 'MiB', '≤ 100 MB, flat', rss);
   },
 );
 
@@ -395,14 +424,15 @@ async function podOf(job: string): Promise<string> {
 }
 
 it.runIf(wants('scale'))(
-  `scale: ${SCALE_JOBS} Jobs in one run vs one Job`,
-  { timeout: 1_800_000 },
+  `scale: ${SCALE_JOBS} Jobs in one run vs one Job, and vs kubectl`,
+  { timeout: 3_600_000 },
   async () => {
     const one: number[] = [];
     const many: number[] = [];
+    const ctl: number[] = [];
     const rss: number[] = [];
     const script = 'i=1; while [ $i -le 100 ]; do echo "line $i"; i=$((i+1)); done; sleep 2';
-    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+    for (let i = 0; i < ROUNDS; i++) {
       const a = await ok(
         kubestep(['run', '-f', manifestFile(jobYaml(`one-${i}`, script)), '-n', t.ns]),
         'kubestep run (1 Job)',
@@ -416,8 +446,35 @@ it.runIf(wants('scale'))(
       expect(b.lines).toBe(SCALE_JOBS * 100);
       many.push(b.ms);
       rss.push(b.peakRssMiB);
+      // The kubectl script a pipeline would run: create all, wait for all, read each log, delete.
+      const names = Array.from({ length: SCALE_JOBS }, (_, j) => `many-kc-${i}-${j}`);
+      const f = manifestFile(names.map((n) => jobYaml(n, script)).join('---\n'));
+      const started = performance.now();
+      await ok(kubectlT(['create', '-f', f]), 'kubectl create');
+      await ok(
+        kubectlT([
+          'wait',
+          '--for=condition=complete',
+          ...names.map((n) => `job/${n}`),
+          '--timeout=600s',
+        ]),
+        'kubectl wait',
+      );
+      let lines = 0;
+      for (const n of names)
+        lines += (await ok(kubectlT(['logs', `job/${n}`]), 'kubectl logs')).lines;
+      expect(lines).toBe(SCALE_JOBS * 100);
+      await ok(kubectlT(['delete', '-f', f, '--wait=true']), 'kubectl delete');
+      ctl.push(performance.now() - started);
     }
-    row(`scale: ${SCALE_JOBS} Jobs vs 1 Job, wall time`, 'ms', 'all logs complete', many, one);
+    row(
+      `scale: ${SCALE_JOBS} Jobs, wall time (kubestep run vs kubectl script)`,
+      'ms',
+      'all logs complete',
+      many,
+      ctl,
+    );
+    row(`scale: ${SCALE_JOBS} Jobs vs 1 Job (kubestep), wall time`, 'ms', '', many, one);
     row(`scale: peak RSS of kubestep, ${SCALE_JOBS} Jobs`, 'MiB', '', rss);
   },
 );
