@@ -1,12 +1,14 @@
-// Stale and conflicting Jobs, and SIGTERM in the middle of a run.
+// Stale and conflicting Jobs, the cleanup of test pods, and SIGTERM in the middle of a run.
 import { describe, expect, it } from 'vitest';
 import { JOBS } from '../src/kube/resources.js';
 import type { Job } from '../src/kube/types.js';
 import {
+  accountWithRules,
   jobYaml,
   manifestFile,
   names,
   objectsIn,
+  rbacRules,
   runCli,
   until,
   useTestNamespace,
@@ -75,6 +77,24 @@ describe('stale Jobs', () => {
     expect(replaced.code).toBe(0);
     expect(replaced.stderr).toMatch(/replacing job\/busy \(running, run other\)/);
     expect(replaced.stdout).toBe('mine\n');
+  });
+});
+
+describe('cleanup of test pods', () => {
+  it('without delete on pods, leaves them to the garbage collector: gone at exit, no warning', async () => {
+    // deploy/rbac.yaml without `delete` on pods: kubestep's own pod deletion is refused (403).
+    const rules = rbacRules().map((r) =>
+      r.resources.includes('pods') ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') } : r,
+    );
+    const kubeconfig = await accountWithRules(t.client, t.ns, 'no-pod-delete', rules);
+    const f = manifestFile(jobYaml('gc-pods', 'echo gc-pods-line'));
+    const r = await runCli(['run', '-f', f, '-n', t.ns], { env: { KUBECONFIG: kubeconfig } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('gc-pods-line\n');
+    expect(r.stderr).not.toContain('warning');
+    const left = await objectsIn(t.client, t.ns);
+    expect(names(left.jobs).filter((n) => n?.startsWith('gc-pods'))).toEqual([]);
+    expect(names(left.pods).filter((n) => n?.startsWith('gc-pods'))).toEqual([]);
   });
 });
 

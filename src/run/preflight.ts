@@ -67,8 +67,6 @@ export async function preflight(
     const state = p.res === JOBS ? `${jobState(found).phase}, ` : '';
     stale.push({
       ...refOf(p.res, found),
-      namespace: p.namespace,
-      name: p.name,
       note: `replacing ${refName(p)} (${state}${otherRun ? `run ${otherRun}` : 'not by kubestep'})`,
     });
   });

@@ -403,10 +403,7 @@ export async function bringDown(
   );
   const all = found.flat();
   const isAnchor = (x: { o: KubeObject }) => x.o.metadata?.labels?.[LABEL_ROLE] === 'anchor';
-  const toRef = ({ res, o }: { res: Resource; o: KubeObject }): ObjectRef => ({
-    ...refOf(res, o),
-    namespace: opts.namespace,
-  });
+  const toRef = ({ res, o }: { res: Resource; o: KubeObject }): ObjectRef => refOf(res, o);
   const ordered = [...all.filter((x) => !isAnchor(x)), ...all.filter(isAnchor)];
   // Objects whose deletion was requested before (an earlier down) are only waited for.
   const targets = ordered.filter((x) => !x.o.metadata?.deletionTimestamp).map(toRef);

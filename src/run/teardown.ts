@@ -20,8 +20,8 @@ export interface ObjectRef {
   uid?: string | undefined;
   /**
    * Jobs: the label selector of their pods, when known. The Job is then deleted with
-   * propagationPolicy Background and its pods are waited for (the garbage collector deletes them
-   * within ~50 ms; Foreground took 100-600 ms on the local cluster).
+   * propagationPolicy Background, kubestep deletes its pods (else the garbage collector does)
+   * and waits for them: ~70 ms for an ended pod; Foreground took 100-900 ms on the local cluster.
    */
   pods?: string | undefined;
 }
@@ -71,8 +71,8 @@ export function refName(o: ObjectRef): string {
 /**
  * Deletes `targets` one after the other, in the given order, then waits until all are gone (a
  * Job with a known pod selector: also its pods), until `deadlineMs` (epoch ms). Jobs with a known
- * pod selector are deleted with propagationPolicy Background (the garbage collector deletes their
- * pods at once; kubestep waits for them); other Jobs, Deployments and StatefulSets Foreground, so
+ * pod selector are deleted with propagationPolicy Background (kubestep deletes their pods, or the
+ * garbage collector does, and waits for them); other Jobs, Deployments and StatefulSets Foreground, so
  * that their pods go first; the rest Background. Throws StillDeletingError naming one still
  * there after the deadline, KubeApiError/InfraError when a request fails.
  * Source: https://kubernetes.io/docs/tasks/administer-cluster/use-cascading-deletion/
@@ -107,18 +107,17 @@ async function waitUntilGone(
   deadlineMs: number,
   signal: AbortSignal,
 ): Promise<void> {
-  // Pods whose deletion kubestep requested; undefined once it may not delete pods (403).
-  let requested: Set<string> | undefined = new Set();
+  let mayDeletePods = true;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     const o = await deps.client.get<KubeObject>(t.res, t.namespace, t.name, signal);
     const objectGone = !o || (t.uid !== undefined && o.metadata?.uid !== t.uid);
     const pods = await podsOf(deps, t, signal);
     if (objectGone && pods.length === 0) return;
     let requestedNow = 0;
-    if (objectGone && requested) {
-      const before = requested.size;
-      if (!(await deletePods(deps, pods, requested, signal))) requested = undefined;
-      requestedNow = (requested?.size ?? before) - before;
+    if (objectGone && mayDeletePods) {
+      const n = await deletePods(deps, pods, signal);
+      if (n === undefined) mayDeletePods = false;
+      else requestedNow = n;
     }
     if (deps.now() >= deadlineMs) {
       throw new StillDeletingError(
@@ -145,36 +144,33 @@ async function podsOf(deps: DeleteDeps, t: ObjectRef, signal: AbortSignal): Prom
 }
 
 /**
- * Requests the deletion of the pods of a deleted Job that the garbage collector has not deleted
- * yet (it takes up to a second; a pod that has ended is deleted at once, a running one after its
- * terminationGracePeriodSeconds), except those in `requested` (their uids; the new ones are
- * added). Returns false when the credentials may not delete pods (the garbage collector then
- * does it alone).
+ * Requests the deletion of the pods of a deleted Job that nobody has requested yet (no
+ * deletionTimestamp; the garbage collector takes up to a second): a pod that has ended is deleted
+ * at once, a running one after its terminationGracePeriodSeconds. Returns how many it requested,
+ * or undefined when the credentials may not delete pods (the garbage collector then does it).
  */
 async function deletePods(
   deps: DeleteDeps,
   pods: readonly KubeObject[],
-  requested: Set<string>,
   signal: AbortSignal,
-): Promise<boolean> {
-  for (const p of pods) {
-    const uid = p.metadata?.uid ?? '';
-    if (requested.has(uid) || p.metadata?.deletionTimestamp) continue;
-    requested.add(uid);
+): Promise<number | undefined> {
+  let requested = 0;
+  for (const p of pods.filter((x) => !x.metadata?.deletionTimestamp)) {
     try {
       await deps.client.delete(
         PODS,
         p.metadata?.namespace,
         p.metadata?.name ?? '',
-        { propagationPolicy: 'Background', uid: uid || undefined },
+        { propagationPolicy: 'Background', uid: p.metadata?.uid },
         signal,
       );
     } catch (err) {
-      if (isStatus(err, 403)) return false;
+      if (isStatus(err, 403)) return undefined;
       throw err;
     }
+    requested++;
   }
-  return true;
+  return requested;
 }
 
 /** When to delete what the run created. */
