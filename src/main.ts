@@ -2,7 +2,7 @@
 // Entry point: the only file that touches `process`. Owns the root AbortController, turns
 // SIGINT/SIGTERM into cancellation (a second signal exits at once) and sets the exit code.
 import { runCli } from './cli/cli.js';
-import { CancelledError, ExitCode } from './errors.js';
+import { CancelledError, ExitCode } from './core/errors.js';
 
 const root = new AbortController();
 let signals = 0;

@@ -1,7 +1,7 @@
 // Leftovers of killed runs: the sweep at the start of the next run, `kubestep gc`, and runs that
 // are alive (never touched).
 import { describe, expect, it } from 'vitest';
-import { ANNOTATION_ALIVE_UNTIL } from '../src/gc/rules.js';
+import { ANNOTATION_ALIVE_UNTIL } from '../src/manifests/jobs.js';
 import { CONFIGMAPS, JOBS } from '../src/kube/resources.js';
 import type { Job, KubeObject } from '../src/kube/types.js';
 import {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { ACTION_INPUTS, actionOutputs, actionPlan } from './action-inputs.js';
 import { parseOnly } from './parse-only.js';
 

@@ -1,5 +1,5 @@
 // The GitHub Action's inputs (action.yml) as a kubestep command line. Pure.
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 /**
  * The inputs of action.yml, each with the flag it becomes. GitHub gives a Docker action its

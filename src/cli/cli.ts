@@ -1,10 +1,10 @@
 // The command table: flags → typed options → command. The one place that maps errors to exit codes.
 import yargs, { type Argv } from 'yargs';
-import { exitCodeOfError, messageOf, UsageError } from '../errors.js';
+import { exitCodeOfError, messageOf, UsageError } from '../core/errors.js';
 import { isStatus } from '../kube/errors.js';
 import { escapeData } from '../report/ci.js';
 import { MIN_SECRET_LENGTH } from '../report/secrets.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { parseDurationMs } from './duration.js';
 import type { GcOptions } from './gc-command.js';
 import type { DownOptions, Io, RunOptions, UpOptions } from './run-command.js';

@@ -1,11 +1,10 @@
 // --cloud-logging for `run` and `wait`: mirrored lines and Job results also into Google Cloud
-// Logging. Wiring only: entries are built in logs/cloud-entries.ts, written by gcp/cloud-logging.ts.
-import { messageOf } from '../errors.js';
+// Logging. Wiring only: entries are built in gcp/cloud-entries.ts, written by gcp/cloud-logging.ts.
+import { messageOf } from '../core/errors.js';
 import type { CloudLog } from '../gcp/cloud-logging.js';
-import type { Output } from '../jobs/run-jobs.js';
-import { runLabels } from '../logs/cloud-entries.js';
-import type { LogSource } from '../logs/follower.js';
-import type { JobSummary } from '../report/summary.js';
+import { runLabels } from '../gcp/cloud-entries.js';
+import type { LogSource, Output } from '../core/output.js';
+import type { JobSummary } from '../jobs/summary.js';
 
 /** The Cloud Logging flags. */
 export interface CloudFlags {

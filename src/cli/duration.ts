@@ -1,6 +1,6 @@
 // Duration flags: `90s`, `5m`, `1h30m`, `500ms`. Pure.
 import parse from 'parse-duration';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 /**
  * Parses a duration with a unit (`ms`, `s`, `m`, `h`, `d`, combinable: `1h30m`) into ms.

@@ -1,5 +1,5 @@
 // `kubestep gc`: flags in, exit code out. The rules are in gc/rules.ts, the work in gc/collect.ts.
-import { ExitCode, InfraError } from '../errors.js';
+import { ExitCode, InfraError } from '../core/errors.js';
 import { collectGarbage, formatCounts } from '../gc/collect.js';
 import { MANAGED_KINDS } from '../kube/resources.js';
 import { resolveClusterAccess } from '../kube/config.js';

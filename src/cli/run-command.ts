@@ -10,11 +10,12 @@ import {
   UsageError,
   exitCodeOfError,
   messageOf,
-} from '../errors.js';
-import type { Output, RunOutcome } from '../jobs/run-jobs.js';
+} from '../core/errors.js';
+import type { Output } from '../core/output.js';
+import type { RunOutcome } from '../jobs/run-jobs.js';
 import { startCloudLogging, type CloudFlags } from './cloud.js';
 import { DEFAULT_RETRY, KubeClient } from '../kube/client.js';
-import type { StuckGraces } from '../deps/readiness.js';
+import type { StuckGraces } from '../pods/problems.js';
 import { resolveClusterAccess, type ClusterAccess, type ClusterFlags } from '../kube/config.js';
 import { describeNetworkError } from '../kube/errors.js';
 import { backstopSeconds, toDependencies, type Dependency } from '../manifests/deps.js';
@@ -29,7 +30,8 @@ import { runResult, summaryMarkdown, type RunResult } from '../report/result.js'
 import { redactor, secretValuesOf, type Redact } from '../report/secrets.js';
 import { SECRETS } from '../kube/resources.js';
 import { needsPrefix } from '../report/log-format.js';
-import { formatDuration, formatSummary } from '../report/summary.js';
+import { formatDuration } from '../core/format.js';
+import { formatSummary } from '../jobs/summary.js';
 
 /** How to reach the cluster and how to behave towards it; shared by all commands. */
 export interface ClusterOptions extends ClusterFlags {

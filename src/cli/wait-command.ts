@@ -1,13 +1,14 @@
 // `kubestep wait`: follow Jobs that an earlier step created (kubectl apply), exactly like `run`
 // follows its own. Wiring only: the work is runJobs' (jobs/run-jobs.ts).
 import { randomBytes } from 'node:crypto';
-import { RunTimeoutError, UsageError } from '../errors.js';
+import { RunTimeoutError, UsageError } from '../core/errors.js';
 import { existingJob, runJobs } from '../jobs/run-jobs.js';
 import { resolveClusterAccess } from '../kube/config.js';
 import { dnsLabelProblem } from '../manifests/names.js';
 import { resolveRunId } from '../manifests/run-id.js';
-import { formatSummary } from '../report/summary.js';
-import { Ledger, tearDown } from '../run/teardown.js';
+import { formatSummary } from '../jobs/summary.js';
+import { Ledger } from '../objects/ledger.js';
+import { tearDown } from '../run/teardown.js';
 import { startCloudLogging, type CloudFlags } from './cloud.js';
 import {
   connect,

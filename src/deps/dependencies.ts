@@ -1,6 +1,6 @@
 // A run's dependencies (--deps): create them, wait until they are ready, and watch them while the
 // tests run. Imperative shell over KubeClient; the verdicts come from ./readiness.ts.
-import { InfraError, messageOf } from '../errors.js';
+import { InfraError, messageOf } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { runInformer } from '../kube/informer.js';
 import {
@@ -12,19 +12,18 @@ import {
   type Resource,
 } from '../kube/resources.js';
 import type { Endpoints, Job, KubeObject, Pod, Workload } from '../kube/types.js';
-import { LogFollower, type LogSink } from '../logs/follower.js';
+import { LogFollower } from '../logs/follower.js';
+import type { LogSink } from '../core/output.js';
 import { ownedBy, type Dependency } from '../manifests/deps.js';
 import { LABEL_ROLE, LABEL_RUN_ID } from '../manifests/jobs.js';
-import { formatDuration } from '../report/summary.js';
-import { createForRun } from '../run/create.js';
-import { printEvents } from '../run/events.js';
-import type { Ledger } from '../run/teardown.js';
+import { formatDuration } from '../core/format.js';
+import { createForRun } from '../objects/create.js';
+import { printEvents } from '../objects/events.js';
+import type { Ledger } from '../objects/ledger.js';
+import { podProblem, ProblemClock, type StuckGraces } from '../pods/problems.js';
 import {
   podBreakage,
-  podProblem,
-  ProblemClock,
   readinessOf,
-  type StuckGraces,
   selectorMatches,
   type DependencyView,
   type Readiness,

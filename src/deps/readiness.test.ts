@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGMAPS, DEPLOYMENTS, PODS, SERVICES, STATEFULSETS } from '../kube/resources.js';
 import type { ContainerStatus, Pod, Service, Workload } from '../kube/types.js';
-import {
-  podBreakage,
-  podProblem,
-  ProblemClock,
-  stuckGraceMs,
-  testPodProblem,
-  readinessOf,
-  selectorMatches,
-  type DependencyView,
-} from './readiness.js';
+import { podProblem, ProblemClock, stuckGraceMs, testPodProblem } from '../pods/problems.js';
+import { podBreakage, readinessOf, selectorMatches, type DependencyView } from './readiness.js';
 
 function pod(
   status: Pod['status'] = {},

@@ -1,5 +1,5 @@
-// Readiness of dependencies, stuck pods, and what counts as a dependency breaking while the
-// tests run. Pure: plain objects and times in, verdicts out.
+// Readiness of dependencies and what counts as a dependency breaking while the tests run. Pure:
+// plain objects and times in, verdicts out. Stuck pods are pods/problems.ts'.
 import {
   CONFIGMAPS,
   DEPLOYMENTS,
@@ -9,199 +9,15 @@ import {
   STATEFULSETS,
   type Resource,
 } from '../kube/resources.js';
-import type {
-  ContainerStatus,
-  Endpoints,
-  KubeObject,
-  Pod,
-  Service,
-  Workload,
-} from '../kube/types.js';
-
-/** A container waiting for a reason that may or may not clear up, and how long kubestep waits. */
-export interface PodProblem {
-  /** Kubernetes' reason: `ErrImagePull`, `Unschedulable`, `CrashLoopBackOff`, `Evicted`, ... */
-  reason: string;
-  /** One sentence for people. */
-  message: string;
-  container?: string | undefined;
-  /** How long the problem may last before it is final, ms; 0: final at once. */
-  graceMs: number;
-}
-
-/** How long each kind of stuck pod may stay stuck before kubestep gives up, ms (the --*-grace flags). */
-export interface StuckGraces {
-  /** `ErrImagePull`, `ImagePullBackOff`: a registry may have a short outage. */
-  imagePullMs: number;
-  /** `PodScheduled=False/Unschedulable`: an autoscaler may add a node. */
-  unschedulableMs: number;
-  /** `CreateContainerConfigError`, `CreateContainerError`, `RunContainerError`: a missing Secret or ConfigMap may be created by another step. */
-  configErrorMs: number;
-}
-
-/** The defaults of the --image-pull-grace, --unschedulable-grace and --config-error-grace flags. */
-export const DEFAULT_GRACES: StuckGraces = {
-  imagePullMs: 120_000,
-  unschedulableMs: 300_000,
-  configErrorMs: 30_000,
-};
-
-/**
- * How long a container waiting with `reason` may stay so, ms, or undefined when the reason is
- * part of normal start-up (`ContainerCreating`, `PodInitializing`). An invalid image name, an
- * image that must not be pulled, and a crash loop will not fix themselves: 0.
- * Source: https://kubernetes.io/docs/concepts/containers/images/#imagepullbackoff and
- * https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/
- */
-export function stuckGraceMs(reason: string, graces: StuckGraces): number | undefined {
-  switch (reason) {
-    case 'InvalidImageName':
-    case 'ErrImageNeverPull':
-    case 'CrashLoopBackOff':
-      return 0;
-    case 'ErrImagePull':
-    case 'ImagePullBackOff':
-      return graces.imagePullMs;
-    case 'CreateContainerConfigError':
-    case 'CreateContainerError':
-    case 'RunContainerError':
-      return graces.configErrorMs;
-    case 'Unschedulable':
-      return graces.unschedulableMs;
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Reasons that alternate while one problem lasts (the kubelet shows `ErrImagePull` at each attempt
- * and `ImagePullBackOff` between them) share one clock, so that the grace is not restarted.
- */
-function problemClass(reason: string): string {
-  if (reason === 'ErrImagePull' || reason === 'ImagePullBackOff') return 'image-pull';
-  if (
-    reason === 'CreateContainerConfigError' ||
-    reason === 'CreateContainerError' ||
-    reason === 'RunContainerError'
-  ) {
-    return 'config';
-  }
-  return reason;
-}
-
-/**
- * Since when each pod has had its current problem, ms: the start of a grace period. A problem
- * that goes away (or turns into another kind) starts a new clock; `ErrImagePull` and
- * `ImagePullBackOff` are one kind. Keyed by pod uid.
- */
-export class ProblemClock {
-  private readonly since = new Map<string, { cls: string; ms: number }>();
-
-  /** Records what the pod's latest state shows (`reason` undefined: no problem) at `nowMs`. */
-  note(uid: string, reason: string | undefined, nowMs: number): void {
-    if (reason === undefined) {
-      this.since.delete(uid);
-      return;
-    }
-    const cls = problemClass(reason);
-    if (this.since.get(uid)?.cls !== cls) this.since.set(uid, { cls, ms: nowMs });
-  }
-
-  /** When the pod's problem of `reason`'s kind started, or `nowMs` when none was noted. */
-  startedMs(uid: string, reason: string, nowMs: number): number {
-    const s = this.since.get(uid);
-    return s && s.cls === problemClass(reason) ? s.ms : nowMs;
-  }
-}
-
-function allStatuses(pod: Pod): ContainerStatus[] {
-  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-}
-
-function lastExit(s: ContainerStatus): string {
-  const t = s.lastState?.terminated;
-  if (!t) return '';
-  return ` (last exit: ${t.reason ?? 'Error'}, exit code ${t.exitCode})`;
-}
-
-/**
- * Why the pod cannot run, or undefined when nothing is wrong (yet). A pod that ended (phase
- * Failed or Succeeded) is final at once: a dependency must keep running.
- */
-export function podProblem(pod: Pod, graces: StuckGraces = DEFAULT_GRACES): PodProblem | undefined {
-  const phase = pod.status?.phase;
-  if (phase === 'Failed' || phase === 'Succeeded') {
-    const why = pod.status?.reason ?? (phase === 'Failed' ? 'Failed' : 'Completed');
-    const ended = allStatuses(pod)
-      .filter((s) => s.state?.terminated)
-      .map((s) => `container ${s.name} exited with code ${s.state!.terminated!.exitCode}`);
-    const detail = pod.status?.message ?? ended.join(', ');
-    return {
-      reason: why,
-      message: `the pod ended (phase ${phase}${pod.status?.reason ? `, ${pod.status.reason}` : ''})${detail ? `: ${detail}` : ''}`,
-      graceMs: 0,
-    };
-  }
-  return stuckProblem(pod, graces, true);
-}
-
-/**
- * Why a test Job's pod cannot start, or undefined. Unlike {@link podProblem}, an ended pod is no
- * problem (the Job decides), nor is a crash loop (`restartPolicy: OnFailure` restarts count
- * towards the Job's `backoffLimit`), nor a pod being deleted.
- * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy
- */
-export function testPodProblem(
-  pod: Pod,
-  graces: StuckGraces = DEFAULT_GRACES,
-): PodProblem | undefined {
-  const phase = pod.status?.phase;
-  if (phase === 'Failed' || phase === 'Succeeded' || pod.metadata?.deletionTimestamp) {
-    return undefined;
-  }
-  return stuckProblem(pod, graces, false);
-}
-
-function stuckProblem(pod: Pod, graces: StuckGraces, crashLoop: boolean): PodProblem | undefined {
-  for (const s of allStatuses(pod)) {
-    const reason = s.state?.waiting?.reason;
-    const graceMs = reason ? stuckGraceMs(reason, graces) : undefined;
-    if (reason && graceMs !== undefined && (crashLoop || reason !== 'CrashLoopBackOff')) {
-      const msg = s.state?.waiting?.message;
-      return {
-        reason,
-        message: `container ${s.name}: ${reason}${msg ? `: ${msg}` : ''}${reason === 'CrashLoopBackOff' ? lastExit(s) : ''}`,
-        container: s.name,
-        graceMs,
-      };
-    }
-  }
-  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return {
-      reason: 'Unschedulable',
-      message: `cannot be scheduled: ${scheduled.message ?? 'no node fits'}`,
-      graceMs: graces.unschedulableMs,
-    };
-  }
-  return undefined;
-}
-
-/** True when the pod's `Ready` condition is True. */
-export function isPodReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
-/** What a not-ready pod is waiting for, in a few words. */
-export function podWaitingFor(pod: Pod): string {
-  if (pod.metadata?.deletionTimestamp) return 'is being deleted';
-  const phase = pod.status?.phase ?? 'Pending';
-  const waiting = allStatuses(pod).find((s) => s.state?.waiting);
-  if (waiting) return `container ${waiting.name} is ${waiting.state!.waiting!.reason ?? 'waiting'}`;
-  const notReady = (pod.status?.containerStatuses ?? []).find((s) => s.state?.running && !s.ready);
-  if (notReady) return `container ${notReady.name} runs but is not ready (readiness probe)`;
-  return phase === 'Pending' ? 'is Pending' : `is ${phase}, not Ready`;
-}
+import {
+  allStatuses,
+  DEFAULT_GRACES,
+  isPodReady,
+  podProblem,
+  podWaitingFor,
+  type StuckGraces,
+} from '../pods/problems.js';
+import type { Endpoints, KubeObject, Pod, Service, Workload } from '../kube/types.js';
 
 /** Everything kubestep knows about one dependency. */
 export interface DependencyView {

@@ -1,6 +1,6 @@
 // Collecting the garbage of earlier runs: list, decide (gc/rules.ts), confirm with a fresh GET,
 // delete. Used by `kubestep gc` and by the sweep at the start of `run` and `up`. Imperative shell.
-import { messageOf } from '../errors.js';
+import { messageOf } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject, ObjectList } from '../kube/types.js';

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, KubeObject } from '../kube/types.js';
-import {
-  ANNOTATION_ALIVE_UNTIL,
-  countByReason,
-  gcVerdict,
-  planCollection,
-  runStateOf,
-  type RunState,
-} from './rules.js';
+import { ANNOTATION_ALIVE_UNTIL } from '../manifests/jobs.js';
+import { countByReason, gcVerdict, planCollection, runStateOf, type RunState } from './rules.js';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 const H = 3_600_000;

@@ -2,17 +2,7 @@
 // the start of `run` and `up`. Pure: plain objects and `now` in, verdicts out.
 import type { Job, KubeObject } from '../kube/types.js';
 import { jobState } from '../jobs/status.js';
-import { LABEL_ROLE, LABEL_RUN_ID } from '../manifests/jobs.js';
-
-/**
- * Annotation on a run's anchor Job: until when (RFC 3339) the run's kubestep is known to be
- * alive. A running `kubestep run` renews it (see {@link ANNOTATION_LEASE}); `kubestep up` sets it
- * to the end of `--lifetime`. Modelled on coordination.k8s.io Leases (`renewTime` +
- * `leaseDurationSeconds`). Source: https://kubernetes.io/docs/concepts/architecture/leases/
- */
-export const ANNOTATION_ALIVE_UNTIL = 'kubestep.dev/alive-until';
-/** Annotation on the anchor: the lease, s (how far each renewal moves alive-until ahead). */
-export const ANNOTATION_LEASE = 'kubestep.dev/lease-seconds';
+import { ANNOTATION_ALIVE_UNTIL, LABEL_ROLE, LABEL_RUN_ID } from '../manifests/jobs.js';
 
 /** Where a run stands, as seen from another process. */
 export type RunState =

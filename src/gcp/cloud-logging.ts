@@ -3,7 +3,7 @@
 import type { Entry, Log, LoggingOptions } from '@google-cloud/logging';
 import { GoogleAuth } from 'google-auth-library';
 import pRetry from 'p-retry';
-import { messageOf } from '../errors.js';
+import { messageOf } from '../core/errors.js';
 import {
   consoleLink,
   lineEntries,
@@ -12,8 +12,8 @@ import {
   type CloudEntry,
   type CloudLine,
   type RunLabels,
-} from '../logs/cloud-entries.js';
-import type { JobSummary } from '../report/summary.js';
+} from './cloud-entries.js';
+import type { JobSummary } from '../jobs/summary.js';
 
 /** Options of {@link openCloudLog}. */
 export interface CloudLogOptions {

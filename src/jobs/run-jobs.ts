@@ -1,49 +1,33 @@
 // The test Jobs of a run: create, follow logs, wait for Complete or Failed. Imperative shell over
 // KubeClient; decisions come from the pure modules. Preflight and teardown are in run/.
-import { CancelledError, InfraError, InputError, messageOf, RunTimeoutError } from '../errors.js';
+import {
+  CancelledError,
+  InfraError,
+  InputError,
+  messageOf,
+  RunTimeoutError,
+} from '../core/errors.js';
 import { sleep, type KubeClient, type ListOptions } from '../kube/client.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import { ownedBy } from '../manifests/deps.js';
-import { createForRun } from '../run/create.js';
-import type { Ledger } from '../run/teardown.js';
+import { createForRun } from '../objects/create.js';
+import type { Ledger } from '../objects/ledger.js';
 import { runInformer } from '../kube/informer.js';
 import type { Job, KubeObject, Pod } from '../kube/types.js';
-import { LogFollower, type LogSink } from '../logs/follower.js';
+import { LogFollower } from '../logs/follower.js';
+import type { Output } from '../core/output.js';
+import { formatDuration } from '../core/format.js';
 import { LABEL_RUN_ID, type TestJob } from '../manifests/jobs.js';
-import { ProblemClock, testPodProblem, type StuckGraces } from '../deps/readiness.js';
-import { printEvents } from '../run/events.js';
+import { ProblemClock, testPodProblem, type StuckGraces } from '../pods/problems.js';
+import { printEvents } from '../objects/events.js';
 import {
-  formatDuration,
   stuckHint,
   summarizeJob,
   waitingStatus,
   type JobSummary,
   type StuckPod,
-} from '../report/summary.js';
+} from './summary.js';
 import { finishedBefore, isJobFinished, jobState } from './status.js';
-
-/** What kubestep prints besides the mirrored logs (to stderr). */
-export interface Output {
-  info(message: string): void;
-  warn(message: string): void;
-  /** Debug details (retries, reconnects); shown with --verbose. */
-  debug(message: string): void;
-  /**
-   * A failure people must see (a Job failed or cannot start): `title` is short (`job/x failed`),
-   * `message` one sentence. GitHub Actions shows it as an annotation.
-   */
-  error(title: string, message: string): void;
-  /**
-   * What the run waits for now, replaced by the next call: a status line on a terminal (redrawn at
-   * most once a second), a progress line in CI when nothing else was printed for a while.
-   */
-  status(text: string): void;
-  /** The verdict, the last line of a run. */
-  result(ok: boolean, text: string): void;
-  /** Ends what is open (a status line, an output group); call once at the end. */
-  close(): void;
-  logs: LogSink;
-}
 
 /** The injected world of a run. */
 export interface RunDeps {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobCondition } from '../kube/types.js';
-import { finishedBefore, isJobFinished, jobState, podSelectorOf } from './status.js';
+import { finishedBefore, isJobFinished, jobState } from './status.js';
 
 const withConditions = (conditions?: JobCondition[]) => ({
   status: conditions ? { conditions } : {},
@@ -99,37 +99,5 @@ describe('finishedBefore', () => {
     ],
   ])('%s', (_name, status, expected) => {
     expect(finishedBefore({ status }, T)).toBe(expected);
-  });
-});
-
-describe('podSelectorOf', () => {
-  it.each([
-    ['no spec', {}, undefined],
-    ['no selector yet (not created)', { spec: {} }, undefined],
-    [
-      'set by the API server',
-      { spec: { selector: { matchLabels: { 'controller-uid': 'u-1' } } } },
-      'controller-uid=u-1',
-    ],
-    [
-      'manualSelector with two labels',
-      { spec: { selector: { matchLabels: { app: 'tests', tier: 'ci' } } } },
-      'app=tests,tier=ci',
-    ],
-    ['empty matchLabels', { spec: { selector: { matchLabels: {} } } }, undefined],
-    [
-      'matchExpressions',
-      {
-        spec: {
-          selector: {
-            matchLabels: { app: 'tests' },
-            matchExpressions: [{ key: 'tier', operator: 'In', values: ['ci'] }],
-          },
-        },
-      },
-      undefined,
-    ],
-  ])('%s → %s', (_, job, selector) => {
-    expect(podSelectorOf(job)).toBe(selector);
   });
 });

@@ -3,8 +3,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { InputError, messageOf } from '../errors.js';
-import { gkeClusterRef, type GkeEndpoint } from '../gcp/gke-ref.js';
+import { InputError, messageOf } from '../core/errors.js';
+import { gkeClusterRef, type GkeEndpoint } from './gke-ref.js';
 import { fileTokenSource, tokenKubeConfig, type TokenSource } from './token-access.js';
 
 /** Where the service-account credentials of a Pod are mounted. */
@@ -110,7 +110,7 @@ export async function resolveClusterAccess(
         '--gke-cluster and --kubeconfig/--context both name a cluster: give one of them',
       );
     }
-    const { gkeAccess } = await import('../gcp/gke.js');
+    const { gkeAccess } = await import('./gke.js');
     const endpoint = flags.gkeEndpoint ?? 'public';
     const gke = await gkeAccess(ref, endpoint, env, signal);
     const namespace = flags.namespace || 'default';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InfraError } from '../errors.js';
+import { InfraError } from '../core/errors.js';
 import {
   describeNetworkError,
   isStatus,

@@ -1,5 +1,5 @@
 // API errors: what failed, in Kubernetes' words, and whether trying again can help. Pure.
-import { InfraError } from '../errors.js';
+import { InfraError } from '../core/errors.js';
 import type { Status } from './types.js';
 
 /** An answer of the API server other than 2xx, e.g. `create job/tests: Forbidden: ...`. */

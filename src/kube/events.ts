@@ -1,5 +1,5 @@
 // The events of one object, as `kubectl describe` lists them. Adapter over KubeClient.
-import { messageOf } from '../errors.js';
+import { messageOf } from '../core/errors.js';
 import type { KubeClient } from './client.js';
 import { EVENTS } from './resources.js';
 import type { KubeEvent, KubeObject } from './types.js';

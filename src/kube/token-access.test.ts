@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { fileTokenSource, TOKEN_FILE_REFRESH_MS, tokenKubeConfig } from './token-access.js';
 
 describe('tokenKubeConfig', () => {

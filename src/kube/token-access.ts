@@ -3,7 +3,7 @@
 // KubeConfig in memory.
 import { KubeConfig } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
-import { InputError, messageOf } from '../errors.js';
+import { InputError, messageOf } from '../core/errors.js';
 
 /** Gives the bearer token for the next request; may refresh it. */
 export type TokenSource = () => Promise<string>;

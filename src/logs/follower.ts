@@ -3,29 +3,9 @@ import { sleep, type KubeClient } from '../kube/client.js';
 import { isStatus } from '../kube/errors.js';
 import { isStreamCut } from '../kube/informer.js';
 import type { ContainerStatus, Pod } from '../kube/types.js';
-import { LineSplitter, LogCursor } from './lines.js';
-
-/** Where mirrored log lines go. */
-export interface LogSink {
-  /**
-   * Writes whole lines (each ending in "\n") of one source. Returns a promise when the writer
-   * wants the caller to wait (backpressure).
-   */
-  write(source: LogSource, lines: string[]): void | Promise<void>;
-  /** A note about a source (logs lost), for kubestep's own output. */
-  note(source: LogSource, message: string): void;
-  /** Details (a stream reopened), shown with --verbose. */
-  debug(source: LogSource, message: string): void;
-}
-
-/** One container instance's log. */
-export interface LogSource {
-  namespace: string;
-  pod: string;
-  container: string;
-  /** The Job that owns the pod, when one does. */
-  job?: string | undefined;
-}
+import type { LogSink, LogSource } from '../core/output.js';
+import { LineSplitter } from '../kube/line-splitter.js';
+import { LogCursor } from './lines.js';
 
 /** Key of a container instance: a restarted container gets a new tail. */
 function tailKey(podUid: string, container: string, containerID: string): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { joinPartialLines, LineSplitter, LogCursor, normalizeTimestamp } from './lines.js';
+import { LineSplitter } from '../kube/line-splitter.js';
+import { joinPartialLines, LogCursor, normalizeTimestamp } from './lines.js';
 
 describe('LineSplitter', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { templateKey } from './jobs.js';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { DEPLOYMENTS, PODS, SERVICES } from '../kube/resources.js';
 import type { Pod, Workload } from '../kube/types.js';
 import { anchorJob, backstopSeconds, dependencyProblems, ownedBy, toDependencies } from './deps.js';

@@ -1,7 +1,6 @@
 // Dependencies (--deps) from parsed manifests, and the run's anchor Job: validation and
 // rendering. Pure.
-import { InputError } from '../errors.js';
-import { ANNOTATION_ALIVE_UNTIL, ANNOTATION_LEASE } from '../gc/rules.js';
+import { InputError } from '../core/errors.js';
 import {
   CONFIGMAPS,
   DEPLOYMENTS,
@@ -13,6 +12,8 @@ import {
 } from '../kube/resources.js';
 import type { Job, KubeObject, OwnerReference, Pod, Workload } from '../kube/types.js';
 import {
+  ANNOTATION_ALIVE_UNTIL,
+  ANNOTATION_LEASE,
   LABEL_TEMPLATE,
   labelProblems,
   placeDocument,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { jobProblems, LABEL_RUN_ID, LABEL_TEMPLATE, templateKey, toTestJobs } from './jobs.js';
 import { parseManifests } from './parse.js';
 import type { ParsedDocument } from './parse.js';

@@ -1,6 +1,6 @@
 // Test Jobs from parsed manifests: validation and rendering (labels, namespace). Pure.
 import { createHash } from 'node:crypto';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { dnsLabelProblem, labelKeyProblem, labelValueProblem } from './names.js';
 import { describeOrigin, type DocumentOrigin, type ParsedDocument } from './parse.js';
@@ -206,6 +206,16 @@ export function templateKey(kind: string, namespace: string, nameTemplate: strin
 
 /** Label telling test Jobs, dependencies and the run's anchor Job apart. */
 export const LABEL_ROLE = 'kubestep.dev/role';
+
+/**
+ * Annotation on a run's anchor Job: until when (RFC 3339) the run's kubestep is known to be
+ * alive. A running `kubestep run` renews it (see {@link ANNOTATION_LEASE}); `kubestep up` sets it
+ * to the end of `--lifetime`. Modelled on coordination.k8s.io Leases (`renewTime` +
+ * `leaseDurationSeconds`). Source: https://kubernetes.io/docs/concepts/architecture/leases/
+ */
+export const ANNOTATION_ALIVE_UNTIL = 'kubestep.dev/alive-until';
+/** Annotation on the anchor: the lease, s (how far each renewal moves alive-until ahead). */
+export const ANNOTATION_LEASE = 'kubestep.dev/lease-seconds';
 /** Values of {@link LABEL_ROLE}. */
 export type Role = 'test' | 'dependency' | 'anchor';
 

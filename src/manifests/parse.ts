@@ -1,6 +1,6 @@
 // Multi-document YAML manifests with `${NAME}` substitution in their string values. Pure.
 import { LineCounter, parse as parseYamlValue, parseAllDocuments, visit } from 'yaml';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { describeProblem, substitute } from './substitute.js';
 
 /** A manifest file's text and the name to show for it (`<stdin>` for `-`). */

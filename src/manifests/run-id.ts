@@ -1,5 +1,5 @@
 // The run id that makes a run's objects unique and findable. Pure.
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { toLabelSafe } from './names.js';
 
 /** Where a run id may come from. */

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { Output } from '../jobs/run-jobs.js';
-import type { LogSource } from '../logs/follower.js';
+import type { Output } from '../core/output.js';
+import type { LogSource } from '../core/output.js';
 import { escapeData, escapeProperty, type OutputMode } from './ci.js';
 import { linePrefix } from './log-format.js';
 import type { Redact } from './secrets.js';

@@ -1,6 +1,6 @@
 // How mirrored log lines look. Pure.
 import type { TestJob } from '../manifests/jobs.js';
-import type { LogSource } from '../logs/follower.js';
+import type { LogSource } from '../core/output.js';
 
 /**
  * True when a run can have more than one log source, so that every line needs its

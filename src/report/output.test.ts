@@ -4,7 +4,7 @@ import type { RunOutcome } from '../jobs/run-jobs.js';
 import { escapeData, escapeProperty, outputMode } from './ci.js';
 import { runResult, summaryMarkdown } from './result.js';
 import { redactor, secretValuesOf } from './secrets.js';
-import type { JobSummary } from './summary.js';
+import type { JobSummary } from '../jobs/summary.js';
 
 describe('outputMode', () => {
   it.each<[string, Record<string, string>, boolean, string, boolean]>([

@@ -1,7 +1,8 @@
 // The result of a run for machines (JSON for other steps) and for GitHub's step summary
 // (Markdown). Pure.
 import type { RunOutcome } from '../jobs/run-jobs.js';
-import { formatDuration, type JobSummary } from './summary.js';
+import { formatDuration } from '../core/format.js';
+import type { JobSummary } from '../jobs/summary.js';
 
 /** How a run ended, as `--output json` writes it (`version` changes when fields change meaning). */
 export interface RunResult {

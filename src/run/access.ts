@@ -1,6 +1,6 @@
 // Which permissions a run needs, and checking them before anything is created: one
 // SelfSubjectAccessReview per verb, resource and namespace. Pure planning, imperative check.
-import { InfraError, messageOf } from '../errors.js';
+import { InfraError, messageOf } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import {
   DEPLOYMENTS,

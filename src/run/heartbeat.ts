@@ -1,9 +1,10 @@
 // The heartbeat of a running `kubestep run`: renewing `kubestep.dev/alive-until` on its anchor
 // Jobs, so that other runs' sweeps and `kubestep gc` leave its objects alone. Imperative shell.
-import { messageOf } from '../errors.js';
-import { ANNOTATION_ALIVE_UNTIL } from '../gc/rules.js';
+import { messageOf } from '../core/errors.js';
+import { ANNOTATION_ALIVE_UNTIL } from '../manifests/jobs.js';
 import { JOBS } from '../kube/resources.js';
-import type { DeleteDeps, ObjectRef } from './teardown.js';
+import type { ObjectRef } from '../objects/ledger.js';
+import type { DeleteDeps } from './teardown.js';
 
 /**
  * Renews the heartbeat of `anchors` every `leaseSeconds / 3` (each renewal sets alive-until to

@@ -1,13 +1,14 @@
 // Before anything is created: stale objects of the same names, and a server-side dry-run of every
 // manifest. Imperative shell over KubeClient.
-import { InfraError, InputError } from '../errors.js';
+import { InfraError, InputError } from '../core/errors.js';
 import { isStatus, KubeApiError } from '../kube/errors.js';
 import { JOBS, type Resource } from '../kube/resources.js';
 import type { KubeObject } from '../kube/types.js';
 import { LABEL_RUN_ID } from '../manifests/jobs.js';
 import { describeOrigin, type DocumentOrigin } from '../manifests/parse.js';
 import { isJobFinished, jobState } from '../jobs/status.js';
-import { deleteObjects, refName, refOf, type DeleteDeps, type ObjectRef } from './teardown.js';
+import { refName, refOf, type ObjectRef } from '../objects/ledger.js';
+import { deleteObjects, type DeleteDeps } from './teardown.js';
 
 /** An object a run is about to create. */
 export interface PlannedObject {

@@ -1,8 +1,8 @@
 // A whole run, and the `up` / `down` halves of one: preflight, anchor, dependencies, test Jobs,
 // teardown. Imperative shell; each step lives in its own module.
-import { CancelledError, messageOf, RunTimeoutError } from '../errors.js';
+import { CancelledError, messageOf, RunTimeoutError } from '../core/errors.js';
 import { Dependencies } from '../deps/dependencies.js';
-import type { StuckGraces } from '../deps/readiness.js';
+import type { StuckGraces } from '../pods/problems.js';
 import { runJobs, type RunDeps, type RunOutcome } from '../jobs/run-jobs.js';
 import { JOBS, MANAGED_KINDS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject } from '../kube/types.js';
@@ -11,18 +11,10 @@ import { anchorJob, anchorName, type Dependency, type Heartbeat } from '../manif
 import { LABEL_ROLE, LABEL_TEMPLATE, runSelector, type TestJob } from '../manifests/jobs.js';
 import { keepAlive } from './heartbeat.js';
 import { checkAccess, requiredAccess } from './access.js';
-import { createForRun } from './create.js';
+import { createForRun } from '../objects/create.js';
 import { preflight, type PlannedObject } from './preflight.js';
-import {
-  deleteObjects,
-  refOf,
-  Ledger,
-  refName,
-  StillDeletingError,
-  tearDown,
-  type CleanupPolicy,
-  type ObjectRef,
-} from './teardown.js';
+import { deleteObjects, StillDeletingError, tearDown, type CleanupPolicy } from './teardown.js';
+import { Ledger, refName, refOf, type ObjectRef } from '../objects/ledger.js';
 
 /** Everything `kubestep run` does, decided. */
 export interface RunPlan {

@@ -1,5 +1,5 @@
 // Creating an object of a run, tolerant of a create whose answer was lost. Imperative shell.
-import { InfraError } from '../errors.js';
+import { InfraError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isStatus } from '../kube/errors.js';
 import type { Resource } from '../kube/resources.js';

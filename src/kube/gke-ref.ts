@@ -1,5 +1,5 @@
 // Naming a GKE cluster: --gke-cluster, or the variables of Cloud Build's kubectl builder. Pure.
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 
 /** A GKE cluster; `project` undefined: the credentials' project. */
 export interface GkeClusterRef {

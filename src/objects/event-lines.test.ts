@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatEvents } from './events.js';
+import { formatEvents } from './event-lines.js';
 import type { KubeEvent } from '../kube/types.js';
 
 describe('formatEvents', () => {

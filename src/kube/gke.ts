@@ -2,8 +2,8 @@
 // gives the endpoint and CA. Adapter: the only module (with gcp/cloud-logging.ts) that imports
 // google-auth-library.
 import { GoogleAuth } from 'google-auth-library';
-import { InfraError, InputError, messageOf } from '../errors.js';
-import type { ServerSpec, TokenSource } from '../kube/token-access.js';
+import { InfraError, InputError, messageOf } from '../core/errors.js';
+import type { ServerSpec, TokenSource } from './token-access.js';
 import type { GkeClusterRef, GkeEndpoint } from './gke-ref.js';
 
 /** Where the GKE API is; `KUBESTEP_GKE_API_ENDPOINT` replaces it (tests, restricted networks). */

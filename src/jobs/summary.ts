@@ -1,5 +1,6 @@
 // What happened to each Job and its pods, in words people read. Pure.
-import { jobState } from '../jobs/status.js';
+import { formatDuration } from '../core/format.js';
+import { jobState } from './status.js';
 import type { ContainerStatus, Job, Pod } from '../kube/types.js';
 
 /** How a Job ended, as far as kubestep knows. `Stuck`: a pod cannot start (see testPodProblem). */
@@ -319,15 +320,6 @@ function summarizeContainer(
   }
   if (s?.state?.running) return { name, init, state: 'running', restarts };
   return { name, init, state: 'not started', restarts };
-}
-
-/** `4.2 s`, `3 min 5 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h} h ${m} min` : `${m} min ${s % 60} s`;
 }
 
 /**

@@ -2,7 +2,7 @@
 import type { KubeClient } from '../kube/client.js';
 import { eventsOf } from '../kube/events.js';
 import type { KubeObject } from '../kube/types.js';
-import { formatEvents } from '../report/events.js';
+import { formatEvents } from './event-lines.js';
 
 /**
  * Prints up to 10 recent events of each subject (Warning first) under `events of LABEL:`,

@@ -1,0 +1,53 @@
+// What a run created: references to objects, and the ledger that teardown deletes in reverse.
+import { JOBS, type Resource } from '../kube/resources.js';
+import type { KubeObject } from '../kube/types.js';
+import { podSelectorOf } from '../kube/selectors.js';
+
+/** Which part of a run an object belongs to; teardown goes test → dependency → anchor. */
+export type Stage = 'test' | 'dependency' | 'anchor';
+
+/** An object that exists in the cluster because of this run (or is to be deleted). */
+export interface ObjectRef {
+  res: Resource;
+  namespace: string;
+  name: string;
+  /** When known: a newer object of the same name is then never touched. */
+  uid?: string | undefined;
+  /**
+   * Jobs: the label selector of their pods, when known. The Job is then deleted with
+   * propagationPolicy Background, kubestep deletes its pods (else the garbage collector does)
+   * and waits for them: ~70 ms for an ended pod; Foreground took 100-900 ms on the local cluster.
+   */
+  pods?: string | undefined;
+}
+
+/** The ObjectRef of `object` (as the API server returned it) of kind `res`. */
+export function refOf(res: Resource, object: KubeObject): ObjectRef {
+  return {
+    res,
+    namespace: object.metadata?.namespace ?? '',
+    name: object.metadata?.name ?? '',
+    uid: object.metadata?.uid,
+    pods: res === JOBS ? podSelectorOf(object) : undefined,
+  };
+}
+
+/** A created object and its stage. */
+export interface CreatedObject extends ObjectRef {
+  stage: Stage;
+}
+
+/** The objects a run created, in order of creation. */
+export class Ledger {
+  readonly items: CreatedObject[] = [];
+
+  /** Records `object` (as the API server returned it) as created. */
+  add(res: Resource, object: KubeObject, stage: Stage): void {
+    this.items.push({ ...refOf(res, object), stage });
+  }
+}
+
+/** `job/tests`, for messages. */
+export function refName(o: ObjectRef): string {
+  return `${o.res.kind}/${o.name}`;
+}
