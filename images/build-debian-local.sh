@@ -1,5 +1,5 @@
 #!/bin/bash
-# Builds a Debian bookworm image for the local test cluster (../shared/k8s-local: no registry) the
+# Builds a Debian bookworm image for the local test cluster (test/cluster: no registry) the
 # way a `FROM debian:bookworm-slim` + `apt-get install` + `COPY` Dockerfile does: the kit's
 # debian-image.sh makes the base with the packages, the files are added, mkimage.sh and
 # import-image.sh do the rest. Skips the build when the image exists from the same inputs.

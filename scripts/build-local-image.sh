@@ -1,5 +1,5 @@
 #!/bin/bash
-# Builds kubestep:local for the local test cluster (../shared/k8s-local: no Docker, no registry):
+# Builds kubestep:local for the local test cluster (test/cluster: no Docker, no registry):
 # the files the Dockerfile adds (scripts/image-rootfs.sh: Node 24 from the npm `node` package,
 # stripped, and the bundle under /app) on a base made like gcr.io/distroless/cc-debian12 from
 # this Debian 12 machine (the node binary's shared libraries, CA certificates, passwd, /tmp).
@@ -8,7 +8,7 @@
 # Usage: build-local-image.sh [path to k8s-local]   (after npm run build)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-kit=${1:-$here/../shared/k8s-local}
+kit=${1:-$here/../test/cluster}
 S=${K8S_LOCAL_DIR:-/var/tmp/k8s-local}
 tag=kubestep:local
 out=$S/images/kubestep.tar

@@ -14,7 +14,7 @@ import { jobYaml, kubectl, objectsIn, until, useTestNamespace } from './harness.
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KIT = process.env.K8S_LOCAL_KIT ?? join(ROOT, '../shared/k8s-local');
+const KIT = process.env.K8S_LOCAL_KIT ?? join(ROOT, 'test/cluster');
 const STATE = process.env.K8S_LOCAL_DIR ?? '/var/tmp/k8s-local';
 const TARBALL = join(STATE, 'images/kubestep.tar');
 
