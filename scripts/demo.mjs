@@ -80,6 +80,8 @@ async function demo() {
     );
   }
   const wrong = results.filter((r) => r.code !== r.expected).length;
-  console.log(`demo: ${results.length - wrong} of ${results.length} examples gave the exit code they should`);
+  console.log(
+    `demo: ${results.length - wrong} of ${results.length} examples gave the exit code they should`,
+  );
   return wrong === 0 ? 0 : 1;
 }

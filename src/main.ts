@@ -2,7 +2,8 @@
 // Entry point: the only file that touches `process`. Owns the root AbortController, turns
 // SIGINT/SIGTERM into cancellation (a second signal exits at once) and sets the exit code.
 import { runCli } from './cli/cli.js';
-import { CancelledError, ExitCode } from './core/errors.js';
+import { CancelledError } from './core/errors.js';
+import { exitCodeOf, exitCodeOfSignal } from './core/outcome.js';
 
 const root = new AbortController();
 let signals = 0;
@@ -11,7 +12,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     signals++;
     received ??= sig;
-    const code = sig === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
+    const code = exitCodeOfSignal(sig);
     if (signals > 1) {
       process.stderr.write(`kubestep: ${sig} again: exiting now without waiting for cleanup\n`);
       process.exit(code);
@@ -32,15 +33,16 @@ process.on('unhandledRejection', (reason) => {
   );
 });
 
-const code = await runCli(
+const outcome = await runCli(
   process.argv.slice(2),
   { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
   root.signal,
 );
 // A signal that came after the result was known (during cleanup) still cancels the step: CI
 // systems and shells read 128 + signal number as "stopped by that signal".
-const cancelled = received === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
-if (received && code !== cancelled) {
+const code = exitCodeOf(outcome);
+if (received && outcome.kind !== 'cancelled') {
+  const cancelled = exitCodeOfSignal(received);
   process.stderr.write(
     `kubestep: exit ${cancelled} (not ${code}): ${received} arrived before the run had finished its cleanup\n`,
   );

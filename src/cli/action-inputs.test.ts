@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { UsageError } from '../core/errors.js';
+import type { Outcome } from '../core/outcome.js';
 import { ACTION_INPUTS, actionOutputs, actionPlan } from './action-inputs.js';
 import { parseOnly } from './parse-only.js';
 
@@ -118,13 +119,24 @@ describe('actionPlan', () => {
 });
 
 describe('actionOutputs', () => {
+  const o = (kind: Outcome['kind']) => ({ kind, jobs: [], message: 'm' }) as Outcome;
   it.each([
-    [0, '{\n  "exitCode": 0\n}\n', 'result=passed\nsummary-json={"exitCode":0}\n'],
-    [1, '{"exitCode": 1}', 'result=failed\nsummary-json={"exitCode":1}\n'],
-    [3, undefined, 'result=error\nsummary-json={}\n'],
-    [2, 'not json', 'result=error\nsummary-json={"error":"the result file is not JSON"}\n'],
-  ])('exit %s', (code, json, out) => {
-    expect(actionOutputs(code, json)).toBe(out);
+    [o('succeeded'), '{\n  "exitCode": 0\n}\n', 'result=passed\nsummary-json={"exitCode":0}\n'],
+    [o('failed'), '{"exitCode": 1}', 'result=failed\nsummary-json={"exitCode":1}\n'],
+    [o('timed-out'), '{"exitCode": 1}', 'result=failed\nsummary-json={"exitCode":1}\n'],
+    [o('infra-error'), undefined, 'result=error\nsummary-json={}\n'],
+    [
+      o('bad-input'),
+      'not json',
+      'result=error\nsummary-json={"error":"the result file is not JSON"}\n',
+    ],
+    [
+      { kind: 'cancelled', jobs: [], signal: 'SIGINT' } satisfies Outcome,
+      undefined,
+      'result=error\nsummary-json={}\n',
+    ],
+  ] satisfies [Outcome, string | undefined, string][])('%o', (outcome, json, out) => {
+    expect(actionOutputs(outcome, json)).toBe(out);
   });
 });
 

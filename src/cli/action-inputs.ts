@@ -1,4 +1,5 @@
 // The GitHub Action's inputs (action.yml) as a kubestep command line. Pure.
+import type { Outcome } from '../core/outcome.js';
 import { UsageError } from '../core/errors.js';
 
 /**
@@ -98,13 +99,19 @@ export function actionPlan(env: Readonly<Record<string, string | undefined>>): A
 }
 
 /**
- * The step outputs for `$GITHUB_OUTPUT` from kubestep's exit code and its result JSON (as
+ * The step outputs for `$GITHUB_OUTPUT` from the command's outcome and its result JSON (as
  * `--output json` wrote it; undefined when kubestep stopped before writing one): `result` is
- * `passed` (0), `failed` (1) or `error`; `summary-json` the result on one line.
+ * `passed` (succeeded), `failed` (failed, timed out) or `error` (anything else); `summary-json`
+ * the result on one line.
  * Source: https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/workflow-commands-for-github-actions#setting-an-output-parameter
  */
-export function actionOutputs(exitCode: number, resultJson: string | undefined): string {
-  const result = exitCode === 0 ? 'passed' : exitCode === 1 ? 'failed' : 'error';
+export function actionOutputs(outcome: Outcome, resultJson: string | undefined): string {
+  const result =
+    outcome.kind === 'succeeded'
+      ? 'passed'
+      : outcome.kind === 'failed' || outcome.kind === 'timed-out'
+        ? 'failed'
+        : 'error';
   let summary = '{}';
   if (resultJson !== undefined) {
     try {

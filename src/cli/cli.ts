@@ -1,6 +1,8 @@
-// The command table: flags → typed options → command. The one place that maps errors to exit codes.
+// The command table: flags → typed options → command. The one place that turns errors into
+// outcomes (outcomeOfError) and prints them.
 import yargs, { type Argv } from 'yargs';
-import { exitCodeOfError, messageOf, UsageError } from '../core/errors.js';
+import { messageOf, UsageError } from '../core/errors.js';
+import { DONE, outcomeOfError, type Outcome } from '../core/outcome.js';
 import { isStatus } from '../kube/errors.js';
 import { escapeData } from '../report/ci.js';
 import { MIN_SECRET_LENGTH } from '../report/secrets.js';
@@ -16,11 +18,11 @@ const CLEANUP = ['always', 'on-success', 'never'] as const;
 
 /** The commands that {@link runCli} dispatches to, each given its typed options. */
 export interface Commands {
-  run(opts: RunOptions, io: Io, signal: AbortSignal): Promise<number>;
-  up(opts: UpOptions, io: Io, signal: AbortSignal): Promise<number>;
-  down(opts: DownOptions, io: Io, signal: AbortSignal): Promise<number>;
-  wait(opts: WaitOptions, io: Io, signal: AbortSignal): Promise<number>;
-  gc(opts: GcOptions, io: Io, signal: AbortSignal): Promise<number>;
+  run(opts: RunOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
+  up(opts: UpOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
+  down(opts: DownOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
+  wait(opts: WaitOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
+  gc(opts: GcOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
 }
 
 /** The real commands, each module loaded when its command runs (a faster start). */
@@ -33,18 +35,19 @@ const COMMANDS: Commands = {
 };
 
 /**
- * Parses `argv` (without node and script), runs the command and returns the exit code.
- * `commands` replaces the commands, e.g. to check what a command line parses to.
- * Never throws: errors are printed as `kubestep: error: ...` with the next step, and mapped to
- * exit code 2 (usage, input) or 3 (cluster, API).
+ * Parses `argv` (without node and script), runs the command and returns its outcome (exitCodeOf
+ * in core/outcome.ts makes the exit code). `commands` replaces the commands, e.g. to check what a
+ * command line parses to. Never throws: errors are printed as `kubestep: error: ...` with the
+ * next step, and turned into an outcome by outcomeOfError: bad-input (usage, input),
+ * infra-error (cluster, API), cancelled (SIGINT or SIGTERM on `signal`).
  */
 export async function runCli(
   argv: string[],
   io: Io,
   signal: AbortSignal,
   commands: Commands = COMMANDS,
-): Promise<number> {
-  let code = 0;
+): Promise<Outcome> {
+  let outcome: Outcome = DONE;
   argv = stdinFilename(argv);
   try {
     const parser = yargs(argv)
@@ -117,7 +120,7 @@ export async function runCli(
             )
             .strict(),
         async (a) => {
-          code = await commands.run(
+          outcome = await commands.run(
             {
               ...clusterArgs(a),
               ...manifestArgs(a),
@@ -166,7 +169,7 @@ export async function runCli(
             )
             .strict(),
         async (a) => {
-          code = await commands.up(
+          outcome = await commands.up(
             {
               ...clusterArgs(a),
               ...manifestArgs(a),
@@ -194,7 +197,7 @@ export async function runCli(
             .example('$0 down --run-id 7f3a9c1e -n ci', 'delete what "up" (or a kept run) left')
             .strict(),
         async (a) => {
-          code = await commands.down({ ...clusterArgs(a), runId: a['run-id'] }, io, signal);
+          outcome = await commands.down({ ...clusterArgs(a), runId: a['run-id'] }, io, signal);
         },
       )
       .command(
@@ -260,7 +263,7 @@ export async function runCli(
               'name the Jobs (job/NAME ...) or give a selector (-l), one of the two',
             );
           }
-          code = await commands.wait(
+          outcome = await commands.wait(
             {
               ...clusterArgs(a),
               ...stuckArgs(a),
@@ -317,7 +320,7 @@ export async function runCli(
           if (a['all-namespaces'] && a.namespace !== undefined) {
             throw new UsageError('give either --namespace or --all-namespaces, not both');
           }
-          code = await commands.gc(
+          outcome = await commands.gc(
             {
               ...clusterArgs(a),
               olderThanMs: parseDurationMs('older-than', a['older-than']),
@@ -336,7 +339,7 @@ export async function runCli(
         (y) => y.strict(),
         async () => {
           const { actionCommand } = await import('./action.js');
-          code = await actionCommand(io, (args) => runCli(args, io, signal, commands));
+          outcome = await actionCommand(io, (args) => runCli(args, io, signal, commands));
         },
       )
       .demandCommand(1, 'name a command, e.g. kubestep run -f FILE')
@@ -356,8 +359,13 @@ export async function runCli(
       output = out;
     });
     if (output) io.stdout.write(output + '\n');
-    return code;
+    return outcome;
   } catch (err) {
+    const failed = outcomeOfError(err, signal);
+    if (failed.kind === 'cancelled') {
+      io.stderr.write(`kubestep: CANCELLED by ${failed.signal}\n`);
+      return failed;
+    }
     const message = messageOf(err);
     const hint =
       err instanceof UsageError
@@ -371,7 +379,7 @@ export async function runCli(
       io.stdout.write(`::error title=kubestep::${escapeData(message + hint)}\n`);
     }
     io.stderr.write(`kubestep: error: ${message}${hint}\n`);
-    return exitCodeOfError(err);
+    return failed;
   }
 }
 

@@ -4,7 +4,7 @@ import { messageOf } from '../core/errors.js';
 import type { CloudLog } from '../gcp/cloud-logging.js';
 import { runLabels } from '../gcp/cloud-entries.js';
 import type { LogSource, Output } from '../core/output.js';
-import type { JobSummary } from '../jobs/summary.js';
+import type { JobSummary } from '../core/outcome.js';
 
 /** The Cloud Logging flags. */
 export interface CloudFlags {

@@ -1,5 +1,6 @@
-// `kubestep gc`: flags in, exit code out. The rules are in gc/rules.ts, the work in gc/collect.ts.
-import { ExitCode, InfraError } from '../core/errors.js';
+// `kubestep gc`: flags in, outcome out. The rules are in gc/rules.ts, the work in gc/collect.ts.
+import { InfraError } from '../core/errors.js';
+import { DONE, type Outcome } from '../core/outcome.js';
 import { collectGarbage, formatCounts } from '../gc/collect.js';
 import { MANAGED_KINDS } from '../kube/resources.js';
 import { resolveClusterAccess } from '../kube/config.js';
@@ -17,11 +18,11 @@ export interface GcOptions extends ClusterOptions {
 
 /**
  * Runs `kubestep gc`: deletes the objects of runs that are over (see gc/rules.ts) in the
- * namespace (or all namespaces), printing each and the counts per reason. Returns 0; throws
+ * namespace (or all namespaces), printing each and the counts per reason. Returns `succeeded`; throws
  * InfraError (exit 3) after trying every object when some deletions failed, and when listing
  * fails.
  */
-export async function gcCommand(opts: GcOptions, io: Io, signal: AbortSignal): Promise<number> {
+export async function gcCommand(opts: GcOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
   const access = await resolveClusterAccess(opts, io.env, signal);
   const { client, out } = connect(access, opts, io, false, []);
   const where = opts.allNamespaces ? 'all namespaces' : `namespace ${access.namespace}`;
@@ -55,7 +56,7 @@ export async function gcCommand(opts: GcOptions, io: Io, signal: AbortSignal): P
         `${plural(report.failures.length, 'deletion')} failed (listed above): check kubestep's permissions (delete) in ${where} and run gc again`,
       );
     }
-    return ExitCode.ok;
+    return DONE;
   } finally {
     out.close();
     await client.close().catch(() => undefined);

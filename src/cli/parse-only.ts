@@ -1,6 +1,7 @@
 // A kubestep command line parsed by the real parser (flags, choices, durations), without running
 // anything: for checks of the command lines in action.yml, cloudbuild.yaml and the README.
 import { PassThrough } from 'node:stream';
+import { DONE, exitCodeOf, type Outcome } from '../core/outcome.js';
 import { runCli, type Commands } from './cli.js';
 
 /** What a command line parses to: the command and its typed options, or the usage error. */
@@ -19,9 +20,9 @@ export async function parseOnly(
   let parsed: Parsed | undefined;
   const record =
     (command: keyof Commands) =>
-    (opts: object): Promise<number> => {
+    (opts: object): Promise<Outcome> => {
       parsed = { ok: true, command, opts: opts as Record<string, unknown> };
-      return Promise.resolve(0);
+      return Promise.resolve(DONE);
     };
   const commands: Commands = {
     run: record('run'),
@@ -36,12 +37,12 @@ export async function parseOnly(
   stderr.on('data', (d: Buffer) => (err += d.toString()));
   const stdin = new PassThrough();
   stdin.end();
-  const code = await runCli(
+  const outcome = await runCli(
     argv,
     { stdin, stdout, stderr, env },
     AbortSignal.timeout(10_000),
     commands,
   );
   stdout.resume();
-  return parsed ?? { ok: false, code, error: err.trim() };
+  return parsed ?? { ok: false, code: exitCodeOf(outcome), error: err.trim() };
 }

@@ -3,16 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import {
-  ExitCode,
-  InputError,
-  RunTimeoutError,
-  UsageError,
-  exitCodeOfError,
-  messageOf,
-} from '../core/errors.js';
+import { InputError, RunTimeoutError, UsageError, messageOf } from '../core/errors.js';
+import { DONE, outcomeOfError, type Outcome } from '../core/outcome.js';
 import type { Output } from '../core/output.js';
-import type { RunOutcome } from '../jobs/run-jobs.js';
 import { startCloudLogging, type CloudFlags } from './cloud.js';
 import { DEFAULT_RETRY, KubeClient } from '../kube/client.js';
 import type { StuckGraces } from '../pods/problems.js';
@@ -26,7 +19,7 @@ import { parseManifests, type ManifestSource } from '../manifests/parse.js';
 import { resolveRunId } from '../manifests/run-id.js';
 import { outputMode } from '../report/ci.js';
 import { createConsoleOutput } from '../report/console.js';
-import { runResult, summaryMarkdown, type RunResult } from '../report/result.js';
+import { runResult, summaryMarkdown, verdict, type RunResult } from '../report/result.js';
 import { redactor, secretValuesOf, type Redact } from '../report/secrets.js';
 import { SECRETS } from '../kube/resources.js';
 import { needsPrefix } from '../report/log-format.js';
@@ -196,16 +189,17 @@ export function connect(
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /**
- * Runs `kubestep run` and returns its exit code: 0 all Jobs Complete, 1 a Job Failed or the
- * timeout passed, 3 a pod cannot start or a dependency failed, 130/143 cancelled. Throws
- * UsageError/InputError (exit 2) and InfraError or KubeApiError (exit 3) for runs that ended
- * before an outcome; the caller maps those. Either way the result goes to `opts.outputFile` and,
+ * Runs `kubestep run` and returns its outcome: succeeded (all Jobs Complete), failed (a Job Failed),
+ * timed-out, infra-error (a pod cannot start, a dependency failed), cancelled. Throws
+ * UsageError/InputError and InfraError or KubeApiError for runs that ended before an outcome;
+ * the caller maps those with outcomeOfError. Either way the result goes to `opts.outputFile` and,
  * in GitHub Actions, to `$GITHUB_STEP_SUMMARY`.
  */
-export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal): Promise<number> {
+export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
   return reported(
     { outputFile: opts.outputFile, runId: opts.runId, secrets: Object.values(opts.setSecret) },
     io,
+    signal,
     (report) => run(opts, io, signal, report),
   );
 }
@@ -213,51 +207,44 @@ export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal):
 /** What a command tells {@link reported} as it goes. */
 export interface Report {
   runId: string;
-  outcome?: RunOutcome;
   redact: Redact;
   out?: Output;
 }
 
 /**
- * Runs `body` and, however it ends, writes the result: to `opts.outputFile` (--output json) and,
- * in GitHub Actions, to `$GITHUB_STEP_SUMMARY`, with `opts.secrets` (and what `body` adds to
- * `report.redact`) hidden, also in the message of an error it throws. Returns `body`'s exit code;
- * rethrows its error for the caller to map. Used by `run` and `wait`.
+ * Runs `body` and, however it ends, writes the result of its outcome (of a thrown error: the
+ * outcome {@link outcomeOfError} gives it under `signal`): to `opts.outputFile` (--output json)
+ * and, in GitHub Actions, to `$GITHUB_STEP_SUMMARY`, with `opts.secrets` (and what `body` adds to
+ * `report.redact`) hidden, also in the message of an error it throws. Returns `body`'s outcome;
+ * rethrows its error for the caller to print and map. Used by `run` and `wait`.
  */
 export async function reported(
   opts: { outputFile?: string | undefined; runId?: string | undefined; secrets: string[] },
   io: Io,
-  body: (report: Report) => Promise<number>,
-): Promise<number> {
+  signal: AbortSignal,
+  body: (report: Report) => Promise<Outcome>,
+): Promise<Outcome> {
   const startedAtMs = Date.now();
   const report: Report = { runId: opts.runId ?? '', redact: redactor(opts.secrets) };
-  let code: number | undefined;
-  let error: unknown;
+  let outcome: Outcome | undefined;
   try {
-    code = await body(report);
-    return code;
+    outcome = await body(report);
+    return outcome;
   } catch (err) {
-    error = err;
     // Errors are printed by the caller: secrets out of their messages.
     if (err instanceof Error) err.message = report.redact(err.message);
+    outcome = outcomeOfError(err, signal);
     throw err;
   } finally {
-    const exitCode = code ?? exitCodeOfError(error);
+    // `outcome` is set on both paths above; the fallback only satisfies the type.
+    const o = outcome ?? outcomeOfError(new Error('no outcome'), signal);
     const result = runResult({
       runId: report.runId,
-      outcome: report.outcome,
-      exitCode,
-      message: error === undefined ? undefined : messageOf(error),
+      outcome: o,
       startedAtMs,
       finishedAtMs: Date.now(),
     });
-    await writeReports(
-      opts,
-      io,
-      result,
-      report.outcome ? verdict(report.outcome) : `ERROR: ${result.message ?? ''}`,
-      report.redact,
-    ).catch((err: unknown) => {
+    await writeReports(opts, io, result, verdict(o), report.redact).catch((err: unknown) => {
       const line = `warning: could not write the result: ${messageOf(err)}`;
       if (report.out) report.out.warn(line.slice(9));
       else io.stderr.write(`kubestep: ${line}\n`);
@@ -283,7 +270,12 @@ async function writeReports(
   }
 }
 
-async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report): Promise<number> {
+async function run(
+  opts: RunOptions,
+  io: Io,
+  signal: AbortSignal,
+  report: Report,
+): Promise<Outcome> {
   const backstop = backstopSeconds({
     depsTimeout: opts.deps.length > 0 ? opts.depsTimeoutMs : 0,
     timeout: opts.timeoutMs,
@@ -340,7 +332,6 @@ async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report
       },
       AbortSignal.any([signal, timeout.signal]),
     );
-    report.outcome = outcome;
     if (outcome.jobs.length > 0) {
       for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
         out.info(line);
@@ -348,7 +339,7 @@ async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report
     flushed = true;
     await cloud?.finish(outcome.jobs, opts.graceMs);
     out.result(outcome.kind === 'succeeded', verdict(outcome));
-    return exitCodeOf(outcome);
+    return outcome;
   } finally {
     clearTimeout(timer);
     if (!flushed) await cloud?.finish(undefined, opts.graceMs);
@@ -358,10 +349,10 @@ async function run(opts: RunOptions, io: Io, signal: AbortSignal, report: Report
 
 /**
  * Runs `kubestep up`: creates the dependencies, waits until they are ready and leaves them
- * running. Returns 0 when they are ready, 130/143 when cancelled (after deleting them); throws
+ * running. Returns `succeeded` when they are ready, `cancelled` (after deleting them); throws
  * like {@link runCommand}.
  */
-export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): Promise<number> {
+export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
   const lifetime = Math.ceil(opts.lifetimeMs / 1000);
   const p = await prepare({ ...opts, files: [] }, io, lifetime, signal);
   if (p.dependencies.length === 0) {
@@ -388,14 +379,14 @@ export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): P
     );
     if (cancelled) {
       out.result(false, verdict(cancelled));
-      return exitCodeOf(cancelled);
+      return cancelled;
     }
     const namespaces = [...new Set(p.dependencies.map((d) => d.namespace))];
     out.info(
       `UP: run ${p.runId}; delete with: ${namespaces.map((ns) => `kubestep down --run-id ${p.runId} -n ${ns}`).join(' && ')} (the cluster deletes them after ${formatDuration(opts.lifetimeMs)} anyway)`,
     );
     io.stdout.write(`${p.runId}\n`);
-    return ExitCode.ok;
+    return DONE;
   } finally {
     out.close();
     await client.close().catch(() => undefined);
@@ -404,9 +395,14 @@ export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): P
 
 /**
  * Runs `kubestep down`: deletes everything of the run (by its labels) in the namespace. Returns
- * 0, also when nothing was there; throws InfraError (exit 3) when objects remain after --grace.
+ * `succeeded`, also when nothing was there; throws InfraError (exit 3) when objects remain after
+ * --grace.
  */
-export async function downCommand(opts: DownOptions, io: Io, signal: AbortSignal): Promise<number> {
+export async function downCommand(
+  opts: DownOptions,
+  io: Io,
+  signal: AbortSignal,
+): Promise<Outcome> {
   const { runId } = resolveRunId({
     flag: opts.runId,
     env: io.env,
@@ -434,40 +430,10 @@ export async function downCommand(opts: DownOptions, io: Io, signal: AbortSignal
         ? `nothing of run ${runId} in namespace ${access.namespace}`
         : `DOWN: deleted ${plural(deleted.length, 'object')} of run ${runId} in namespace ${access.namespace}`,
     );
-    return ExitCode.ok;
+    return DONE;
   } finally {
     out.close();
     await client.close().catch(() => undefined);
-  }
-}
-
-/** The last line of a run. */
-export function verdict(o: RunOutcome): string {
-  switch (o.kind) {
-    case 'succeeded':
-      return `PASSED: ${o.jobs.length === 1 ? 'the Job is' : `all ${o.jobs.length} Jobs are`} Complete`;
-    case 'failed':
-    case 'timed-out':
-      return `FAILED: ${o.message}`;
-    case 'infra-error':
-      return `ERROR: ${o.message}`;
-    case 'cancelled':
-      return `CANCELLED by ${o.signal}`;
-  }
-}
-
-/** Exit code of a run's outcome; see README "Exit codes". */
-export function exitCodeOf(o: RunOutcome): number {
-  switch (o.kind) {
-    case 'succeeded':
-      return ExitCode.ok;
-    case 'failed':
-    case 'timed-out':
-      return ExitCode.testsFailed;
-    case 'infra-error':
-      return ExitCode.infra;
-    case 'cancelled':
-      return o.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
   }
 }
 

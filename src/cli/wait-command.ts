@@ -10,12 +10,12 @@ import { formatSummary } from '../jobs/summary.js';
 import { Ledger } from '../objects/ledger.js';
 import { tearDown } from '../run/teardown.js';
 import { startCloudLogging, type CloudFlags } from './cloud.js';
+import type { Outcome } from '../core/outcome.js';
+import { verdict } from '../report/result.js';
 import {
   connect,
-  exitCodeOf,
   plural,
   reported,
-  verdict,
   type ClusterOptions,
   type Io,
   type StuckOptions,
@@ -56,8 +56,12 @@ export function parseJobRef(arg: string): string {
  * file as `run`; deletes the Jobs only with `cleanup`. Throws InfraError (exit 3) when they did
  * not appear.
  */
-export async function waitCommand(opts: WaitOptions, io: Io, signal: AbortSignal): Promise<number> {
-  return reported({ outputFile: opts.outputFile, secrets: [] }, io, async (report) => {
+export async function waitCommand(
+  opts: WaitOptions,
+  io: Io,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  return reported({ outputFile: opts.outputFile, secrets: [] }, io, signal, async (report) => {
     const { runId } = resolveRunId({ env: io.env, random: () => randomBytes(4).toString('hex') });
     report.runId = runId;
     const access = await resolveClusterAccess(opts, io.env, signal);
@@ -103,7 +107,6 @@ export async function waitCommand(opts: WaitOptions, io: Io, signal: AbortSignal
         ledger,
         AbortSignal.any([signal, timeout.signal]),
       );
-      report.outcome = outcome;
       succeeded = outcome.kind === 'succeeded';
       if (outcome.jobs.length > 0) {
         for (const line of ['summary:', ...formatSummary(outcome.jobs).map((l) => `  ${l}`)])
@@ -112,7 +115,7 @@ export async function waitCommand(opts: WaitOptions, io: Io, signal: AbortSignal
       flushed = true;
       await cloud?.finish(outcome.jobs, opts.graceMs);
       out.result(succeeded, verdict(outcome));
-      return exitCodeOf(outcome);
+      return outcome;
     } finally {
       clearTimeout(timer);
       if (!flushed) await cloud?.finish(undefined, opts.graceMs);

@@ -1,5 +1,5 @@
-// Typed errors. Each says what happened and what to do next; `exitCodeOf` in main.ts is the only
-// place that turns them into an exit code.
+// Typed errors. Each says what happened and what to do next; outcomeOfError (core/outcome.ts)
+// turns them into the one outcome, and exitCodeOf that into the exit code.
 
 /** Bad command line: unknown flag, bad value. Exit code 2. */
 export class UsageError extends Error {
@@ -26,22 +26,6 @@ export class InfraError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
-}
-
-/** Exit codes of kubestep, documented in README.md. */
-export const ExitCode = {
-  ok: 0,
-  testsFailed: 1,
-  badInput: 2,
-  infra: 3,
-  sigint: 130,
-  sigterm: 143,
-} as const;
-
-/** Exit code of an error that ended the run before an outcome was known. */
-export function exitCodeOfError(err: unknown): number {
-  if (err instanceof UsageError || err instanceof InputError) return ExitCode.badInput;
-  return ExitCode.infra;
 }
 
 /** The message of any thrown value, without a stack. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobSummary } from '../jobs/summary.js';
+import type { JobSummary } from '../core/outcome.js';
 import {
   consoleLink,
   lineEntries,

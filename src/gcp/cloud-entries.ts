@@ -1,6 +1,6 @@
 // Cloud Logging entries from mirrored log lines and Job results: shapes, splitting, batching and
 // the Console link. Pure.
-import type { JobSummary } from '../jobs/summary.js';
+import type { JobSummary } from '../core/outcome.js';
 
 /** Cloud Logging's limit on one entry, bytes. Source: https://cloud.google.com/logging/quotas */
 export const MAX_ENTRY_BYTES = 256 * 1024;

@@ -13,7 +13,7 @@ import {
   type CloudLine,
   type RunLabels,
 } from './cloud-entries.js';
-import type { JobSummary } from '../jobs/summary.js';
+import type { JobSummary } from '../core/outcome.js';
 
 /** Options of {@link openCloudLog}. */
 export interface CloudLogOptions {

@@ -16,17 +16,12 @@ import { runInformer } from '../kube/informer.js';
 import type { Job, KubeObject, Pod } from '../kube/types.js';
 import { LogFollower } from '../logs/follower.js';
 import type { Output } from '../core/output.js';
+import type { JobSummary, Outcome } from '../core/outcome.js';
 import { formatDuration } from '../core/format.js';
 import { LABEL_RUN_ID, type TestJob } from '../manifests/jobs.js';
 import { ProblemClock, testPodProblem, type StuckGraces } from '../pods/problems.js';
 import { printEvents } from '../objects/events.js';
-import {
-  stuckHint,
-  summarizeJob,
-  waitingStatus,
-  type JobSummary,
-  type StuckPod,
-} from './summary.js';
+import { stuckHint, summarizeJob, waitingStatus, type StuckPod } from './summary.js';
 import { finishedBefore, isJobFinished, jobState } from './status.js';
 
 /** The injected world of a run. */
@@ -75,14 +70,6 @@ export function existingJob(namespace: string, name: string): TestJob {
   };
 }
 
-/** How a run ended. The exit code and the summary derive from it. */
-export type RunOutcome =
-  | { kind: 'succeeded'; jobs: JobSummary[] }
-  | { kind: 'failed'; jobs: JobSummary[]; message: string }
-  | { kind: 'timed-out'; jobs: JobSummary[]; message: string }
-  | { kind: 'infra-error'; jobs: JobSummary[]; message: string }
-  | { kind: 'cancelled'; jobs: JobSummary[]; signal: 'SIGINT' | 'SIGTERM' };
-
 interface Tracked {
   plan: TestJob;
   created?: Job;
@@ -111,7 +98,7 @@ export async function runJobs(
   plan: JobsPlan,
   ledger: Ledger,
   signal: AbortSignal,
-): Promise<RunOutcome> {
+): Promise<Outcome> {
   const { client, out } = deps;
   const startedAt = deps.now();
   const tracked = new Map<string, Tracked>(
@@ -126,7 +113,7 @@ export async function runJobs(
   const innerSignal = AbortSignal.any([signal, inner.signal]);
   const follower = new LogFollower(client, out.logs, signal);
   const informers: Promise<void>[] = [];
-  let outcome: RunOutcome | undefined;
+  let outcome: Outcome | undefined;
 
   const summaries = (): JobSummary[] =>
     [...tracked.values()].map((t) =>

@@ -1,53 +1,8 @@
 // What happened to each Job and its pods, in words people read. Pure.
 import { formatDuration } from '../core/format.js';
+import type { ContainerSummary, JobResult, JobSummary, PodSummary } from '../core/outcome.js';
 import { jobState } from './status.js';
 import type { ContainerStatus, Job, Pod } from '../kube/types.js';
-
-/** How a Job ended, as far as kubestep knows. `Stuck`: a pod cannot start (see testPodProblem). */
-export type JobResult = 'Complete' | 'Failed' | 'Stuck' | 'Running' | 'NotCreated';
-
-/** One container of a pod, as the summary shows it. */
-export interface ContainerSummary {
-  name: string;
-  init: boolean;
-  /** e.g. `exit 0`, `exit 137 (OOMKilled)`, `waiting: ImagePullBackOff`, `running`. */
-  state: string;
-  exitCode?: number;
-  reason?: string;
-  restarts: number;
-}
-
-/** One pod (attempt) of a Job. */
-export interface PodSummary {
-  name: string;
-  phase: string;
-  /** Pod-level reason, e.g. `DeadlineExceeded`, `Evicted`. */
-  reason?: string;
-  /** Deleted by someone else before it ended. */
-  deleted?: boolean;
-  containers: ContainerSummary[];
-}
-
-/** One Job's result for the summary and the exit code. */
-export interface JobSummary {
-  name: string;
-  namespace: string;
-  result: JobResult;
-  /** The terminal condition's reason (`BackoffLimitExceeded`, `DeadlineExceeded`), or a stuck pod's. */
-  reason?: string;
-  message?: string;
-  /** One sentence: why it ended so (Prow-style), e.g. `container main exited with code 2`. */
-  explanation: string;
-  /** Pods started, plus container restarts (`restartPolicy: OnFailure`). */
-  attempts: number;
-  /** Exit codes of the containers of the last attempt that ended. */
-  exitCodes: number[];
-  /** ISO times: the Job's `status.startTime` and its terminal condition. */
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  pods: PodSummary[];
-}
 
 /** A pod of a Job that cannot start, as runJobs found it. */
 export interface StuckPod {

@@ -1,10 +1,9 @@
 // The pure parts of the output: CI detection, workflow-command escaping, secrets, the result.
 import { describe, expect, it } from 'vitest';
-import type { RunOutcome } from '../jobs/run-jobs.js';
 import { escapeData, escapeProperty, outputMode } from './ci.js';
 import { runResult, summaryMarkdown } from './result.js';
 import { redactor, secretValuesOf } from './secrets.js';
-import type { JobSummary } from '../jobs/summary.js';
+import type { JobSummary, Outcome } from '../core/outcome.js';
 
 describe('outputMode', () => {
   it.each<[string, Record<string, string>, boolean, string, boolean]>([
@@ -74,10 +73,10 @@ describe('runResult and summaryMarkdown', () => {
       },
     ],
   };
-  const outcome: RunOutcome = { kind: 'failed', jobs: [job], message: 'job/unit failed' };
+  const outcome: Outcome = { kind: 'failed', jobs: [job], message: 'job/unit failed' };
 
   it('writes outcome, exit code, times and per Job the reason and exit codes', () => {
-    const r = runResult({ runId: 'r1', outcome, exitCode: 1, startedAtMs: 0, finishedAtMs: 5000 });
+    const r = runResult({ runId: 'r1', outcome, startedAtMs: 0, finishedAtMs: 5000 });
     expect(r).toMatchObject({
       version: 1,
       runId: 'r1',
@@ -101,8 +100,7 @@ describe('runResult and summaryMarkdown', () => {
   it('writes an error result when the run ended before an outcome', () => {
     const r = runResult({
       runId: '',
-      exitCode: 2,
-      message: 'bad',
+      outcome: { kind: 'bad-input', jobs: [], message: 'bad' },
       startedAtMs: 0,
       finishedAtMs: 1,
     });
@@ -111,7 +109,7 @@ describe('runResult and summaryMarkdown', () => {
 
   it('renders a Markdown table with escaped cells', () => {
     const md = summaryMarkdown(
-      runResult({ runId: 'r1', outcome, exitCode: 1, startedAtMs: 0, finishedAtMs: 5000 }),
+      runResult({ runId: 'r1', outcome, startedAtMs: 0, finishedAtMs: 5000 }),
       'FAILED: job/unit failed',
     );
     expect(md).toContain('### kubestep: FAILED: job/unit failed');

@@ -1,15 +1,14 @@
 // The result of a run for machines (JSON for other steps) and for GitHub's step summary
 // (Markdown). Pure.
-import type { RunOutcome } from '../jobs/run-jobs.js';
 import { formatDuration } from '../core/format.js';
-import type { JobSummary } from '../jobs/summary.js';
+import { exitCodeOf, type JobSummary, type Outcome } from '../core/outcome.js';
 
 /** How a run ended, as `--output json` writes it (`version` changes when fields change meaning). */
 export interface RunResult {
   version: 1;
   runId: string;
   /** `succeeded`, `failed`, `timed-out`, `infra-error`, `cancelled`, or `error` (bad input, no access). */
-  outcome: RunOutcome['kind'] | 'error';
+  outcome: Exclude<Outcome['kind'], 'bad-input'> | 'error';
   exitCode: number;
   message?: string;
   /** ISO times of the kubestep process. */
@@ -47,29 +46,28 @@ export interface JobResult {
 }
 
 /**
- * The machine-readable result of a run; `outcome` undefined: the run ended with an error
- * (`message`) before it had one. Times in ms since the epoch.
+ * The machine-readable result of a command from its outcome; bad input and errors that ended it
+ * before it had Jobs (`early`) are `outcome: "error"`. Times in ms since the epoch.
  */
 export function runResult(r: {
   runId: string;
-  outcome?: RunOutcome | undefined;
-  exitCode: number;
-  message?: string | undefined;
+  outcome: Outcome;
   startedAtMs: number;
   finishedAtMs: number;
 }): RunResult {
   const o = r.outcome;
-  const message = r.message ?? (o && 'message' in o ? o.message : undefined);
+  const message = 'message' in o ? o.message : undefined;
+  const early = o.kind === 'bad-input' || (o.kind === 'infra-error' && o.early === true);
   return {
     version: 1,
     runId: r.runId,
-    outcome: o?.kind ?? 'error',
-    exitCode: r.exitCode,
+    outcome: early ? 'error' : o.kind,
+    exitCode: exitCodeOf(o),
     ...(message !== undefined ? { message } : {}),
     startedAt: new Date(r.startedAtMs).toISOString(),
     finishedAt: new Date(r.finishedAtMs).toISOString(),
     durationMs: r.finishedAtMs - r.startedAtMs,
-    jobs: (o?.jobs ?? []).map((j) => ({
+    jobs: o.jobs.map((j) => ({
       name: j.name,
       namespace: j.namespace,
       outcome: j.result,
@@ -132,4 +130,20 @@ export function summaryMarkdown(result: RunResult, verdict: string): string {
   }
   lines.push(`Run \`${result.runId}\`, exit code ${result.exitCode}.`, '');
   return lines.join('\n');
+}
+
+/** The last line of a command that followed Jobs: `PASSED: …`, `FAILED: …`, `ERROR: …`, `CANCELLED by …`. */
+export function verdict(o: Outcome): string {
+  switch (o.kind) {
+    case 'succeeded':
+      return `PASSED: ${o.jobs.length === 1 ? 'the Job is' : `all ${o.jobs.length} Jobs are`} Complete`;
+    case 'failed':
+    case 'timed-out':
+      return `FAILED: ${o.message}`;
+    case 'infra-error':
+    case 'bad-input':
+      return `ERROR: ${o.message}`;
+    case 'cancelled':
+      return `CANCELLED by ${o.signal}`;
+  }
 }

@@ -3,7 +3,8 @@
 import { CancelledError, messageOf, RunTimeoutError } from '../core/errors.js';
 import { Dependencies } from '../deps/dependencies.js';
 import type { StuckGraces } from '../pods/problems.js';
-import { runJobs, type RunDeps, type RunOutcome } from '../jobs/run-jobs.js';
+import { runJobs, type RunDeps } from '../jobs/run-jobs.js';
+import type { Outcome } from '../core/outcome.js';
 import { JOBS, MANAGED_KINDS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { collectGarbage } from '../gc/collect.js';
@@ -60,13 +61,9 @@ const asPlanned = (plan: {
  * out. Returns the outcome; throws InputError (exit 2) or InfraError (exit 3, e.g. a dependency
  * that cannot become ready) when the run ended before the test Jobs ran.
  */
-export async function runAll(
-  deps: RunDeps,
-  plan: RunPlan,
-  signal: AbortSignal,
-): Promise<RunOutcome> {
+export async function runAll(deps: RunDeps, plan: RunPlan, signal: AbortSignal): Promise<Outcome> {
   const ledger = new Ledger();
-  let outcome: RunOutcome | undefined;
+  let outcome: Outcome | undefined;
   const started: Started = {};
   try {
     const anchors = await setUp(
@@ -195,7 +192,7 @@ async function setUp(
 }
 
 /** The outcome of a run stopped by its signal before the Jobs ran, if it was. */
-function outcomeOfAbort(signal: AbortSignal): RunOutcome | undefined {
+function outcomeOfAbort(signal: AbortSignal): Outcome | undefined {
   if (!signal.aborted) return undefined;
   const reason: unknown = signal.reason;
   if (reason instanceof CancelledError)
@@ -338,7 +335,7 @@ export async function bringUp(
   deps: RunDeps,
   plan: UpPlan,
   signal: AbortSignal,
-): Promise<RunOutcome | undefined> {
+): Promise<Outcome | undefined> {
   const ledger = new Ledger();
   let ok = false;
   const started: Started = {};

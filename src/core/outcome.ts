@@ -1,0 +1,117 @@
+// The one outcome: every way a command ends, with its reason and message. The exit code, the
+// verdict line, the result file, the GitHub step summary and the action outputs all derive from
+// it; exitCodeOf is the only place that turns it into an exit code. Pure.
+import { CancelledError, InputError, messageOf, UsageError } from './errors.js';
+
+/** How a Job ended, as far as kubestep knows. `Stuck`: a pod cannot start (see testPodProblem). */
+export type JobResult = 'Complete' | 'Failed' | 'Stuck' | 'Running' | 'NotCreated';
+
+/** One container of a pod, as the summary shows it. */
+export interface ContainerSummary {
+  name: string;
+  init: boolean;
+  /** e.g. `exit 0`, `exit 137 (OOMKilled)`, `waiting: ImagePullBackOff`, `running`. */
+  state: string;
+  exitCode?: number;
+  reason?: string;
+  restarts: number;
+}
+
+/** One pod (attempt) of a Job. */
+export interface PodSummary {
+  name: string;
+  phase: string;
+  /** Pod-level reason, e.g. `DeadlineExceeded`, `Evicted`. */
+  reason?: string;
+  /** Deleted by someone else before it ended. */
+  deleted?: boolean;
+  containers: ContainerSummary[];
+}
+
+/** One Job's result for the summary and the exit code. */
+export interface JobSummary {
+  name: string;
+  namespace: string;
+  result: JobResult;
+  /** The terminal condition's reason (`BackoffLimitExceeded`, `DeadlineExceeded`), or a stuck pod's. */
+  reason?: string;
+  message?: string;
+  /** One sentence: why it ended so (Prow-style), e.g. `container main exited with code 2`. */
+  explanation: string;
+  /** Pods started, plus container restarts (`restartPolicy: OnFailure`). */
+  attempts: number;
+  /** Exit codes of the containers of the last attempt that ended. */
+  exitCodes: number[];
+  /** ISO times: the Job's `status.startTime` and its terminal condition. */
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  pods: PodSummary[];
+}
+
+/** The signals that cancel a command. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/**
+ * How a command ended. `jobs`: the Jobs it followed (empty for `up`, `down`, `gc` and for errors
+ * before any Job existed). `early`: an error ended it before it had Jobs to report on (bad input,
+ * no access, a dependency that never became ready); the result file calls that `error`.
+ */
+export type Outcome =
+  | { kind: 'succeeded'; jobs: JobSummary[]; message?: string | undefined }
+  | { kind: 'failed'; jobs: JobSummary[]; message: string }
+  | { kind: 'timed-out'; jobs: JobSummary[]; message: string }
+  | { kind: 'infra-error'; jobs: JobSummary[]; message: string; early?: boolean }
+  | { kind: 'bad-input'; jobs: JobSummary[]; message: string }
+  | { kind: 'cancelled'; jobs: JobSummary[]; signal: StopSignal };
+
+/** Exit codes of kubestep, documented in README.md ("Exit codes"). */
+export const ExitCode = {
+  ok: 0,
+  testsFailed: 1,
+  badInput: 2,
+  infra: 3,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+/** The exit code of an outcome: the one mapping, README "Exit codes" says the same. */
+export function exitCodeOf(o: Outcome): number {
+  switch (o.kind) {
+    case 'succeeded':
+      return ExitCode.ok;
+    case 'failed':
+    case 'timed-out':
+      return ExitCode.testsFailed;
+    case 'bad-input':
+      return ExitCode.badInput;
+    case 'infra-error':
+      return ExitCode.infra;
+    case 'cancelled':
+      return exitCodeOfSignal(o.signal);
+  }
+}
+
+/** 128 + the signal's number: what shells and CI systems read as "stopped by that signal". */
+export function exitCodeOfSignal(signal: StopSignal): number {
+  return signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
+}
+
+/**
+ * The outcome of a command that threw `err` before it had one: `cancelled` when `signal` was
+ * aborted by SIGINT or SIGTERM (whatever error the abort caused), `bad-input` for UsageError and
+ * InputError, else `infra-error` (the cluster or its API failed).
+ */
+export function outcomeOfError(err: unknown, signal?: AbortSignal): Outcome {
+  const reason: unknown = signal?.aborted ? signal.reason : undefined;
+  if (reason instanceof CancelledError)
+    return { kind: 'cancelled', jobs: [], signal: reason.signal };
+  if (err instanceof CancelledError) return { kind: 'cancelled', jobs: [], signal: err.signal };
+  if (err instanceof UsageError || err instanceof InputError) {
+    return { kind: 'bad-input', jobs: [], message: messageOf(err) };
+  }
+  return { kind: 'infra-error', jobs: [], message: messageOf(err), early: true };
+}
+
+/** A command that ended well without Jobs to report on (`up`, `down`, `gc`, `--help`). */
+export const DONE: Outcome = { kind: 'succeeded', jobs: [] };
