@@ -1,7 +1,7 @@
 // A run's dependencies (--deps): create them, wait until they are ready, and watch them while the
-// tests run. Imperative shell over KubeClient; the verdicts come from ./readiness.ts.
+// tests run. Imperative shell over KubeApi; the verdicts come from ./readiness.ts.
 import { InfraError, messageOf } from '../core/errors.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 import { runInformer } from '../kube/informer.js';
 import {
   DEPLOYMENTS,
@@ -38,7 +38,7 @@ export interface DependencyOutput {
 
 /** The injected world of the dependencies. */
 export interface DependencyWorld {
-  client: KubeClient;
+  client: KubeApi;
   out: DependencyOutput;
   /** Milliseconds since the epoch. */
   now: () => number;

@@ -1,7 +1,7 @@
 // Collecting the garbage of earlier runs: list, decide (gc/rules.ts), confirm with a fresh GET,
 // delete. Used by `kubestep gc` and by the sweep at the start of `run` and `up`. Imperative shell.
 import { messageOf } from '../core/errors.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject, ObjectList } from '../kube/types.js';
 import { anchorName } from '../manifests/deps.js';
@@ -37,7 +37,7 @@ export interface CollectScope {
 
 /** The injected world of a collection. */
 export interface CollectDeps {
-  client: KubeClient;
+  client: KubeApi;
   out: { info(message: string): void; warn(message: string): void; debug(message: string): void };
   /** Milliseconds since the epoch. */
   now: () => number;
@@ -145,7 +145,7 @@ export async function collectGarbage(
  * of their runs.
  */
 async function listManaged(
-  client: KubeClient,
+  client: KubeApi,
   scope: CollectScope,
   signal: AbortSignal,
 ): Promise<{ res: Resource; object: KubeObject }[]> {

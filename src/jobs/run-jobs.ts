@@ -1,5 +1,5 @@
 // The test Jobs of a run: create, follow logs, wait for Complete or Failed. Imperative shell over
-// KubeClient; decisions come from the pure modules. Preflight and teardown are in run/.
+// KubeApi; decisions come from the pure modules. Preflight and teardown are in run/.
 import {
   CancelledError,
   InfraError,
@@ -7,7 +7,8 @@ import {
   messageOf,
   RunTimeoutError,
 } from '../core/errors.js';
-import { sleep, type KubeClient, type ListOptions } from '../kube/client.js';
+import { raceAbort, sleep } from '../core/abort.js';
+import type { KubeApi, ListOptions } from '../kube/api.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import { ownedBy } from '../manifests/deps.js';
 import { createForRun } from '../objects/create.js';
@@ -26,7 +27,7 @@ import { finishedBefore, isJobFinished, jobState } from './status.js';
 
 /** The injected world of a run. */
 export interface RunDeps {
-  client: KubeClient;
+  client: KubeApi;
   out: Output;
   /** Milliseconds since the epoch. */
   now: () => number;
@@ -482,14 +483,4 @@ async function waitToAppear(
 
 function key(ns: string, name: string): string {
   return `${ns}/${name}`;
-}
-
-/** Rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -1,10 +1,22 @@
 // The Kubernetes API as kubestep uses it. Adapter: the only module that sends requests.
-import type { HttpMethod } from '@kubernetes/client-node';
-import { RequestContext, type KubeConfig } from '@kubernetes/client-node';
+//
+// Why our own transport over undici rather than client-node's generated API classes: kubestep
+// needs byte streams it controls (log follow with sinceTime resumption, watches read line by line
+// with bookmarks and timeoutSeconds), one retry policy for every verb (p-retry, Retry-After,
+// a budget in ms), typed errors that never print a raw ApiException, and AbortSignal on every
+// call; the generated classes give none of these, and their models and serializers cost ~10 MB
+// of memory a run. client-node still does what it is good at: kubeconfig loading and
+// credentials (exec plugins, token files, client certificates, auth providers), through
+// KubeConfig.applyToHTTPSOptions.
+import type { KubeConfig } from '@kubernetes/client-node';
 import pRetry from 'p-retry';
+import { createHash } from 'node:crypto';
+import type { RequestOptions } from 'node:https';
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { sleep } from '../core/abort.js';
 import { InfraError } from '../core/errors.js';
+import type { KubeApi, ListOptions, LogStreamOptions } from './api.js';
 import { LineSplitter } from './line-splitter.js';
 import { describeNetworkError, isStatus, isTransient, KubeApiError } from './errors.js';
 import { PODS, type Resource } from './resources.js';
@@ -25,24 +37,6 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 5_000,
 };
 
-/** Options of {@link KubeClient.logs}. */
-export interface LogStreamOptions {
-  follow: boolean;
-  timestamps: boolean;
-  /** RFC 3339, whole seconds. */
-  sinceTime?: string | undefined;
-  /** The previous (restarted) instance of the container. */
-  previous?: boolean;
-  /** Only the last lines. */
-  tailLines?: number;
-}
-
-/** Options of list and watch calls. */
-export interface ListOptions {
-  labelSelector?: string;
-  fieldSelector?: string;
-}
-
 /** Called before each retry, for the log: what failed and the delay before the next try. */
 export type RetryListener = (what: string, err: unknown, delayMs: number) => void;
 
@@ -53,9 +47,11 @@ export type RetryListener = (what: string, err: unknown, delayMs: number) => voi
  * other failures throw {@link KubeApiError} at once, and a transient one that outlasts the retry
  * policy throws InfraError.
  */
-export class KubeClient {
-  private dispatcher: Dispatcher | undefined;
-  private dispatcherReady = false;
+export class KubeClient implements KubeApi {
+  /** The pool for the TLS credentials in use, by their key (see {@link tlsKey}). */
+  private pool: { key: string; dispatcher: Dispatcher } | undefined;
+  /** The credentials being loaded: concurrent requests share one exec plugin run. */
+  private loading: Promise<Credentials> | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -262,7 +258,7 @@ export class KubeClient {
 
   /** Closes the connection pool. */
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    await this.pool?.dispatcher.close();
   }
 
   private async json<T>(
@@ -313,14 +309,8 @@ export class KubeClient {
     if (!cluster) throw new InfraError('the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
-    const ctx = new RequestContext(url.toString(), method as HttpMethod);
-    await this.kc.applySecurityAuthentication(ctx);
-    if (!this.dispatcherReady) {
-      // client-node makes a new agent per request; keep the first one so connections are reused.
-      this.dispatcher = ctx.getDispatcher();
-      this.dispatcherReady = true;
-    }
-    const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+    const credentials = await this.credentials();
+    const headers: Record<string, string> = { ...credentials.headers, accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${await this.token()}`;
     if (body !== undefined) headers['content-type'] = contentType;
     return request(url, {
@@ -328,10 +318,37 @@ export class KubeClient {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
-      dispatcher: this.dispatcher,
+      dispatcher: this.dispatcherFor(credentials.tls),
       headersTimeout: 30_000,
       bodyTimeout: bodyTimeoutMs,
     });
+  }
+
+  /**
+   * The headers and TLS material of the kubeconfig's user now. An exec credential plugin runs
+   * when its credential has expired; requests that ask while it runs share its answer (at
+   * start-up a run sends ~10 requests at once, which ran the plugin 10 times).
+   */
+  private credentials(): Promise<Credentials> {
+    this.loading ??= loadCredentials(this.kc).finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  /**
+   * The connection pool for `tls`: the same while the credentials stay the same, a new one when an
+   * exec plugin (or a rewritten certificate file) rotates the client certificate; the old pool
+   * closes once its requests (open watches and log streams included) have ended. HTTP/1.1 only
+   * (`allowH2: false`): undici 8 negotiates HTTP/2 by default, which puts every watch and log
+   * stream on one connection, and its HTTP/2 teardown once crashed a run on SIGTERM
+   * (UND_ERR_DESTROYED, exit 1 instead of 143).
+   */
+  private dispatcherFor(tls: TlsMaterial): Dispatcher {
+    const key = tlsKey(tls);
+    if (this.pool?.key === key) return this.pool.dispatcher;
+    const old = this.pool?.dispatcher;
+    this.pool = { key, dispatcher: newDispatcher(this.kc, tls) };
+    old?.close().catch(() => undefined);
+    return this.pool.dispatcher;
   }
 
   private withRetry<T>(what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
@@ -367,6 +384,79 @@ export class KubeClient {
     });
   }
 }
+
+/** The TLS options of a request that make a connection pool differ. */
+type TlsMaterial = Pick<
+  RequestOptions,
+  'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'
+>;
+
+/** What the kubeconfig's user adds to a request. */
+interface Credentials {
+  /** Authorization (token, exec plugin, auth provider, basic), Impersonate-User. */
+  headers: Record<string, string>;
+  tls: TlsMaterial;
+}
+
+/** Loads the user's credentials through client-node (runs an exec plugin when needed). */
+async function loadCredentials(kc: KubeConfig): Promise<Credentials> {
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.headers ?? {})) {
+    if (v !== undefined) headers[k.toLowerCase()] = String(v);
+  }
+  if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+  const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
+  return { headers, tls: { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } };
+}
+
+/**
+ * A digest of `tls` (certificates and keys as given, strings or bytes): equal for the same
+ * credentials, different when any part changes. Exported for tests.
+ */
+export function tlsKey(tls: TlsMaterial): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(tls).sort() as (keyof TlsMaterial)[]) {
+    const value = tls[name];
+    if (value === undefined) continue;
+    const parts = Array.isArray(value) ? value : [value];
+    hash.update(`${name}:${parts.length}\0`);
+    for (const p of parts) {
+      hash.update(typeof p === 'object' && !Buffer.isBuffer(p) ? JSON.stringify(p) : String(p));
+      hash.update('\0');
+    }
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * A connection pool for the current cluster with `tls`, HTTP/1.1 only, through the cluster's
+ * `proxy-url` when it has one (client-node decides which kind, as for its own clients).
+ */
+function newDispatcher(kc: KubeConfig, tls: TlsMaterial): Dispatcher {
+  const o = kc.createDispatcherOptions(kc.getCurrentCluster(), tls);
+  switch (o.type) {
+    case 'agent':
+      return new Agent({ connect: o.connect, allowH2: false });
+    case 'proxy':
+      return new ProxyAgent({
+        uri: o.uri,
+        requestTls: o.requestTls,
+        connect: o.connect,
+        allowH2: false,
+      });
+    case 'socks': {
+      // client-node's SOCKS connector is not exported: let it build the whole dispatcher.
+      const make = (kc as unknown as { createDispatcher: SocksFactory }).createDispatcher;
+      return make.call(kc, kc.getCurrentCluster(), tls);
+    }
+    case 'none':
+      return new Agent({ allowH2: false });
+  }
+}
+
+type SocksFactory = (cluster: unknown, tls: TlsMaterial) => Dispatcher;
 
 /** The answer, or undefined when the API server answered 404 Not Found. */
 async function unlessAbsent<T>(answer: Promise<T>): Promise<T | undefined> {
@@ -407,20 +497,4 @@ function apiError(
     status,
     Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   );
-}
-
-/** Resolves after `ms`, or rejects when `signal` aborts first. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,6 +1,6 @@
-// The events of one object, as `kubectl describe` lists them. Adapter over KubeClient.
+// The events of one object, as `kubectl describe` lists them. Adapter over KubeApi.
 import { messageOf } from '../core/errors.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { EVENTS } from './resources.js';
 import type { KubeEvent, KubeObject } from './types.js';
 
@@ -11,7 +11,7 @@ import type { KubeEvent, KubeObject } from './types.js';
  * Source: https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/
  */
 export async function eventsOf(
-  client: KubeClient,
+  client: KubeApi,
   object: KubeObject,
   signal: AbortSignal,
   timeoutMs = 5_000,

@@ -1,8 +1,9 @@
 // Level-driven watching: list, then watch from the list's resourceVersion; renew the watch from
 // the last resourceVersion seen; re-list on 410 Gone; reconnect with backoff when a watch drops.
-// Adapter over KubeClient.
+// Adapter over KubeApi.
 import { isTransient } from './errors.js';
-import { sleep, type KubeClient, type ListOptions } from './client.js';
+import { sleep } from '../core/abort.js';
+import type { KubeApi, ListOptions } from './api.js';
 import type { Resource } from './resources.js';
 import type { KubeObject, Status, WatchEvent } from './types.js';
 
@@ -43,7 +44,7 @@ export const DEFAULT_INFORMER_TIMING: InformerTiming = {
  * Source: client-go tools/cache reflector, https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
  */
 export async function runInformer<T extends KubeObject>(
-  client: KubeClient,
+  client: KubeApi,
   res: Resource,
   ns: string,
   opts: ListOptions,

@@ -22,7 +22,7 @@ export interface ServerSpec {
 
 /**
  * A KubeConfig with one context for `spec` and a user without credentials: the bearer token is
- * added to each request by KubeClient from a {@link TokenSource}. Without a CA the system's
+ * added to each request by KubeApi from a {@link TokenSource}. Without a CA the system's
  * roots are trusted. Throws InputError for a server that is not an https URL.
  */
 export function tokenKubeConfig(spec: ServerSpec): KubeConfig {

@@ -1,5 +1,6 @@
-// Follows the logs of every container of every pod it is shown. Adapter over KubeClient.
-import { sleep, type KubeClient } from '../kube/client.js';
+// Follows the logs of every container of every pod it is shown. Adapter over KubeApi.
+import { sleep } from '../core/abort.js';
+import type { KubeApi } from '../kube/api.js';
 import { isStatus } from '../kube/errors.js';
 import { isStreamCut } from '../kube/informer.js';
 import type { ContainerStatus, Pod } from '../kube/types.js';
@@ -62,7 +63,7 @@ export class LogFollower {
   private readonly signal: AbortSignal;
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly sink: LogSink,
     signal: AbortSignal,
     private readonly timing: FollowerTiming = {

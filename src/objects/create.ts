@@ -1,6 +1,6 @@
 // Creating an object of a run, tolerant of a create whose answer was lost. Imperative shell.
 import { InfraError } from '../core/errors.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 import { isStatus } from '../kube/errors.js';
 import type { Resource } from '../kube/resources.js';
 import type { KubeObject } from '../kube/types.js';
@@ -14,7 +14,7 @@ import { LABEL_RUN_ID } from '../manifests/jobs.js';
  * else took the name meanwhile); other errors are thrown as they are.
  */
 export async function createForRun<T extends KubeObject>(
-  client: KubeClient,
+  client: KubeApi,
   res: Resource,
   namespace: string,
   body: T,

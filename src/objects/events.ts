@@ -1,5 +1,5 @@
 // Printing the events of objects that failed, as `kubectl describe` shows them. Imperative shell.
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 import { eventsOf } from '../kube/events.js';
 import type { KubeObject } from '../kube/types.js';
 import { formatEvents } from './event-lines.js';
@@ -15,7 +15,7 @@ export async function printEvents(
     out,
     now,
   }: {
-    client: KubeClient;
+    client: KubeApi;
     out: { info(m: string): void; debug(m: string): void };
     now: () => number;
   },

@@ -1,7 +1,7 @@
 // Which permissions a run needs, and checking them before anything is created: one
 // SelfSubjectAccessReview per verb, resource and namespace. Pure planning, imperative check.
 import { InfraError, messageOf } from '../core/errors.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 import {
   DEPLOYMENTS,
   ENDPOINTS,
@@ -103,7 +103,7 @@ interface AccessReview extends KubeObject {
  * Source: https://kubernetes.io/docs/reference/access-authn-authz/authorization/#checking-api-access
  */
 export async function checkAccess(
-  client: KubeClient,
+  client: KubeApi,
   checks: readonly AccessCheck[],
   signal: AbortSignal,
 ): Promise<string | undefined> {

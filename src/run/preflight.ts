@@ -1,5 +1,5 @@
 // Before anything is created: stale objects of the same names, and a server-side dry-run of every
-// manifest. Imperative shell over KubeClient.
+// manifest. Imperative shell over KubeApi.
 import { InfraError, InputError } from '../core/errors.js';
 import { isStatus, KubeApiError } from '../kube/errors.js';
 import { JOBS, type Resource } from '../kube/resources.js';

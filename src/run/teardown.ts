@@ -1,7 +1,8 @@
 // What a run created, and deleting it: in reverse order of creation, within one grace period.
-// Imperative shell over KubeClient.
+// Imperative shell over KubeApi.
 import { InfraError, messageOf } from '../core/errors.js';
-import { sleep, type KubeClient } from '../kube/client.js';
+import { sleep } from '../core/abort.js';
+import type { KubeApi } from '../kube/api.js';
 import { isStatus } from '../kube/errors.js';
 import { refName, type Ledger, type ObjectRef } from '../objects/ledger.js';
 import { DEPLOYMENTS, JOBS, PODS, STATEFULSETS } from '../kube/resources.js';
@@ -10,7 +11,7 @@ import { runSelector } from '../manifests/jobs.js';
 
 /** The injected world of deletions. */
 export interface DeleteDeps {
-  client: KubeClient;
+  client: KubeApi;
   out: { info(message: string): void; warn(message: string): void };
   /** Milliseconds since the epoch. */
   now: () => number;

@@ -1,0 +1,84 @@
+// The Kubernetes API verbs kubestep uses: what every shell above kube/ takes, so that it can be
+// given the real client (client.ts, over the transport) or a small fake in a unit test.
+import type { Readable } from 'node:stream';
+import type { Resource } from './resources.js';
+import type { KubeObject, ObjectList, Status, WatchEvent } from './types.js';
+
+/** Options of {@link KubeApi.logs}. */
+export interface LogStreamOptions {
+  follow: boolean;
+  timestamps: boolean;
+  /** RFC 3339, whole seconds. */
+  sinceTime?: string | undefined;
+  /** The previous (restarted) instance of the container. */
+  previous?: boolean;
+  /** Only the last lines. */
+  tailLines?: number;
+}
+
+/** Options of list and watch calls. */
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/**
+ * The API verbs. Every call takes the run's AbortSignal and rejects with its reason when it
+ * aborts; failures are KubeApiError (an answer of the API server) or InfraError (transient
+ * failures that outlasted the retry budget). Implemented by KubeApi (client.ts).
+ */
+export interface KubeApi {
+  /** The object, or undefined when it does not exist (404). */
+  get<T extends KubeObject>(
+    res: Resource,
+    ns: string,
+    name: string,
+    signal: AbortSignal,
+  ): Promise<T | undefined>;
+  /** Creates the object (`ns` undefined: cluster-scoped) and returns it as stored; `dryRun`: nothing is stored. */
+  create<T extends KubeObject>(
+    res: Resource,
+    ns: string | undefined,
+    body: T,
+    signal: AbortSignal,
+    opts?: { dryRun?: boolean },
+  ): Promise<T>;
+  /** Deletes the object; `absent`: not there (or a newer one, with `uid`), `deleting`: still there with a deletionTimestamp. */
+  delete(
+    res: Resource,
+    ns: string | undefined,
+    name: string,
+    opts: { propagationPolicy: 'Foreground' | 'Background' | 'Orphan'; uid?: string | undefined },
+    signal: AbortSignal,
+  ): Promise<'absent' | 'gone' | 'deleting'>;
+  /** JSON merge patch; undefined when the object does not exist. */
+  patch<T extends KubeObject>(
+    res: Resource,
+    ns: string,
+    name: string,
+    patch: unknown,
+    signal: AbortSignal,
+  ): Promise<T | undefined>;
+  /** Lists objects in `ns` (undefined: all namespaces). */
+  list<T extends KubeObject>(
+    res: Resource,
+    ns: string | undefined,
+    opts: ListOptions,
+    signal: AbortSignal,
+  ): Promise<ObjectList<T>>;
+  /** Watches from `resourceVersion` until the server ends the watch, it drops (throws) or `signal` aborts. */
+  watch<T>(
+    res: Resource,
+    ns: string,
+    opts: ListOptions & { resourceVersion: string; timeoutSeconds: number },
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent<T | Status>>;
+  /** A container's log stream (bytes). */
+  logs(
+    ns: string,
+    pod: string,
+    container: string,
+    opts: LogStreamOptions,
+    signal: AbortSignal,
+  ): Promise<Readable>;
+}
