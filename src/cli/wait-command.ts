@@ -2,7 +2,8 @@
 // follows its own. Wiring only: the work is runJobs' (jobs/run-jobs.ts).
 import { randomBytes } from 'node:crypto';
 import { RunTimeoutError, UsageError } from '../core/errors.js';
-import { existingJob, runJobs } from '../jobs/run-jobs.js';
+import { runJobs } from '../jobs/run-jobs.js';
+import { existingJob } from '../jobs/tracker.js';
 import { resolveClusterAccess } from '../kube/config.js';
 import { dnsLabelProblem } from '../manifests/names.js';
 import { resolveRunId } from '../manifests/run-id.js';

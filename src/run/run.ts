@@ -3,7 +3,8 @@
 import { CancelledError, messageOf, RunTimeoutError } from '../core/errors.js';
 import { Dependencies } from '../deps/dependencies.js';
 import type { StuckGraces } from '../pods/problems.js';
-import { runJobs, type RunDeps } from '../jobs/run-jobs.js';
+import { runJobs } from '../jobs/run-jobs.js';
+import type { World } from '../kube/world.js';
 import type { Outcome } from '../core/outcome.js';
 import { JOBS, MANAGED_KINDS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject } from '../kube/types.js';
@@ -61,7 +62,7 @@ const asPlanned = (plan: {
  * out. Returns the outcome; throws InputError (exit 2) or InfraError (exit 3, e.g. a dependency
  * that cannot become ready) when the run ended before the test Jobs ran.
  */
-export async function runAll(deps: RunDeps, plan: RunPlan, signal: AbortSignal): Promise<Outcome> {
+export async function runAll(deps: World, plan: RunPlan, signal: AbortSignal): Promise<Outcome> {
   const ledger = new Ledger();
   let outcome: Outcome | undefined;
   const started: Started = {};
@@ -135,7 +136,7 @@ interface SetUpPlan {
  * caller stops them whatever happens. Returns the anchors by namespace.
  */
 async function setUp(
-  deps: RunDeps,
+  deps: World,
   ledger: Ledger,
   plan: SetUpPlan,
   started: Started,
@@ -227,7 +228,7 @@ const SWEEP_MAX_AGE_MS = 24 * 3_600_000;
  * failure is a warning; only cancellation is thrown.
  */
 async function sweep(
-  deps: RunDeps,
+  deps: World,
   planned: readonly PlannedObject[],
   runId: string,
   signal: AbortSignal,
@@ -272,7 +273,7 @@ async function sweep(
  * and left alone. Warns when the cluster dropped `ttlSecondsAfterFinished` (no TTL controller).
  */
 async function createAnchors(
-  { client, out }: RunDeps,
+  { client, out }: World,
   ledger: Ledger,
   runId: string,
   namespaces: ReadonlySet<string>,
@@ -332,7 +333,7 @@ export interface UpPlan {
  * {@link runAll}.
  */
 export async function bringUp(
-  deps: RunDeps,
+  deps: World,
   plan: UpPlan,
   signal: AbortSignal,
 ): Promise<Outcome | undefined> {
@@ -374,7 +375,7 @@ export async function bringUp(
  * and how many were still terminating at the deadline (their deletion continues in the cluster).
  */
 export async function bringDown(
-  deps: RunDeps,
+  deps: World,
   opts: { runId: string; namespace: string; graceMs: number },
   signal: AbortSignal,
 ): Promise<{ deleted: ObjectRef[]; stillDeleting: boolean }> {

@@ -1,0 +1,343 @@
+import { describe, expect, it } from 'vitest';
+import { CancelledError, InfraError, InputError, RunTimeoutError } from '../core/errors.js';
+import type { ContainerStatus, Job, JobCondition, Pod } from '../kube/types.js';
+import type { TestJob } from '../manifests/jobs.js';
+import { DEFAULT_GRACES } from '../pods/problems.js';
+import { existingJob, informerSelectors, JobTracker, type TrackerNote } from './tracker.js';
+
+const T0 = Date.parse('2026-11-29T10:00:00Z');
+const NS = 'ci';
+
+function plan(name: string): TestJob {
+  return {
+    origin: { source: 'tests.yaml', index: 1, line: 1 },
+    name,
+    namespace: NS,
+    job: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: NS } },
+  };
+}
+
+function job(
+  name: string,
+  conditions: [JobCondition['type'], string?][] = [],
+  uid = `uid-${name}`,
+): Job {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: NS, uid },
+    spec: { backoffLimit: 1, template: { spec: { containers: [] } } },
+    status: {
+      startTime: new Date(T0).toISOString(),
+      conditions: conditions.map(([type, reason]) => ({
+        type,
+        status: 'True',
+        reason,
+        lastTransitionTime: new Date(T0 + 30_000).toISOString(),
+      })),
+    },
+  };
+}
+
+function pod(
+  name: string,
+  owner: string,
+  phase: string,
+  state: ContainerStatus['state'] = {},
+  extra: Partial<NonNullable<Pod['metadata']>> = {},
+): Pod {
+  return {
+    metadata: {
+      name,
+      namespace: NS,
+      uid: `uid-${name}`,
+      ownerReferences: [{ kind: 'Job', name: owner, uid: `uid-${owner}`, controller: true }],
+      ...extra,
+    },
+    spec: { containers: [{ name: 'main', image: 'x' }] },
+    status: {
+      phase,
+      containerStatuses: [{ name: 'main', ready: false, restartCount: 0, image: 'x', state }],
+    },
+  };
+}
+
+const exited = (exitCode: number) => ({
+  terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' },
+});
+const waiting = (reason: string) => ({ waiting: { reason } });
+
+/** A tracker of a `run` of one Job `t`, created. */
+function running(names = ['t']): JobTracker {
+  const tracker = new JobTracker(
+    { runId: 'r1', jobs: names.map(plan), graces: DEFAULT_GRACES },
+    T0,
+  );
+  for (const n of names) tracker.created(plan(n), job(n));
+  return tracker;
+}
+
+const messages = (notes: TrackerNote[], kind: 'info' | 'warn') =>
+  notes.flatMap((n) => (n.kind === kind ? [n.message] : []));
+const followed = (notes: TrackerNote[]) =>
+  notes.flatMap((n) =>
+    n.kind === 'follow' ? [`${n.pod.metadata?.name}${n.deleted ? ' (deleted)' : ''}`] : [],
+  );
+
+describe('JobTracker', () => {
+  it('retries with backoffLimit: both attempts followed, Failed once the Job says so', () => {
+    const t = running();
+    const notes = [
+      ...t.onPod(pod('t-1', 't', 'Failed', exited(1)), false, T0 + 1_000),
+      ...t.onPod(pod('t-2', 't', 'Running', { running: {} }), false, T0 + 11_000),
+    ];
+    expect(followed(notes)).toEqual(['t-1', 't-2']);
+    expect(t.progress()).toEqual({ appeared: true, stuck: false, settled: false });
+    t.onPod(pod('t-2', 't', 'Failed', exited(1)), false, T0 + 12_000);
+    const done = t.onJob(job('t', [['Failed', 'BackoffLimitExceeded']]), false, T0 + 13_000);
+    expect(messages(done, 'info')).toEqual(['job/t Failed (BackoffLimitExceeded)']);
+    expect(t.progress().settled).toBe(true);
+    const outcome = t.outcome(T0 + 14_000);
+    expect(outcome).toMatchObject({ kind: 'failed', message: 'job/t failed' });
+    expect(outcome.jobs[0]).toMatchObject({ result: 'Failed', attempts: 2, exitCodes: [1] });
+  });
+
+  it('a pod deleted by someone else while the Job runs: warned once, marked in the summary', () => {
+    const t = running();
+    t.onJob(job('t'), false, T0);
+    const p = pod('t-1', 't', 'Running', { running: {} });
+    const first = t.onPod(
+      { ...p, metadata: { ...p.metadata, deletionTimestamp: 'x' } },
+      false,
+      T0 + 1_000,
+    );
+    const second = t.onPod(p, true, T0 + 2_000);
+    expect(messages(first, 'warn')).toEqual([
+      'pod/t-1 of job/t is being deleted before it ended (not by kubestep)',
+    ]);
+    expect(messages(second, 'warn')).toEqual([]);
+    expect(followed(second)).toEqual(['t-1 (deleted)']);
+    expect(t.summaries(T0 + 3_000)[0]!.pods[0]!.deleted).toBe(true);
+  });
+
+  it('a pod that ended is not "deleted by someone else" when it goes', () => {
+    const t = running();
+    t.onJob(job('t'), false, T0);
+    expect(messages(t.onPod(pod('t-1', 't', 'Failed', exited(1)), true, T0), 'warn')).toEqual([]);
+  });
+
+  it.each([
+    [
+      'recovers before its grace',
+      [waiting('ErrImagePull'), { running: {} }],
+      [60_000, 90_000],
+      false,
+    ],
+    ['stays in ErrImagePull past --image-pull-grace', [waiting('ErrImagePull')], [0], true],
+    // The kubelet alternates the two while one pull problem lasts: one clock, not restarted.
+    [
+      'alternates ErrImagePull and ImagePullBackOff',
+      [waiting('ErrImagePull'), waiting('ImagePullBackOff'), waiting('ErrImagePull')],
+      [0, 50_000, 100_000],
+      true,
+    ],
+  ])('a pod that %s', (_name, states, atMs, stuck) => {
+    const t = running();
+    t.onJob(job('t'), false, T0);
+    states.forEach((s, i) => t.onPod(pod('t-1', 't', 'Pending', s), false, T0 + atMs[i]!));
+    t.tick(T0 + DEFAULT_GRACES.imagePullMs - 1);
+    expect(t.progress().stuck).toBe(false);
+    t.tick(T0 + DEFAULT_GRACES.imagePullMs + 1);
+    expect(t.progress().stuck).toBe(stuck);
+    if (stuck) {
+      expect(t.outcome(T0 + 200_000)).toMatchObject({
+        kind: 'infra-error',
+        message: 'job/t (ErrImagePull) cannot start',
+      });
+    }
+  });
+
+  it('a reason that will not fix itself (ErrImageNeverPull) is stuck at once', () => {
+    const t = running();
+    t.onJob(job('t'), false, T0);
+    t.onPod(pod('t-1', 't', 'Pending', waiting('ErrImageNeverPull')), false, T0);
+    expect(t.progress().stuck).toBe(true);
+    const [e] = t.explanations(t.outcome(T0).jobs);
+    expect(e!.title).toBe('job/t cannot start');
+    expect(e!.message).toMatch(/what to do: the image is not on the node/);
+    expect(e!.subjects.map((s) => s.label)).toEqual(['pod/t-1', 'job/t']);
+  });
+
+  it('Complete with a retried pod still being read: settled, and the old pod still followed', () => {
+    const t = running();
+    t.onPod(pod('t-1', 't', 'Failed', exited(1)), false, T0);
+    t.onPod(pod('t-2', 't', 'Succeeded', exited(0)), false, T0 + 10_000);
+    t.onJob(job('t', [['Complete']]), false, T0 + 11_000);
+    expect(t.progress().settled).toBe(true);
+    // The shell catches up with the final pod states after the Job settled: still followed.
+    expect(followed(t.onPod(pod('t-1', 't', 'Failed', exited(1)), false, T0 + 12_000))).toEqual([
+      't-1',
+    ]);
+    expect(t.outcome(T0 + 12_000)).toMatchObject({ kind: 'succeeded' });
+    expect(t.outcome(T0 + 12_000).jobs[0]).toMatchObject({ result: 'Complete', attempts: 2 });
+  });
+
+  it.each([
+    ['FailureTarget', 'Failed', 'failed'],
+    ['SuccessCriteriaMet', 'Complete', 'succeeded'],
+  ] as const)('%s before %s: not settled until the terminal condition', (first, terminal, kind) => {
+    // Kubernetes ≥ 1.31 sets these while pods still terminate; example from
+    // https://kubernetes.io/docs/concepts/workloads/controllers/job/#terminal-job-conditions
+    const t = running();
+    expect(t.onJob(job('t', [[first]]), false, T0)).toEqual([]);
+    expect(t.progress().settled).toBe(false);
+    t.onJob(job('t', [[first], [terminal]]), false, T0 + 1_000);
+    expect(t.progress().settled).toBe(true);
+    expect(t.outcome(T0 + 2_000).kind).toBe(kind);
+  });
+
+  it('a Job deleted before it finished: warned, settled, infra-error', () => {
+    const t = running();
+    const notes = t.onJob(job('t'), true, T0 + 5_000);
+    expect(messages(notes, 'warn')).toEqual(['job/t was deleted by someone else while it ran']);
+    expect(t.progress().settled).toBe(true);
+    expect(t.outcome(T0 + 6_000)).toMatchObject({
+      kind: 'infra-error',
+      message: 'job/t deleted by someone else before it finished',
+    });
+  });
+
+  it('ignores a newer Job of the same name and pods of other Jobs', () => {
+    const t = running();
+    expect(t.onJob(job('t', [['Complete']], 'other-uid'), false, T0)).toEqual([]);
+    expect(t.onPod(pod('x-1', 'x', 'Running'), false, T0)).toEqual([]);
+    expect(t.progress().settled).toBe(false);
+  });
+
+  it('settles only when every Job has finished', () => {
+    const t = running(['a', 'b']);
+    t.onJob(job('a', [['Complete']]), false, T0);
+    expect(t.progress().settled).toBe(false);
+    t.onJob(job('b', [['Failed', 'DeadlineExceeded']]), false, T0);
+    expect(t.progress().settled).toBe(true);
+    expect(t.outcome(T0)).toMatchObject({ kind: 'failed', message: 'job/b failed' });
+  });
+});
+
+describe('JobTracker for kubestep wait', () => {
+  const waitFor = (names: string[], selector?: string) =>
+    new JobTracker(
+      {
+        runId: 'w',
+        jobs: names.map((n) => existingJob(NS, n)),
+        graces: DEFAULT_GRACES,
+        existing: { namespace: NS, selector, appearTimeoutMs: 60_000 },
+      },
+      T0,
+    );
+
+  it('a named Job that appears late is adopted when it is seen', () => {
+    const t = waitFor(['t']);
+    expect(t.progress().appeared).toBe(false);
+    expect(t.missing()).toEqual(['job/t']);
+    const notes = t.onJob(job('t'), false, T0 + 20_000);
+    expect(notes.map((n) => n.kind)).toEqual(['adopted', 'info']);
+    expect(messages(notes, 'info')).toEqual(['found job/t in namespace ci']);
+    expect(t.progress()).toEqual({ appeared: true, stuck: false, settled: false });
+  });
+
+  it('warns about a Job that finished long before the wait started (kubectl apply kept it)', () => {
+    const t = new JobTracker(
+      {
+        runId: 'w',
+        jobs: [existingJob(NS, 't')],
+        graces: DEFAULT_GRACES,
+        existing: { namespace: NS, appearTimeoutMs: 1 },
+      },
+      T0 + 3_600_000,
+    );
+    const [warning] = messages(t.onJob(job('t', [['Complete']]), false, T0 + 3_600_000), 'warn');
+    expect(warning).toMatch(/^job\/t finished 59 min 30 s before this wait started/);
+  });
+
+  it('a selector adopts each matching Job until the run is settled', () => {
+    const t = waitFor([], 'suite=e2e');
+    expect(t.progress().appeared).toBe(false);
+    t.onJob(job('a', [['Complete']]), false, T0);
+    expect(t.progress()).toMatchObject({ appeared: true, settled: true });
+    expect(t.onJob(job('b'), false, T0 + 1_000)).toEqual([]);
+    expect(t.jobs().map((j) => j.name)).toEqual(['a']);
+  });
+});
+
+describe('JobTracker.stoppedOutcome', () => {
+  it.each([
+    ['SIGTERM', new InfraError('aborted'), new CancelledError('SIGTERM'), true, 'cancelled'],
+    ['--timeout', new InfraError('aborted'), new RunTimeoutError(60_000), true, 'timed-out'],
+    [
+      'an error after a Job was created',
+      new InfraError('API down'),
+      undefined,
+      true,
+      'infra-error',
+    ],
+    [
+      'an error before any Job was created',
+      new InfraError('forbidden'),
+      undefined,
+      false,
+      undefined,
+    ],
+    ['bad input', new InputError('rejected by the API server'), undefined, true, undefined],
+  ])('%s → %s', (_name, err, abortReason, created, kind) => {
+    const t = new JobTracker({ runId: 'r', jobs: [plan('t')], graces: DEFAULT_GRACES }, T0);
+    if (created) t.created(plan('t'), job('t'));
+    expect(t.stoppedOutcome(err, abortReason, T0)?.kind).toBe(kind);
+  });
+
+  it('a timeout names the Jobs still running', () => {
+    const t = running(['a', 'b']);
+    t.onJob(job('a', [['Complete']]), false, T0);
+    t.onJob(job('b'), false, T0);
+    expect(t.stoppedOutcome(new Error('x'), new RunTimeoutError(60_000), T0)).toMatchObject({
+      kind: 'timed-out',
+      message: '--timeout of 60 s passed while job/b still ran',
+    });
+  });
+});
+
+describe('informerSelectors', () => {
+  const base = { runId: 'r1', graces: DEFAULT_GRACES };
+  it.each([
+    [
+      'run: by run id',
+      { ...base, jobs: [plan('a')] },
+      { labelSelector: 'kubestep.dev/run-id=r1' },
+      { labelSelector: 'kubestep.dev/run-id=r1' },
+    ],
+    [
+      'wait job/a',
+      { ...base, jobs: [existingJob(NS, 'a')], existing: { namespace: NS, appearTimeoutMs: 1 } },
+      { fieldSelector: 'metadata.name=a' },
+      { labelSelector: 'job-name in (a)' },
+    ],
+    [
+      'wait job/a job/b',
+      {
+        ...base,
+        jobs: [existingJob(NS, 'a'), existingJob(NS, 'b')],
+        existing: { namespace: NS, appearTimeoutMs: 1 },
+      },
+      {},
+      { labelSelector: 'job-name in (a,b)' },
+    ],
+    [
+      'wait -l suite=e2e',
+      { ...base, jobs: [], existing: { namespace: NS, selector: 'suite=e2e', appearTimeoutMs: 1 } },
+      { labelSelector: 'suite=e2e' },
+      { labelSelector: 'job-name' },
+    ],
+  ])('%s', (_name, p, jobs, pods) => {
+    expect(informerSelectors(p)).toEqual({ jobs, pods });
+  });
+});

@@ -1,0 +1,352 @@
+// Everything that decides about the test Jobs of a run: which Jobs and pods are ours, which
+// containers to follow, stuck pods and their graces, Jobs deleted by someone else, when the run is
+// settled, the summaries and the outcome. Pure: Job and pod events and `nowMs` in, notes (lines to
+// print, pods to follow, Jobs adopted) and verdicts out. run-jobs.ts is the shell around it.
+import { formatDuration } from '../core/format.js';
+import { CancelledError, InputError, messageOf, RunTimeoutError } from '../core/errors.js';
+import type { JobSummary, Outcome } from '../core/outcome.js';
+import type { ListOptions } from '../kube/api.js';
+import type { Job, KubeObject, Pod } from '../kube/types.js';
+import { LABEL_RUN_ID, type TestJob } from '../manifests/jobs.js';
+import { ProblemClock, testPodProblem, type StuckGraces } from '../pods/problems.js';
+import { finishedBefore, isJobFinished, jobState } from './status.js';
+import { stuckHint, summarizeJob, waitingStatus, type StuckPod } from './summary.js';
+
+/** Jobs made by someone else, to wait for (`kubestep wait`). */
+export interface ExistingJobs {
+  namespace: string;
+  /** A label selector of the Jobs; without it, the Jobs of the plan by name. */
+  selector?: string | undefined;
+  /** How long the Jobs may take to appear, ms; then InfraError (exit 3). */
+  appearTimeoutMs: number;
+}
+
+/** What the tracker is told at the start. */
+export interface TrackerPlan {
+  runId: string;
+  /** The Jobs to create, or (`existing`) the named Jobs to wait for; empty with a selector. */
+  jobs: readonly TestJob[];
+  /** How long a test pod may stay stuck (image pull, unschedulable, config error), per reason. */
+  graces: StuckGraces;
+  existing?: ExistingJobs | undefined;
+}
+
+/** What the shell does for the tracker: print, follow a pod's containers, record an adopted Job. */
+export type TrackerNote =
+  | { kind: 'info'; message: string }
+  | { kind: 'warn'; message: string }
+  /** Follow (or update, or end) the tails of this pod's containers. */
+  | { kind: 'follow'; pod: Pod; deleted: boolean }
+  /** `kubestep wait` found a Job to follow: record it (for `--cleanup`). */
+  | { kind: 'adopted'; job: Job };
+
+/** Where the run stands after the events so far. */
+export interface Progress {
+  /** Every Job of the plan exists (for `wait`: was seen; with a selector, at least one). */
+  appeared: boolean;
+  /** A pod of a running Job has been stuck for longer than its grace. */
+  stuck: boolean;
+  /** Every Job is Complete, Failed or was deleted by someone else. */
+  settled: boolean;
+}
+
+/** A failed or stuck Job to explain: one sentence, and the objects whose events tell more. */
+export interface Explanation {
+  title: string;
+  message: string;
+  subjects: { label: string; object: KubeObject }[];
+}
+
+interface Tracked {
+  plan: TestJob;
+  created?: Job;
+  job?: Job;
+  deleted: boolean;
+  pods: Map<string, Pod>;
+  /** Names of pods deleted before they ended while the Job ran: not by kubestep. */
+  deletedPods: Set<string>;
+  stuck?: StuckPod | undefined;
+}
+
+/** `kubestep wait` warns about a Job that had finished this long before it started, ms. */
+export const STALE_RESULT_MS = 60_000;
+
+/** A Job to wait for by name, as a plan entry (`kubestep wait job/NAME`). */
+export function existingJob(namespace: string, name: string): TestJob {
+  return {
+    origin: { source: '(cluster)', index: 1, line: 1 },
+    name,
+    namespace,
+    job: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace } },
+  };
+}
+
+/**
+ * The state of a run's test Jobs. Feed it every Job and pod the informers see
+ * ({@link onJob}, {@link onPod}), the Jobs created ({@link created}) and the clock
+ * ({@link tick}); act on the notes it returns; read {@link progress} after each batch of events.
+ */
+export class JobTracker {
+  private readonly tracked: Map<string, Tracked>;
+  /** Since when each pod has had its current problem: the start of its grace. */
+  private readonly problems = new ProblemClock();
+  private settled = false;
+
+  /** `startedAtMs`: when the command started (durations, and `wait`'s stale-result warning). */
+  constructor(
+    private readonly plan: TrackerPlan,
+    readonly startedAtMs: number,
+  ) {
+    this.tracked = new Map(plan.jobs.map((p) => [key(p.namespace, p.name), fresh(p)]));
+  }
+
+  /** The Jobs of the plan (and, with a selector, those adopted so far). */
+  jobs(): TestJob[] {
+    return [...this.tracked.values()].map((t) => t.plan);
+  }
+
+  /** Records the Job that creating `plan` gave (created, or adopted after a lost answer). */
+  created(plan: TestJob, job: Job): void {
+    const t = this.tracked.get(key(plan.namespace, plan.name));
+    if (t) t.created = job;
+  }
+
+  /** True when some Job of the plan exists (was created, or found by `wait`). */
+  anyCreated(): boolean {
+    return [...this.tracked.values()].some((t) => t.created);
+  }
+
+  /** A Job as a watch or list shows it; `deleted`: a DELETED event. */
+  onJob(job: Job, deleted: boolean, _nowMs: number): TrackerNote[] {
+    const notes: TrackerNote[] = [];
+    const k = key(job.metadata?.namespace ?? '', job.metadata?.name ?? '');
+    if (this.plan.existing && !deleted) notes.push(...this.adopt(k, job));
+    const t = this.tracked.get(k);
+    if (!t?.created || job.metadata?.uid !== t.created.metadata?.uid) return notes;
+    const wasFinished = t.job ? isJobFinished(t.job) : false;
+    t.job = job;
+    if (deleted && !isJobFinished(job)) {
+      t.deleted = true;
+      notes.push({
+        kind: 'warn',
+        message: `job/${t.plan.name} was deleted by someone else while it ran`,
+      });
+    }
+    if (!wasFinished && isJobFinished(job)) {
+      const s = jobState(job);
+      const reason = s.phase !== 'running' && s.reason ? ` (${s.reason})` : '';
+      const phase = s.phase === 'complete' ? 'Complete' : 'Failed';
+      notes.push({ kind: 'info', message: `job/${t.plan.name} ${phase}${reason}` });
+    }
+    return notes;
+  }
+
+  /** A pod as a watch or list shows it; `deleted`: a DELETED event. Pods of other Jobs are ignored. */
+  onPod(pod: Pod, deleted: boolean, nowMs: number): TrackerNote[] {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Job');
+    const t =
+      owner && [...this.tracked.values()].find((x) => x.created?.metadata?.uid === owner.uid);
+    if (!t || !pod.metadata?.uid) return [];
+    const notes: TrackerNote[] = [];
+    const uid = pod.metadata.uid;
+    t.pods.set(uid, pod);
+    // Deleted before it ended, while the Job ran: not by kubestep (it deletes only afterwards).
+    const phase = pod.status?.phase;
+    const ended = phase === 'Succeeded' || phase === 'Failed';
+    const name = pod.metadata.name ?? '';
+    const deleting = deleted || Boolean(pod.metadata.deletionTimestamp);
+    if (deleting && !ended && !(t.job && isJobFinished(t.job)) && !t.deletedPods.has(name)) {
+      t.deletedPods.add(name);
+      notes.push({
+        kind: 'warn',
+        message: `pod/${name} of job/${t.plan.name} is being deleted before it ended (not by kubestep)`,
+      });
+    }
+    const problem = deleted ? undefined : testPodProblem(pod, this.plan.graces);
+    this.problems.note(uid, problem?.reason, nowMs);
+    notes.push({ kind: 'follow', pod, deleted });
+    this.tick(nowMs);
+    return notes;
+  }
+
+  /** Time passes: a pod whose problem outlived its grace makes its Job stuck. */
+  tick(nowMs: number): void {
+    for (const t of this.tracked.values()) {
+      if (t.stuck || !t.job || isJobFinished(t.job)) continue;
+      for (const pod of t.pods.values()) {
+        const problem = testPodProblem(pod, this.plan.graces);
+        if (!problem) continue;
+        const seen = this.problems.startedMs(pod.metadata?.uid ?? '', problem.reason, nowMs);
+        if (nowMs - seen < problem.graceMs) continue;
+        t.stuck = {
+          pod: pod.metadata?.name ?? '?',
+          reason: problem.reason,
+          message: problem.message,
+        };
+        if (problem.graceMs > 0) t.stuck.message += ` (for ${formatDuration(nowMs - seen)})`;
+        break;
+      }
+    }
+  }
+
+  /** Where the run stands. Once settled, it stays so (and `wait -l` adopts no more Jobs). */
+  progress(): Progress {
+    const all = [...this.tracked.values()];
+    const some = all.length > 0;
+    const appeared = some && all.every((t) => t.created);
+    this.settled ||=
+      appeared && all.every((t) => t.deleted || (t.job !== undefined && isJobFinished(t.job)));
+    return { appeared, stuck: all.some((t) => t.stuck), settled: this.settled };
+  }
+
+  /** Each Job's summary at `nowMs`. */
+  summaries(nowMs: number): JobSummary[] {
+    return [...this.tracked.values()].map((t) =>
+      summarizeJob(
+        t.plan.name,
+        t.plan.namespace,
+        t.job ?? t.created,
+        [...t.pods.values()],
+        { startedAtMs: this.startedAtMs, nowMs },
+        { deletedPods: t.deletedPods, stuck: t.stuck },
+      ),
+    );
+  }
+
+  /** The status line: what each Job is doing. */
+  status(nowMs: number): string {
+    return waitingStatus(this.summaries(nowMs), nowMs - this.startedAtMs);
+  }
+
+  /**
+   * The outcome once the run is settled or stuck: infra-error when a pod cannot start or a Job
+   * was deleted by someone else, failed when a Job Failed, else succeeded.
+   */
+  outcome(nowMs: number): Outcome {
+    const jobs = this.summaries(nowMs);
+    const all = [...this.tracked.values()];
+    const stuck = jobs.filter((j) => j.result === 'Stuck');
+    if (stuck.length > 0) {
+      const names = stuck.map((j) => `job/${j.name} (${j.reason})`);
+      return { kind: 'infra-error', jobs, message: `${names.join(', ')} cannot start` };
+    }
+    const deleted = all.filter((t) => t.deleted).map((t) => `job/${t.plan.name}`);
+    if (deleted.length > 0) {
+      const message = `${deleted.join(', ')} deleted by someone else before it finished`;
+      return { kind: 'infra-error', jobs, message };
+    }
+    const failed = jobs.filter((j) => j.result === 'Failed').map((j) => `job/${j.name}`);
+    if (failed.length === 0) return { kind: 'succeeded', jobs };
+    return { kind: 'failed', jobs, message: `${failed.join(', ')} failed` };
+  }
+
+  /**
+   * The outcome of a run that stopped early with `err`, its signal aborted with `abortReason` or
+   * not (undefined): cancelled (SIGINT, SIGTERM), timed-out (naming the Jobs still running) or
+   * infra-error. Undefined when `err` is for the caller to throw: bad input, or no Job was
+   * created (there is nothing to report on).
+   */
+  stoppedOutcome(err: unknown, abortReason: unknown, nowMs: number): Outcome | undefined {
+    const reason = abortReason ?? err;
+    const jobs = this.summaries(nowMs);
+    if (reason instanceof CancelledError) return { kind: 'cancelled', jobs, signal: reason.signal };
+    if (reason instanceof RunTimeoutError) {
+      const running = jobs.filter((j) => j.result === 'Running').map((j) => `job/${j.name}`);
+      const still = running.length ? ` while ${running.join(', ')} still ran` : '';
+      return { kind: 'timed-out', jobs, message: `${reason.message}${still}` };
+    }
+    if (err instanceof InputError || !this.anyCreated()) return undefined;
+    return { kind: 'infra-error', jobs, message: messageOf(err) };
+  }
+
+  /**
+   * For each Job of `jobs` that failed or cannot start: its explanation (with what to do for a
+   * stuck one) and whose events to show: the stuck pod, else the newest pod that failed, else the
+   * newest pod; and the Job.
+   */
+  explanations(jobs: readonly JobSummary[]): Explanation[] {
+    return jobs
+      .filter((j) => j.result === 'Failed' || j.result === 'Stuck')
+      .map((j) => {
+        const t = this.tracked.get(key(j.namespace, j.name));
+        const stuck = j.result === 'Stuck';
+        const pods = t ? [...t.pods.values()] : [];
+        const pod =
+          pods.find((p) => p.metadata?.name === t?.stuck?.pod) ??
+          [...pods].reverse().find((p) => p.status?.phase === 'Failed') ??
+          pods.at(-1);
+        return {
+          title: `job/${j.name} ${stuck ? 'cannot start' : 'failed'}`,
+          message: stuck
+            ? `${j.explanation}\nwhat to do: ${stuckHint(j.reason ?? '')}`
+            : j.explanation,
+          subjects: [
+            ...(pod ? [{ label: `pod/${pod.metadata?.name}`, object: pod }] : []),
+            ...(t?.job ? [{ label: `job/${j.name}`, object: t.job }] : []),
+          ],
+        };
+      });
+  }
+
+  /** The Jobs that have not appeared, as `job/NAME` (for `wait`'s error). */
+  missing(): string[] {
+    return [...this.tracked.values()].filter((t) => !t.created).map((t) => `job/${t.plan.name}`);
+  }
+
+  /**
+   * `kubestep wait`: a Job seen for the first time is the one to follow (named, or matching the
+   * selector while the run is not settled).
+   */
+  private adopt(k: string, job: Job): TrackerNote[] {
+    const e = this.plan.existing!;
+    let t = this.tracked.get(k);
+    if (!t && e.selector !== undefined && !this.settled) {
+      t = fresh(existingJob(e.namespace, job.metadata?.name ?? ''));
+      this.tracked.set(k, t);
+    }
+    if (!t || t.created) return [];
+    t.created = job;
+    const notes: TrackerNote[] = [
+      { kind: 'adopted', job },
+      { kind: 'info', message: `found job/${t.plan.name} in namespace ${t.plan.namespace}` },
+    ];
+    const finishedMs = finishedBefore(job, this.startedAtMs - STALE_RESULT_MS);
+    if (finishedMs !== undefined) {
+      // kubectl apply leaves a finished Job of the same name as it is (its template cannot
+      // change): the result would be that of an earlier build.
+      notes.push({
+        kind: 'warn',
+        message: `job/${t.plan.name} finished ${formatDuration(this.startedAtMs - finishedMs)} before this wait started: its result may be an earlier build's (kubectl apply does not re-run a finished Job); delete it before applying, or use kubestep run`,
+      });
+    }
+    return notes;
+  }
+}
+
+/**
+ * What the informers watch: the run's Jobs and pods by its run id; for `kubestep wait`, the
+ * Jobs by selector or name, and pods by the `job-name` label that the Job controller sets.
+ * Source: https://kubernetes.io/docs/reference/labels-annotations-taints/#job-name
+ */
+export function informerSelectors(plan: TrackerPlan): { jobs: ListOptions; pods: ListOptions } {
+  const e = plan.existing;
+  if (!e) {
+    const bySelf = { labelSelector: `${LABEL_RUN_ID}=${plan.runId}` };
+    return { jobs: bySelf, pods: bySelf };
+  }
+  if (e.selector !== undefined)
+    return { jobs: { labelSelector: e.selector }, pods: { labelSelector: 'job-name' } };
+  const names = plan.jobs.map((j) => j.name);
+  return {
+    jobs: names.length === 1 ? { fieldSelector: `metadata.name=${names[0]}` } : {},
+    pods: { labelSelector: `job-name in (${names.join(',')})` },
+  };
+}
+
+function fresh(plan: TestJob): Tracked {
+  return { plan, deleted: false, pods: new Map(), deletedPods: new Set<string>() };
+}
+
+function key(ns: string, name: string): string {
+  return `${ns}/${name}`;
+}
