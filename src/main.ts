@@ -35,7 +35,13 @@ process.on('unhandledRejection', (reason) => {
 
 const outcome = await runCli(
   process.argv.slice(2),
-  { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
+  {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    columns: process.stdout.columns,
+  },
   root.signal,
 );
 // A signal that came after the result was known (during cleanup) still cancels the step: CI

@@ -16,3 +16,9 @@ export function parseDurationMs(flag: string, value: string): number {
   }
   return ms;
 }
+
+/** `ms` when it is more than 0; else UsageError naming `--flag`. */
+export function positive(flag: string, ms: number): number {
+  if (ms <= 0) throw new UsageError(`--${flag} must be more than 0`);
+  return ms;
+}

@@ -88,6 +88,8 @@ export interface Io {
   stdout: Writable;
   stderr: Writable;
   env: Readonly<Record<string, string | undefined>>;
+  /** The terminal's width for --help, when stdout is one. */
+  columns?: number | undefined;
 }
 
 /** Manifests read and rendered, and the run id. */

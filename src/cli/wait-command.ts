@@ -1,11 +1,10 @@
 // `kubestep wait`: follow Jobs that an earlier step created (kubectl apply), exactly like `run`
 // follows its own. Wiring only: the work is runJobs' (jobs/run-jobs.ts).
 import { randomBytes } from 'node:crypto';
-import { RunTimeoutError, UsageError } from '../core/errors.js';
+import { RunTimeoutError } from '../core/errors.js';
 import { runJobs } from '../jobs/run-jobs.js';
 import { existingJob } from '../jobs/tracker.js';
 import { resolveClusterAccess } from '../kube/config.js';
-import { dnsLabelProblem } from '../manifests/names.js';
 import { resolveRunId } from '../manifests/run-id.js';
 import { formatSummary } from '../jobs/summary.js';
 import { Ledger } from '../objects/ledger.js';
@@ -34,21 +33,6 @@ export interface WaitOptions extends ClusterOptions, StuckOptions, CloudFlags {
   /** Delete the Jobs (with their pods) at the end. */
   cleanup: boolean;
   outputFile?: string | undefined;
-}
-
-/**
- * `job/NAME`, `jobs/NAME`, `job.batch/NAME` or `NAME` → NAME. Throws UsageError for other kinds
- * and for names that cannot be Job names.
- */
-export function parseJobRef(arg: string): string {
-  const m = /^(?:(job|jobs|job\.batch|jobs\.batch)\/)?([^/]*)$/.exec(arg);
-  if (!m) {
-    throw new UsageError(`${JSON.stringify(arg)}: wait takes Jobs, as job/NAME`);
-  }
-  const name = m[2]!;
-  const problem = name === '' ? 'is empty' : dnsLabelProblem(name);
-  if (problem) throw new UsageError(`job name ${JSON.stringify(name)} ${problem}`);
-  return name;
 }
 
 /**

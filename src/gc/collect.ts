@@ -2,6 +2,8 @@
 // delete. Used by `kubestep gc` and by the sweep at the start of `run` and `up`. Imperative shell.
 import { messageOf } from '../core/errors.js';
 import type { KubeApi } from '../kube/api.js';
+import type { World } from '../kube/world.js';
+import type { Output } from '../core/output.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject, ObjectList } from '../kube/types.js';
 import { anchorName } from '../manifests/deps.js';
@@ -35,13 +37,10 @@ export interface CollectScope {
   exceptRunId?: string | undefined;
 }
 
-/** The injected world of a collection. */
-export interface CollectDeps {
-  client: KubeApi;
-  out: { info(message: string): void; warn(message: string): void; debug(message: string): void };
-  /** Milliseconds since the epoch. */
-  now: () => number;
-}
+/** The part of the world a collection uses. */
+export type CollectDeps = Pick<World, 'client' | 'now'> & {
+  out: Pick<Output, 'info' | 'warn' | 'debug'>;
+};
 
 /** What a collection did, with counts by reason. */
 export interface CollectReport {

@@ -19,26 +19,32 @@ import { deleteObjects, StillDeletingError, tearDown, type CleanupPolicy } from 
 import { Ledger, refName, refOf, type ObjectRef } from '../objects/ledger.js';
 
 /** Everything `kubestep run` does, decided. */
-export interface RunPlan {
+/** What `run` and `up` share: the run, its dependencies and how to start them. */
+export interface StartPlan {
   runId: string;
-  jobs: readonly TestJob[];
   dependencies: readonly Dependency[];
+  /** Replace a running object of the same name that belongs to another run (--replace). */
   replace: boolean;
-  cleanup: CleanupPolicy;
   /** How long teardown (and replacing stale objects) may take, ms. */
   graceMs: number;
-  /** How long log streams may take to end after the Jobs finished, ms. */
-  drainMs: number;
   /** How long the dependencies may take to become ready, ms. */
   depsTimeoutMs: number;
+  /** How long a pod (test or dependency) may stay stuck, per reason. */
+  graces: StuckGraces;
+  /** Sweep leftovers of earlier runs of the same manifests first (see gc/collect.ts). */
+  sweep: boolean;
+}
+
+/** What `kubestep run` does. */
+export interface RunPlan extends StartPlan {
+  jobs: readonly TestJob[];
+  cleanup: CleanupPolicy;
+  /** How long log streams may take to end after the Jobs finished, ms. */
+  drainMs: number;
   /** Lifetime of the anchor Job, s: the cluster deletes the run's objects after it. */
   backstopSeconds: number;
   /** The run's heartbeat lease, s (see run/heartbeat.ts); renewed every third of it. */
   leaseSeconds: number;
-  /** Sweep leftovers of earlier runs of the same manifests first (see gc/collect.ts). */
-  sweep: boolean;
-  /** How long a pod (test or dependency) may stay stuck, per reason. */
-  graces: StuckGraces;
 }
 
 const asPlanned = (plan: {
@@ -113,21 +119,14 @@ interface Started {
 }
 
 /** What {@link setUp} needs: the common part of RunPlan and UpPlan. */
-interface SetUpPlan {
-  runId: string;
+interface SetUpPlan extends StartPlan {
   jobs?: readonly TestJob[];
-  dependencies: readonly Dependency[];
-  replace: boolean;
-  graceMs: number;
-  depsTimeoutMs: number;
   /** Lifetime of the anchor Jobs, s. */
   lifetimeSeconds: number;
   /** Heartbeat lease, s: how long after creation (and after each renewal) the run counts as alive. */
   leaseSeconds: number;
   /** Renew the heartbeat while the run lasts (`run`); `up` only sets it once, for its lifetime. */
   renew: boolean;
-  sweep: boolean;
-  graces: StuckGraces;
 }
 
 /**
@@ -312,18 +311,10 @@ async function createAnchors(
 }
 
 /** What `kubestep up` does, decided. */
-export interface UpPlan {
-  runId: string;
-  dependencies: readonly Dependency[];
-  replace: boolean;
-  graceMs: number;
-  depsTimeoutMs: number;
+/** What `kubestep up` does. */
+export interface UpPlan extends StartPlan {
   /** Lifetime of the anchor Job: the cluster deletes everything after it, s. */
   lifetimeSeconds: number;
-  /** How long a dependency pod may stay stuck, per reason. */
-  graces: StuckGraces;
-  /** Sweep leftovers of earlier runs of the same manifests first. */
-  sweep: boolean;
 }
 
 /**

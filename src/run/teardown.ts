@@ -2,20 +2,16 @@
 // Imperative shell over KubeApi.
 import { InfraError, messageOf } from '../core/errors.js';
 import { sleep } from '../core/abort.js';
-import type { KubeApi } from '../kube/api.js';
+import type { World } from '../kube/world.js';
+import type { Output } from '../core/output.js';
 import { isStatus } from '../kube/errors.js';
 import { refName, type Ledger, type ObjectRef } from '../objects/ledger.js';
 import { DEPLOYMENTS, JOBS, PODS, STATEFULSETS } from '../kube/resources.js';
 import type { KubeObject } from '../kube/types.js';
 import { runSelector } from '../manifests/jobs.js';
 
-/** The injected world of deletions. */
-export interface DeleteDeps {
-  client: KubeApi;
-  out: { info(message: string): void; warn(message: string): void };
-  /** Milliseconds since the epoch. */
-  now: () => number;
-}
+/** The part of the world deletions use. */
+export type DeleteDeps = Pick<World, 'client' | 'now'> & { out: Pick<Output, 'info' | 'warn'> };
 
 /** Deletion was requested, but the object was still there at the deadline. */
 export class StillDeletingError extends InfraError {}

@@ -1,0 +1,83 @@
+// `kubestep run`: flags, their mapping to RunOptions, and the handler (run-command.ts, loaded when
+// the command runs).
+import type { Argv } from 'yargs';
+import type { Outcome } from '../../core/outcome.js';
+import { parseDurationMs, positive } from '../duration.js';
+import { clusterFlags, clusterOptions } from '../flags/cluster.js';
+import { manifestFlags, manifestOptions } from '../flags/manifests.js';
+import { reportFlags, reportOptions } from '../flags/report.js';
+import { stuckFlags, stuckOptions } from '../flags/stuck.js';
+import type { Io, RunOptions } from '../run-command.js';
+
+const CLEANUP = ['always', 'on-success', 'never'] as const;
+
+/** Adds `run` to the parser; `handle` gets its typed options. */
+export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<void>) {
+  return y.command(
+    'run',
+    'start the dependencies, create the test Jobs, mirror their logs, wait until each is Complete or Failed, delete everything',
+    (b) =>
+      reportFlags(
+        stuckFlags(clusterFlags(manifestFlags(b))),
+        'limit for the whole run; then the Jobs fail (exit 1) and are cleaned up',
+      )
+        .option('filename', {
+          alias: 'f',
+          type: 'string',
+          array: true,
+          demandOption: true,
+          requiresArg: true,
+          describe:
+            'manifest file with batch/v1 Jobs (multi-document YAML); - for stdin; repeatable',
+        })
+        .option('replace', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'replace a running Job (or a dependency) of the same name that belongs to another run',
+        })
+        .option('cleanup', {
+          choices: CLEANUP,
+          default: 'always' as const,
+          describe: 'delete what this run created (Jobs with their pods, dependencies) at the end',
+        })
+        .option('heartbeat-lease', {
+          type: 'string',
+          default: '5m',
+          requiresArg: true,
+          hidden: true,
+          describe:
+            'other runs treat this one as killed this long after its last heartbeat (renewed every third of it)',
+        })
+        .example('$0 run -f k8s/tests.yaml', 'run the Jobs of tests.yaml in the current context')
+        .example(
+          '$0 run -f tests.yaml --deps postgres.yaml --set IMAGE=gcr.io/p/app:$SHORT_SHA -n ci',
+          'start Postgres, wait until ready, run the tests against it; substitute ${IMAGE}',
+        )
+        .example(
+          'envsubst < t.yaml | $0 run -f - --cleanup on-success',
+          'manifest from stdin; keep the objects of a failed run',
+        )
+        .strict(),
+    (a) =>
+      handle({
+        ...clusterOptions(a),
+        ...manifestOptions(a),
+        ...stuckOptions(a),
+        ...reportOptions(a),
+        files: a.filename,
+        replace: a.replace,
+        cleanup: a.cleanup,
+        leaseSeconds: Math.max(
+          1,
+          positive('heartbeat-lease', parseDurationMs('heartbeat-lease', a['heartbeat-lease'])) /
+            1000,
+        ),
+      }),
+  );
+}
+
+/** The handler: `kubestep run` (run-command.ts, loaded on first use for a faster start). */
+export async function runHandler(o: RunOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
+  return (await import('../run-command.js')).runCommand(o, io, signal);
+}

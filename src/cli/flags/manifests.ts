@@ -1,0 +1,93 @@
+// Flags of the commands that read manifests: dependencies, variables, the run id, the sweep.
+import type { Argv } from 'yargs';
+import { UsageError } from '../../core/errors.js';
+import { MIN_SECRET_LENGTH } from '../../report/secrets.js';
+import { parseDurationMs, positive } from '../duration.js';
+
+/** Declares --deps, --deps-timeout, --set, --set-secret, --run-id and --sweep. */
+export function manifestFlags<T>(y: Argv<T>) {
+  return y
+    .option('deps', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      default: [] as string[],
+      describe:
+        'manifest with the dependencies (Pods, Services, Deployments, StatefulSets, ConfigMaps, Secrets), ready before the tests start; - for stdin; repeatable',
+    })
+    .option('deps-timeout', {
+      type: 'string',
+      default: '5m',
+      requiresArg: true,
+      describe: 'how long the dependencies may take to become ready (then exit 3)',
+    })
+    .option('set', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      default: [] as string[],
+      describe: 'NAME=VALUE for ${NAME} in manifests (wins over the environment); repeatable',
+    })
+    .option('set-secret', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      default: [] as string[],
+      describe:
+        'like --set, but VALUE is hidden (***) in everything kubestep prints, pod logs included; masked in GitHub Actions',
+    })
+    .option('run-id', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'id of this run (label kubestep.dev/run-id, ${RUN_ID}); default: BUILD_ID, else GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT, else random',
+    })
+    .option('sweep', {
+      type: 'boolean',
+      default: true,
+      describe:
+        'first delete what earlier runs of the same manifests left behind, if those runs are over (killed, or ended keeping objects); --no-sweep: do not',
+    });
+}
+
+/** The manifest flags as typed options (ManifestOptions of run-command.ts). Throws UsageError. */
+export function manifestOptions(a: {
+  deps: string[];
+  'deps-timeout': string;
+  set: string[];
+  'set-secret': string[];
+  'run-id'?: string | undefined;
+  sweep: boolean;
+}) {
+  const setSecret = parseSets(a['set-secret'], 'set-secret');
+  for (const [name, value] of Object.entries(setSecret)) {
+    if (value.trim().length < MIN_SECRET_LENGTH) {
+      throw new UsageError(
+        `--set-secret ${name}: the value has fewer than ${MIN_SECRET_LENGTH} characters and cannot be hidden in the output; use --set for values that are not secret`,
+      );
+    }
+  }
+  return {
+    deps: a.deps,
+    depsTimeoutMs: positive('deps-timeout', parseDurationMs('deps-timeout', a['deps-timeout'])),
+    set: parseSets(a.set, 'set'),
+    setSecret,
+    runId: a['run-id'],
+    sweep: a.sweep,
+  };
+}
+
+function parseSets(pairs: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    const name = eq > 0 ? p.slice(0, eq) : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      // A secret's value is not repeated; a --set's start helps to find it.
+      const shown = flag === 'set' ? ` ${JSON.stringify(p.slice(0, 40))}` : '';
+      throw new UsageError(`--${flag}${shown} is not NAME=VALUE with NAME a variable name`);
+    }
+    out[name] = p.slice(eq + 1);
+  }
+  return out;
+}
