@@ -74,20 +74,27 @@ describe('kubestep run', () => {
   it('runs two Jobs in parallel; the run fails when one fails; lines are prefixed', async () => {
     const f = manifestFile(
       [
-        jobYaml('par-ok', 'sleep 2; echo ok-done'),
-        jobYaml('par-bad', 'sleep 2; echo bad-done; exit 2'),
+        jobYaml('par-ok', 'sleep 3; echo ok-done'),
+        jobYaml('par-bad', 'sleep 3; echo bad-done; exit 2'),
       ].join('---\n'),
     );
-    const started = Date.now();
-    const r = await runCli(['run', '-f', f, '-n', t.ns]);
+    const out = join(dirname(f), 'par.json');
+    const r = await runCli(['run', '-f', f, '-n', t.ns, '-o', 'json', '--output-file', out]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^\[pod\/par-ok-\w+\/main\] ok-done$/m);
     expect(r.stdout).toMatch(/^\[pod\/par-bad-\w+\/main\] bad-done$/m);
     expect(r.stderr).toMatch(/job\/par-ok +Complete/);
     expect(r.stderr).toMatch(/job\/par-bad +Failed/);
     expect(r.stderr).toContain('FAILED: job/par-bad failed');
-    // In parallel: both 2 s sleeps overlap (sequential would be > 4 s of sleep alone plus start-up).
-    expect(Date.now() - started).toBeLessThan(60_000);
+    // In parallel: each Job ran (start to end, as the Job controller stamps them) while the other
+    // did. One after the other, the second would start after the first had ended, 3 s later.
+    const jobs = (JSON.parse(readFileSync(out, 'utf8')) as RunResult).jobs;
+    const [a, b] = jobs.map((j) => ({
+      start: Date.parse(j.startedAt!),
+      end: Date.parse(j.finishedAt!),
+    }));
+    expect(a!.start).toBeLessThan(b!.end);
+    expect(b!.start).toBeLessThan(a!.end);
   });
 
   it('follows init containers first, then the main container', async () => {

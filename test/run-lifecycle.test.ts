@@ -115,7 +115,8 @@ describe('SIGTERM', () => {
     expect(r.code).toBe(143);
     expect(r.stderr).toContain('SIGTERM: stopping and deleting');
     expect(r.stderr).toContain('CANCELLED by SIGTERM');
-    // kubestep waited for the Job to be gone (Foreground deletion: pods first).
+    // The Job is gone at exit (Background deletion; kubestep deletes its pods itself), and its
+    // pods go within the kubelet's grace period.
     const left = await objectsIn(t.client, t.ns);
     expect(names(left.jobs)).not.toContain('term');
     await until(

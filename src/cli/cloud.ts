@@ -62,7 +62,7 @@ export async function startCloudLogging(
       const key = `${source.namespace}/${source.pod}/${source.container}`;
       let n = seq.get(key) ?? 0;
       for (const l of lines) {
-        sink.line({ ...source, text: ctx.redact(l.replace(/\r?\n$/, '')), seq: ++n });
+        sink.line({ ...source, text: ctx.redact(l), seq: ++n });
       }
       seq.set(key, n);
       return console.write(source, lines);

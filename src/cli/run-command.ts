@@ -279,9 +279,9 @@ async function run(
   report: Report,
 ): Promise<Outcome> {
   const backstop = backstopSeconds({
-    depsTimeout: opts.deps.length > 0 ? opts.depsTimeoutMs : 0,
-    timeout: opts.timeoutMs,
-    grace: opts.graceMs,
+    depsTimeoutMs: opts.deps.length > 0 ? opts.depsTimeoutMs : 0,
+    timeoutMs: opts.timeoutMs,
+    graceMs: opts.graceMs,
   });
   // Kept dependency Pods (--cleanup never, on-success) get no deadline: they are kept to be looked at.
   const podDeadline = opts.cleanup === 'always' ? backstop : undefined;

@@ -27,8 +27,9 @@ export interface Output {
 /** Where mirrored log lines go. */
 export interface LogSink {
   /**
-   * Writes whole lines (each ending in "\n") of one source. Returns a promise when the writer
-   * wants the caller to wait (backpressure).
+   * Writes whole lines of one source, without their line ending (the follower's splitter drops
+   * the "\n" and a "\r" before it). Returns a promise when the writer wants the caller to wait
+   * (backpressure).
    */
   write(source: LogSource, lines: string[]): void | Promise<void>;
   /** A note about a source (logs lost), for kubestep's own output. */

@@ -277,7 +277,7 @@ export class Dependencies {
         const lines = this.lastLines.get(`${name}/${c}`);
         if (!lines?.length) continue;
         out.info(`  last log lines of pod/${name}, container ${c}:`);
-        lines.forEach((l) => out.info(`    ${l.replace(/\n$/, '')}`));
+        lines.forEach((l) => out.info(`    ${l}`));
       }
     }
   }

@@ -39,8 +39,10 @@ export const DEFAULT_INFORMER_TIMING: InformerTiming = {
  * `watchTimeoutSeconds` and twice that; when the server ends a watch, or it drops, watches again
  * from the last resourceVersion seen (bookmarks keep it fresh); lists again only when the server
  * answers 410 Gone (or another watch error). A Job of any length thus costs one list and one
- * watch per informer, plus one renewal per 5-10 min. Transient failures are retried with backoff
- * for ever (the run's own timeout bounds them); a final failure (e.g. 403) rejects.
+ * watch per informer, plus one renewal per 5-10 min. A watch that drops mid-stream is reopened
+ * with backoff (up to `maxBackoffMs`) while `signal` allows; opening a list or a watch is retried
+ * by the client within its retry budget (--api-timeout), after which its InfraError rejects, as
+ * does a final failure (e.g. 403).
  * Source: client-go tools/cache reflector, https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
  */
 export async function runInformer<T extends KubeObject>(

@@ -179,7 +179,7 @@ describe('anchor', () => {
   });
 
   it('outlives everything a run may legitimately take', () => {
-    expect(backstopSeconds({ depsTimeout: 300_000, timeout: 3_600_000, grace: 30_000 })).toBe(
+    expect(backstopSeconds({ depsTimeoutMs: 300_000, timeoutMs: 3_600_000, graceMs: 30_000 })).toBe(
       300 + 3600 + 60 + 60,
     );
   });

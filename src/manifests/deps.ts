@@ -281,10 +281,10 @@ export function ownedBy<T extends KubeObject>(object: T, anchor: Job): T {
  * (`--deps-timeout`, `--timeout`, and cleanup's `--grace` twice: for stale objects and at the
  * end) plus a minute of margin.
  */
-export function backstopSeconds(ms: {
-  depsTimeout: number;
-  timeout: number;
-  grace: number;
+export function backstopSeconds(limits: {
+  depsTimeoutMs: number;
+  timeoutMs: number;
+  graceMs: number;
 }): number {
-  return Math.ceil((ms.depsTimeout + ms.timeout + 2 * ms.grace) / 1000) + 60;
+  return Math.ceil((limits.depsTimeoutMs + limits.timeoutMs + 2 * limits.graceMs) / 1000) + 60;
 }

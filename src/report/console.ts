@@ -1,6 +1,7 @@
 // The console: mirrored logs to stdout, kubestep's own messages to stderr, in the dialect of the
 // CI it runs in (GitHub Actions workflow commands, plain text for Cloud Build and other CIs,
 // colours and a status line on a terminal). Adapter over streams.
+import { styleText } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -33,12 +34,14 @@ const STATUS_EVERY_MS = 1_000;
 /** In CI, a progress line when nothing was printed for this long, ms. */
 const PROGRESS_EVERY_MS = 30_000;
 
-const ansi = (code: string) => (text: string) => `\x1b[${code}m${text}\x1b[0m`;
-const RED = ansi('31');
-const YELLOW = ansi('33');
-const GREEN = ansi('32');
-const DIM = ansi('2');
-const BOLD = ansi('1');
+// Whether to colour is this module's decision (`color`), not the stream's: no validation.
+const ansi = (format: Parameters<typeof styleText>[0]) => (text: string) =>
+  styleText(format, text, { validateStream: false });
+const RED = ansi('red');
+const YELLOW = ansi('yellow');
+const GREEN = ansi('green');
+const DIM = ansi('dim');
+const BOLD = ansi('bold');
 
 /**
  * Pod log lines go to stdout as they come (whole lines, with backpressure: a slow reader slows

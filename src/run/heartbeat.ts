@@ -8,7 +8,7 @@ import type { DeleteDeps } from './teardown.js';
 
 /**
  * Renews the heartbeat of `anchors` every `leaseSeconds / 3` (each renewal sets alive-until to
- * now + `leaseSeconds`) until the returned function is called or `signal` aborts. A failed
+ * now + `leaseSeconds`) until the returned function is called. A failed
  * renewal is retried at the next tick (debug log); an anchor that is gone is dropped with a
  * warning. Never throws. It has its own signal, not the run's: the heartbeat must go on while
  * the teardown of a cancelled run deletes its objects; the caller stops it after the teardown.
