@@ -228,31 +228,30 @@ export async function reported(
 ): Promise<Outcome> {
   const startedAtMs = Date.now();
   const report: Report = { runId: opts.runId ?? '', redact: redactor(opts.secrets) };
-  let outcome: Outcome | undefined;
+  let outcome: Outcome;
+  let failure: { error: unknown } | undefined;
   try {
     outcome = await body(report);
-    return outcome;
   } catch (err) {
     // Errors are printed by the caller: secrets out of their messages.
     if (err instanceof Error) err.message = report.redact(err.message);
     outcome = outcomeOfError(err, signal);
-    throw err;
-  } finally {
-    // `outcome` is set on both paths above; the fallback only satisfies the type.
-    const o = outcome ?? outcomeOfError(new Error('no outcome'), signal);
-    const result = runResult({
-      runId: report.runId,
-      outcome: o,
-      startedAtMs,
-      finishedAtMs: Date.now(),
-    });
-    await writeReports(opts, io, result, verdict(o), report.redact).catch((err: unknown) => {
-      const line = `warning: could not write the result: ${messageOf(err)}`;
-      if (report.out) report.out.warn(line.slice(9));
-      else io.stderr.write(`kubestep: ${line}\n`);
-    });
-    report.out?.close();
+    failure = { error: err };
   }
+  const result = runResult({
+    runId: report.runId,
+    outcome,
+    startedAtMs,
+    finishedAtMs: Date.now(),
+  });
+  await writeReports(opts, io, result, verdict(outcome), report.redact).catch((err: unknown) => {
+    const line = `warning: could not write the result: ${messageOf(err)}`;
+    if (report.out) report.out.warn(line.slice(9));
+    else io.stderr.write(`kubestep: ${line}\n`);
+  });
+  report.out?.close();
+  if (failure) throw failure.error;
+  return outcome;
 }
 
 /** `--output json` and GitHub's step summary; secrets hidden. */
