@@ -97,6 +97,26 @@ describe('invalid manifests', () => {
     expect(names(now.pods)).toEqual([]);
   }
 
+  it('a credential from the environment: exit 2 naming --env, nothing created; with --env it is read', async () => {
+    const token = 'oidc-request-token-value';
+    const text = jobYaml('tok', 'echo "got $${#T} characters"', {
+      extra: '          env: [{ name: T, value: "${ACTIONS_ID_TOKEN_REQUEST_TOKEN}" }]\n',
+    });
+    const env = { ACTIONS_ID_TOKEN_REQUEST_TOKEN: token };
+    const refused = await runCli(['run', '-f', manifestFile(text), '-n', t.ns], { env });
+    await expectNothingCreated(
+      refused,
+      /variable \$\{ACTIONS_ID_TOKEN_REQUEST_TOKEN\} is in the environment, but its name looks like a credential.*--env ACTIONS_ID_TOKEN_REQUEST_TOKEN/,
+    );
+    expect(refused.stderr).not.toContain(token);
+    const allowed = await runCli(
+      ['run', '-f', manifestFile(text), '-n', t.ns, '--env', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'],
+      { env },
+    );
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toBe(`got ${token.length} characters\n`);
+  });
+
   it('reads a manifest from stdin with -f -', async () => {
     const r = await runCli(['run', '-f', '-', '-n', t.ns], {
       stdin: jobYaml('stdin', 'echo via stdin'),

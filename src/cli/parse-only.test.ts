@@ -11,12 +11,18 @@ describe('parseOnly', () => {
     });
   });
 
+  it('--env names the credential-like variables that ${NAME} may read', async () => {
+    const p = await parseOnly(['run', '-f', 't.yaml', '--env', 'DB_PASSWORD', '--env', 'API_KEY']);
+    expect(p).toMatchObject({ ok: true, opts: { allowEnv: ['DB_PASSWORD', 'API_KEY'] } });
+  });
+
   it.each([
     [['run', '-f', 't.yaml', '--no-such-flag'], /unknown option --no-such-flag/],
     [['run', '-f', 't.yaml', '--timeout', 'soon'], /--timeout/],
     [['run'], /-f FILE is required/],
     [['run', '-f', 't.yaml', '-n', 'Bad_NS'], /--namespace "Bad_NS" must consist of lower case/],
     [['gc', '--cleanup', 'never'], /unknown option --cleanup/],
+    [['run', '-f', 't.yaml', '--env', 'NOT-A-NAME'], /--env "NOT-A-NAME" is not a variable name/],
   ])('refuses %j with exit 2', async (argv, message) => {
     const p = await parseOnly(argv);
     expect(p.ok).toBe(false);

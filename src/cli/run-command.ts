@@ -17,6 +17,7 @@ import { bringDown, bringUp, runAll } from '../run/run.js';
 import type { CleanupPolicy } from '../run/teardown.js';
 import { parseManifests, type ManifestSource } from '../manifests/parse.js';
 import { resolveRunId } from '../manifests/run-id.js';
+import { variableLookup } from '../manifests/substitute.js';
 import { outputMode } from '../report/ci.js';
 import { createConsoleOutput } from '../report/console.js';
 import { runResult, summaryMarkdown, verdict, type RunResult } from '../report/result.js';
@@ -42,6 +43,8 @@ export interface ManifestOptions {
   set: Record<string, string>;
   /** Like `set`, but the values are hidden in all output (--set-secret). */
   setSecret: Record<string, string>;
+  /** Environment variables `${NAME}` may read although their names look like credentials (--env). */
+  allowEnv: string[];
   runId?: string | undefined;
 }
 
@@ -122,8 +125,12 @@ async function prepare(
     random: () => randomBytes(4).toString('hex'),
   });
   onRunId(runId);
-  const lookup = (name: string) =>
-    name === 'RUN_ID' ? runId : (opts.setSecret[name] ?? opts.set[name] ?? io.env[name]);
+  const lookup = variableLookup({
+    runId,
+    vars: { ...opts.set, ...opts.setSecret },
+    env: io.env,
+    allowEnv: new Set(opts.allowEnv),
+  });
   const docs = parseManifests(sources, lookup);
   const depDocs = parseManifests(depSources, lookup);
   const access = await resolveClusterAccess(opts, io.env, signal);

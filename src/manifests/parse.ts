@@ -1,7 +1,7 @@
 // Multi-document YAML manifests with `${NAME}` substitution in their string values. Pure.
 import { LineCounter, parse as parseYamlValue, parseAllDocuments, visit } from 'yaml';
 import { InputError } from '../core/errors.js';
-import { describeProblem, substitute } from './substitute.js';
+import { describeProblem, substitute, type Lookup } from './substitute.js';
 
 /** A manifest file's text and the name to show for it (`<stdin>` for `-`). */
 export interface ManifestSource {
@@ -41,7 +41,7 @@ export function describeOrigin(o: DocumentOrigin): string {
  */
 export function parseManifests(
   sources: readonly ManifestSource[],
-  lookup: (name: string) => string | undefined,
+  lookup: Lookup,
 ): ParsedDocument[] {
   const out: ParsedDocument[] = [];
   const problems: string[] = [];

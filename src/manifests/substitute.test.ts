@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeProblem, substitute } from './substitute.js';
+import {
+  describeProblem,
+  isWithheldFromEnv,
+  substitute,
+  variableLookup,
+  WITHHELD,
+} from './substitute.js';
 
 const vars: Record<string, string> = { RUN_ID: 'abc123', TAG: 'v1.2', EMPTY: '' };
 const lookup = (n: string) => vars[n];
@@ -47,5 +53,54 @@ describe('substitute', () => {
     expect(describeProblem({ kind: 'undefined', name: 'DB' })).toContain('--set DB=VALUE');
     expect(describeProblem({ kind: 'unterminated', at: 0 })).toContain('no closing');
     expect(describeProblem({ kind: 'bad-name', name: '1' })).toContain('not a variable name');
+  });
+});
+
+describe('isWithheldFromEnv', () => {
+  it.each([
+    ['INPUT_KUBECONFIG', true],
+    ['ACTIONS_ID_TOKEN_REQUEST_TOKEN', true],
+    ['ACTIONS_RUNTIME_TOKEN', true],
+    ['GITHUB_TOKEN', true],
+    ['KUBESTEP_TOKEN', true],
+    ['KUBECONFIG', true],
+    ['GOOGLE_APPLICATION_CREDENTIALS', true],
+    ['AWS_REGION', true],
+    ['AZURE_CLIENT_ID', true],
+    ['DB_PASSWORD', true],
+    ['api_key', true],
+    ['MY_SECRET_NAME', true],
+    ['TEST_IMAGE', false],
+    ['BUILD_ID', false],
+    ['GITHUB_SHA', false],
+    ['SHORT_SHA', false],
+    ['HOME', false],
+  ])('%s: %s', (name, withheld) => {
+    expect(isWithheldFromEnv(name)).toBe(withheld);
+  });
+});
+
+describe('variableLookup', () => {
+  const env = { TEST_IMAGE: 'busybox', ACTIONS_RUNTIME_TOKEN: 'tok', DB_PASSWORD: 'pw' };
+  const look = (allow: string[] = [], vars: Record<string, string> = {}) =>
+    variableLookup({ runId: 'r1', vars, env, allowEnv: new Set(allow) });
+
+  it.each([
+    ['RUN_ID', [], {}, 'r1'],
+    ['TEST_IMAGE', [], {}, 'busybox'],
+    ['ACTIONS_RUNTIME_TOKEN', [], {}, WITHHELD],
+    ['ACTIONS_RUNTIME_TOKEN', ['ACTIONS_RUNTIME_TOKEN'], {}, 'tok'],
+    ['DB_PASSWORD', [], { DB_PASSWORD: 'given' }, 'given'],
+    ['NOT_SET', [], {}, undefined],
+    ['constructor', [], {}, undefined],
+  ] as const)('%s (allowed %j, set %j) → %s', (name, allow, vars, value) => {
+    expect(look([...allow], vars)(name)).toBe(value);
+  });
+
+  it('reports a withheld variable with the flag that allows it', () => {
+    const r = substitute('${ACTIONS_RUNTIME_TOKEN}', look());
+    expect(r.problems).toEqual([{ kind: 'withheld', name: 'ACTIONS_RUNTIME_TOKEN' }]);
+    expect(describeProblem(r.problems[0]!)).toContain('--env ACTIONS_RUNTIME_TOKEN');
+    expect(r.text).not.toContain('tok');
   });
 });

@@ -3,9 +3,19 @@
 /** Names that `${NAME}` may use: shell-style identifiers. */
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * What a lookup answers for a variable the environment has but kubestep does not give to
+ * manifests: a credential-like name (see {@link isWithheldFromEnv}) not allowed with --env.
+ */
+export const WITHHELD = Symbol('withheld');
+
+/** The value of `${NAME}`: a string, undefined (not defined), or {@link WITHHELD}. */
+export type Lookup = (name: string) => string | undefined | typeof WITHHELD;
+
 /** Why a string could not be substituted. */
 export type SubstituteProblem =
   | { kind: 'undefined'; name: string }
+  | { kind: 'withheld'; name: string }
   | { kind: 'unterminated'; at: number }
   | { kind: 'bad-name'; name: string };
 
@@ -22,10 +32,7 @@ export interface SubstituteResult {
  * is Kubernetes' own `$(VAR)`. Undefined names, `${` without `}` and names that are not
  * identifiers are reported in `problems`, not thrown.
  */
-export function substitute(
-  text: string,
-  lookup: (name: string) => string | undefined,
-): SubstituteResult {
+export function substitute(text: string, lookup: Lookup): SubstituteResult {
   if (!text.includes('${')) return { text, changed: false, problems: [] };
   const problems: SubstituteProblem[] = [];
   let out = '';
@@ -59,6 +66,7 @@ export function substitute(
     } else {
       const value = lookup(name);
       if (value === undefined) problems.push({ kind: 'undefined', name });
+      else if (value === WITHHELD) problems.push({ kind: 'withheld', name });
       else out += value;
     }
     i = close + 1;
@@ -71,9 +79,50 @@ export function describeProblem(p: SubstituteProblem): string {
   switch (p.kind) {
     case 'undefined':
       return `variable \${${p.name}} is not defined: pass --set ${p.name}=VALUE or set it in the environment`;
+    case 'withheld':
+      return `variable \${${p.name}} is in the environment, but its name looks like a credential, which kubestep does not copy into manifests (README: Manifests and variables): pass --env ${p.name} to allow it, or --set-secret ${p.name}=VALUE`;
     case 'unterminated':
       return '"${" has no closing "}" (write "$${" for a literal "${")';
     case 'bad-name':
       return `"\${${p.name}}" is not a variable name (letters, digits and _, not starting with a digit; write "$\${" for a literal "\${")`;
   }
+}
+
+/** Prefixes of environment variables that belong to the CI system, the cloud or kubestep. */
+const WITHHELD_PREFIXES = ['INPUT_', 'ACTIONS_', 'GOOGLE_', 'AWS_', 'AZURE_', 'KUBESTEP_'];
+/** Parts of names that say "credential". */
+const WITHHELD_PARTS = ['TOKEN', 'SECRET', 'PASSWORD', 'KEY'];
+
+/**
+ * True for environment variables that `${NAME}` does not read unless --env names them: the
+ * GitHub Action's inputs and runtime (`INPUT_*`, `ACTIONS_*`, `GITHUB_TOKEN`), cloud credentials
+ * (`GOOGLE_*`, `AWS_*`, `AZURE_*`), kubestep's own (`KUBESTEP_*`), `KUBECONFIG`, and every name
+ * containing TOKEN, SECRET, PASSWORD or KEY (case-insensitive). A manifest would otherwise copy
+ * them into a pod, and so into etcd.
+ */
+export function isWithheldFromEnv(name: string): boolean {
+  const n = name.toUpperCase();
+  if (n === 'KUBECONFIG' || n === 'GITHUB_TOKEN') return true;
+  return (
+    WITHHELD_PREFIXES.some((p) => n.startsWith(p)) || WITHHELD_PARTS.some((p) => n.includes(p))
+  );
+}
+
+/**
+ * The lookup of `${NAME}`: `RUN_ID`, then `vars` (--set-secret, --set), then `env`, where a
+ * withheld name ({@link isWithheldFromEnv}) gives {@link WITHHELD} unless `allowEnv` has it.
+ */
+export function variableLookup(opts: {
+  runId: string;
+  vars: Readonly<Record<string, string>>;
+  env: Readonly<Record<string, string | undefined>>;
+  allowEnv: ReadonlySet<string>;
+}): Lookup {
+  return (name) => {
+    if (name === 'RUN_ID') return opts.runId;
+    if (Object.hasOwn(opts.vars, name)) return opts.vars[name];
+    const value = Object.hasOwn(opts.env, name) ? opts.env[name] : undefined;
+    if (value === undefined) return undefined;
+    return isWithheldFromEnv(name) && !opts.allowEnv.has(name) ? WITHHELD : value;
+  };
 }

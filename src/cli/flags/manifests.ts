@@ -36,6 +36,14 @@ export function manifestFlags<T>(y: Argv<T>) {
       describe:
         'like --set, but VALUE is hidden (***) in everything kubestep prints, pod logs included; masked in GitHub Actions',
     })
+    .option('env', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      default: [] as string[],
+      describe:
+        'let ${NAME} read this environment variable although its name looks like a credential (INPUT_*, ACTIONS_*, *TOKEN*, *SECRET*, *PASSWORD*, *KEY*, ...); repeatable',
+    })
     .option('run-id', {
       type: 'string',
       requiresArg: true,
@@ -56,9 +64,15 @@ export function manifestOptions(a: {
   'deps-timeout': string;
   set: string[];
   'set-secret': string[];
+  env: string[];
   'run-id'?: string | undefined;
   sweep: boolean;
 }) {
+  for (const name of a.env) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(`--env ${JSON.stringify(name)} is not a variable name`);
+    }
+  }
   const setSecret = parseSets(a['set-secret'], 'set-secret');
   for (const [name, value] of Object.entries(setSecret)) {
     if (value.trim().length < MIN_SECRET_LENGTH) {
@@ -72,6 +86,7 @@ export function manifestOptions(a: {
     depsTimeoutMs: positive('deps-timeout', parseDurationMs('deps-timeout', a['deps-timeout'])),
     set: parseSets(a.set, 'set'),
     setSecret,
+    allowEnv: a.env,
     runId: a['run-id'],
     sweep: a.sweep,
   };
