@@ -72,6 +72,23 @@ const CASES: Record<string, Case> = {
     tests: 'apiVersion: batch/v1\nkind: Job\n metadata:\n  name: x\n',
     want: ['{f}: document 1 (line 1)', 'YAML error at line 2'],
   },
+  'yaml-alias-bomb': {
+    tests: [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...['b', 'c', 'd', 'e', 'f', 'g', 'h'].map(
+        (k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefg'[i]}`).join(', ')}]`,
+      ),
+    ].join('\n'),
+    want: ['{f}: document 1 (line 1)', 'YAML aliases expand too far'],
+  },
+  'variable-in-key': {
+    tests: good.replace('  name: good\n', '  name: good\n  labels: {"${WHICH}": x}\n'),
+    want: ['{f}: document 1, line', 'in the mapping key "${WHICH}"'],
+  },
+  'variable-unquoted-in-flow': {
+    tests: good.replace('  name: good\n', '  name: good\n  labels: {app: web-${RUN_ID}}\n'),
+    want: ['{f}: document 1 (line 1)', 'must be quoted: "web-${RUN_ID}"'],
+  },
   'yaml-tab': {
     tests: 'apiVersion: batch/v1\nkind: Job\nmetadata:\n\tname: x\n',
     want: ['{f}: document 1', 'Tabs are not allowed'],

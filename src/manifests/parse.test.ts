@@ -26,7 +26,7 @@ describe('parseManifests', () => {
     ['colon in value stays a string', 'image: repo:${TAG}', { image: 'repo:1.0' }],
     ['value cannot add structure', 'name: "${INJECT}"', { name: 'x\nkind: Pod' }],
     ['comment is ignored', '# ${UNDEFINED}\na: 1', { a: 1 }],
-    ['key', '${RUN_ID}: 1', { r1: 1 }],
+    ['escaped variable in a key', 'cmd-$${X}: 1', { 'cmd-${X}': 1 }],
     ['escape', 'cmd: echo $${HOME}', { cmd: 'echo ${HOME}' }],
     [
       'block scalar',
@@ -46,6 +46,17 @@ describe('parseManifests', () => {
     ],
     ['unterminated', 'name: x-${RUN_ID\n', /no closing "}"/],
     ['tab indentation', 'a:\n\tb: 1\n', /YAML error/],
+    // A key decides which field is set: no variables there (issue 19).
+    [
+      'a variable in a key',
+      'metadata:\n  ${K}: evil\n',
+      /m\.yaml: document 1, line 2: \$\{…\} in the mapping key "\$\{K\}": kubestep substitutes values only/,
+    ],
+    [
+      'an unquoted variable in a flow mapping',
+      'metadata:\n  labels: {app: web-${RUN_ID}}\n',
+      /YAML error at line 2: .*\(a \$\{…\} inside \[\.\.\.\] or \{\.\.\.\} must be quoted: "web-\$\{RUN_ID\}"/,
+    ],
   ])('rejects %s', (_, text, message) => {
     expect(() => parse(text)).toThrow(InputError);
     expect(() => parse(text)).toThrow(message);
@@ -63,6 +74,15 @@ describe('parseManifests', () => {
           .fill(i === 0 ? '*a' : `*${'b'.repeat(i)}`)
           .join(', ')}]`,
       );
-    expect(() => parse(bomb.join('\n'))).toThrow();
+    expect(() => parse(bomb.join('\n'))).toThrow(InputError);
+    expect(() => parse(bomb.join('\n'))).toThrow(
+      /^m\.yaml: document 1 \(line 1\): YAML aliases expand too far/,
+    );
+  });
+
+  it('a quoted variable in a flow mapping is fine', () => {
+    expect(parse('labels: {app: "web-${RUN_ID}"}')[0]!.object).toEqual({
+      labels: { app: 'web-r1' },
+    });
   });
 });

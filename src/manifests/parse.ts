@@ -33,11 +33,12 @@ export function describeOrigin(o: DocumentOrigin): string {
 
 /**
  * Parses every YAML document of every source and substitutes `${NAME}` in its string values
- * (keys too, comments never). A plain (unquoted) scalar that was substituted is read again as
+ * (not in keys, where a variable is an error; never in comments). A plain (unquoted) scalar that was substituted is read again as
  * YAML, so `backoffLimit: ${RETRIES}` becomes a number, as it would after a textual envsubst; a
  * quoted one stays a string. Substituted text can never add structure. Empty documents are
- * skipped. Throws InputError naming file, document and line for YAML errors and for undefined or
- * malformed variables (all of them, not just the first).
+ * skipped. Throws InputError naming file, document and line for YAML errors (with a hint for an
+ * unquoted `${…}` in a flow collection), aliases that expand too far, variables in keys, and
+ * undefined or malformed variables (all of them, not just the first).
  */
 export function parseManifests(
   sources: readonly ManifestSource[],
@@ -61,17 +62,26 @@ export function parseManifests(
       const yamlError = doc.errors[0];
       if (yamlError) {
         const at = yamlError.pos ? lineCounter.linePos(yamlError.pos[0]).line : origin.line;
+        const hint = unquotedVariableInFlow(source.text, yamlError.pos?.[0]);
         problems.push(
-          `${describeOrigin(origin)}: YAML error at line ${at}: ${firstLine(yamlError.message)}`,
+          `${describeOrigin(origin)}: YAML error at line ${at}: ${firstLine(yamlError.message)}${hint}`,
         );
         return;
       }
       const rawName: unknown = doc.getIn(['metadata', 'name']);
       visit(doc, {
-        Scalar(_key, node) {
+        Scalar(key, node) {
           if (typeof node.value !== 'string') return;
-          const r = substitute(node.value, lookup);
           const line = node.range ? lineCounter.linePos(node.range[0]).line : origin.line;
+          if (key === 'key' && hasVariable(node.value)) {
+            // A key decides which field is set: a variable there could silently set another
+            // field (metadata.name of a different object) than the one reviewed.
+            problems.push(
+              `${origin.source}: document ${origin.index}, line ${line}: \${…} in the mapping key ${JSON.stringify(node.value)}: kubestep substitutes values only; write the key out (or "$\${" for a literal "\${")`,
+            );
+            return;
+          }
+          const r = substitute(node.value, lookup);
           for (const p of r.problems) {
             problems.push(
               `${origin.source}: document ${origin.index}, line ${line}: ${describeProblem(p)}`,
@@ -81,7 +91,17 @@ export function parseManifests(
           node.value = node.type === 'PLAIN' ? reparsePlain(r.text) : r.text;
         },
       });
-      const object: unknown = doc.toJS({ maxAliasCount: 100 });
+      let object: unknown;
+      try {
+        object = doc.toJS({ maxAliasCount: 100 });
+      } catch (err) {
+        // The yaml library refuses documents whose aliases expand too far ("billion laughs").
+        if (!(err instanceof ReferenceError)) throw err;
+        problems.push(
+          `${describeOrigin(origin)}: YAML aliases expand too far (more than 100 uses of an anchor): ${err.message}`,
+        );
+        return;
+      }
       if (object === null || object === undefined) return;
       out.push({ origin, object, nameTemplate: typeof rawName === 'string' ? rawName : undefined });
     });
@@ -101,6 +121,24 @@ function reparsePlain(text: string): unknown {
     // Not valid YAML on its own: it stays a string.
   }
   return text;
+}
+
+/** True when `text` has a `${` that is not the escape `$${`. */
+function hasVariable(text: string): boolean {
+  return text.replaceAll('$${', '').includes('${');
+}
+
+/**
+ * A hint for a YAML error on a line with an unquoted `${…}` inside a flow collection
+ * (`labels: {app: web-${RUN_ID}}`), whose braces YAML reads as structure; else ''.
+ */
+function unquotedVariableInFlow(text: string, pos: number | undefined): string {
+  if (pos === undefined) return '';
+  const start = text.lastIndexOf('\n', pos - 1) + 1;
+  const end = text.indexOf('\n', pos);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  if (!hasVariable(line) || !/[[{]/.test(line)) return '';
+  return ' (a ${…} inside [...] or {...} must be quoted: "web-${RUN_ID}", not web-${RUN_ID})';
 }
 
 function firstLine(s: string): string {
