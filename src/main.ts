@@ -24,6 +24,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A reader that goes away (`kubestep run … | head`) fails writes with EPIPE: output is best
+// effort, the run goes on and cleans up (report/console.ts drops lines to a closed stdout).
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 // A library's background task (Cloud Logging's, when credentials vanish) must not end a run whose
 // exit code comes from the Jobs: report it and go on.
 process.on('unhandledRejection', (reason) => {

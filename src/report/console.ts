@@ -3,7 +3,6 @@
 // colours and a status line on a terminal). Adapter over streams.
 import { styleText } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Output } from '../core/output.js';
 import type { LogSource } from '../core/output.js';
@@ -148,7 +147,9 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
             text = `::group::${escapeData(name)}\n::stop-commands::${token}\n${text}`;
           }
         }
-        if (!o.stdout.write(text)) return once(o.stdout, 'drain').then(() => undefined);
+        // A reader that went away (`| head`, EPIPE): the lines are dropped, the run goes on.
+        if (o.stdout.destroyed) return;
+        if (!o.stdout.write(text)) return drained(o.stdout);
       },
       note(source: LogSource, message: string) {
         say(`${linePrefix(source).trim()} ${message}`);
@@ -162,4 +163,18 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
       closeGroup();
     },
   };
+}
+
+/**
+ * Resolves when `stream` has drained, or can take no more (closed, or failed: EPIPE when its
+ * reader went away), so that backpressure never holds a run up for ever.
+ */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done).off('error', done);
+      resolve();
+    };
+    stream.on('drain', done).on('close', done).on('error', done);
+  });
 }
