@@ -151,7 +151,8 @@ describe('output', () => {
     const md = readFileSync(summary, 'utf8');
     expect(md).toContain('### kubestep: FAILED: job/leaky failed');
     expect(md).toContain('| Job | Result | Duration | Attempts | Reason |');
-    expect(md).toMatch(/\| `\S+\/leaky` \| ❌ Failed \| \S+ s \| 1 \| failed 1 attempt/);
+    // The explanation (pod and event text: untrusted) as a code span.
+    expect(md).toMatch(/\| `\S+\/leaky` \| ❌ Failed \| \S+ s \| 1 \| ` failed 1 attempt/);
     expect(md).not.toContain(SECRET);
   });
 });

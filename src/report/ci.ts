@@ -36,3 +36,20 @@ export function escapeData(s: string): string {
 export function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
+
+/**
+ * `text` with every control character except newline and tab made visible, so that it cannot
+ * move the cursor, clear the screen, set the clipboard (OSC 52) or start a line of its own (a
+ * lone CR: the GitHub Actions runner splits lines on CR): ESC → `^[`, CR → `\r`, other C0
+ * characters and DEL in caret notation (`^A`, `^?`), C1 characters as `\x9b`.
+ */
+export function visibleControls(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\r') return '\\r';
+    if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;
+    if (code === 0x7f) return '^?';
+    return `\\x${code.toString(16)}`;
+  });
+}

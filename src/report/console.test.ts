@@ -86,4 +86,28 @@ describe('console output', () => {
     ]);
     expect(err()).toBe('kubestep: note\n');
   });
+
+  it('GitHub: a message, an event text or an annotation cannot issue a workflow command', () => {
+    const { c, out, err } = consoleFor('github', ['pa%25ss\rword-1']);
+    c.info('events of pod/db:\n    Warning  Unhealthy  probe: FATAL\r::add-mask::kubestep');
+    c.error('job/x failed', 'exit 1\r::error title=PASSED::all good\u001b[2J');
+    // The mask is escaped: the runner reads it whole, CR and %25 included.
+    expect(out().split('\n')[0]).toBe('::add-mask::pa%2525ss%0Dword-1');
+    // Read as the runner reads lines (split on CR and LF): no line but kubestep's starts with ::.
+    const commands = (out() + err()).split(/\r|\n/).filter((l) => l.startsWith('::'));
+    expect(commands).toEqual([
+      '::add-mask::pa%2525ss%0Dword-1',
+      '::error title=job/x failed::job/x failed: exit 1\\r::error title=PASSED::all good^[[2J',
+    ]);
+    expect(err()).toContain('probe: FATAL\\r::add-mask::kubestep');
+  });
+
+  it('terminal: a pod cannot move the cursor or clear the screen; plain CI output keeps colours', async () => {
+    const term = consoleFor('terminal');
+    await term.c.logs.write(src('p'), ['\u001b[2J\u001b[Hfake PASSED', 'ok']);
+    expect(term.out()).toBe('[pod/p/main] ^[[2J^[[Hfake PASSED\n[pod/p/main] ok\n');
+    const plain = consoleFor('plain');
+    await plain.c.logs.write(src('p'), ['\u001b[32mgreen\u001b[0m']);
+    expect(plain.out()).toBe('[pod/p/main] \u001b[32mgreen\u001b[0m\n');
+  });
 });

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { Output } from '../core/output.js';
 import type { LogSource } from '../core/output.js';
-import { escapeData, escapeProperty, type OutputMode } from './ci.js';
+import { escapeData, escapeProperty, visibleControls, type OutputMode } from './ci.js';
 import { linePrefix } from './log-format.js';
 import type { Redact } from './secrets.js';
 
@@ -64,7 +64,8 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
   if (github) {
     for (const m of o.masks) {
       for (const line of m.split(/\r?\n/)) {
-        if (line.trim()) o.stdout.write(`::add-mask::${line}\n`);
+        // Escaped as @actions/core's setSecret does: a CR or a % in a value must not cut it short.
+        if (line.trim()) o.stdout.write(`::add-mask::${escapeData(line)}\n`);
       }
     }
   }
@@ -88,7 +89,8 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
   };
   const say = (text: string, style: (t: string) => string = (t) => t) => {
     interrupt();
-    const lines = o.redact(text).split('\n');
+    // Messages carry event texts and dependency log lines: no control character gets through.
+    const lines = visibleControls(o.redact(text)).split('\n');
     o.stderr.write(lines.map((l) => `${paint(DIM)('kubestep:')} ${style(l)}\n`).join(''));
   };
 
@@ -101,8 +103,9 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
     error(title, message) {
       if (github) {
         interrupt();
-        const t = escapeProperty(o.redact(title));
-        o.stdout.write(`::error title=${t}::${escapeData(o.redact(`${title}: ${message}`))}\n`);
+        const t = escapeProperty(visibleControls(o.redact(title)));
+        const m = escapeData(visibleControls(o.redact(`${title}: ${message}`)));
+        o.stdout.write(`::error title=${t}::${m}\n`);
         return;
       }
       say(`${title}: ${message}`, paint(RED));
@@ -121,7 +124,7 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
         statusDrawnAt = now;
         // A pty without a size reports 0 columns.
         const width = Math.max(20, (o.stderr.columns || o.stdout.columns || 100) - 1);
-        const line = o.redact(`kubestep: ${text}`);
+        const line = visibleControls(o.redact(`kubestep: ${text}`));
         o.stderr.write(
           `\r\x1b[2K${paint(DIM)(line.length > width ? `${line.slice(0, width - 1)}…` : line)}`,
         );
@@ -139,6 +142,8 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
         const prefix = o.prefix ? linePrefix(source) : '';
         let text = prefix ? lines.map((l) => prefix + l + '\n').join('') : lines.join('\n') + '\n';
         text = o.redact(text);
+        // On a terminal a pod's escape sequences would redraw the screen (or the verdict).
+        if (terminal) text = visibleControls(text);
         if (github) {
           const name = `pod/${source.pod}/${source.container}`;
           if (group !== name) {

@@ -114,8 +114,30 @@ describe('runResult and summaryMarkdown', () => {
     );
     expect(md).toContain('### kubestep: FAILED: job/unit failed');
     expect(md).toContain(
-      '| `ci/unit` | ❌ Failed | 4.0 s | 1 | failed 1 attempt (backoffLimit 0); last: container main \\| x exited with code 2 |',
+      '| `ci/unit` | ❌ Failed | 4.0 s | 1 | ` failed 1 attempt (backoffLimit 0); last: container main \\| x exited with code 2 ` |',
     );
     expect(md).toContain('Run `r1`, exit code 1.');
+  });
+
+  it('the step summary shows hostile texts as text: no heading, link, image or HTML of their own', () => {
+    const evil =
+      'evicted\r\n### kubestep: PASSED\n[log in](https://evil.example) ![x](http://evil/x.png) <img src=x> www.evil.example `code`';
+    const md = summaryMarkdown(
+      runResult({
+        runId: 'r1',
+        outcome: { kind: 'failed', jobs: [{ ...job, explanation: evil }], message: evil },
+        startedAtMs: 0,
+        finishedAtMs: 1,
+      }),
+      `FAILED: ${evil}`,
+    );
+    const lines = md.split('\n');
+    expect(lines.filter((l) => l.startsWith('#'))).toHaveLength(1);
+    expect(lines[0]).toBe(
+      '### kubestep: FAILED: evicted \\#\\#\\# kubestep: PASSED \\[log in\\]\\(https\\://evil.example\\) \\!\\[x\\]\\(http\\://evil/x.png\\) \\<img src=x\\> www\\.evil.example \\`code\\`',
+    );
+    expect(md).toContain(
+      '| `` evicted ### kubestep: PASSED [log in](https://evil.example) ![x](http://evil/x.png) <img src=x> www.evil.example `code` `` |',
+    );
   });
 });

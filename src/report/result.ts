@@ -1,6 +1,7 @@
 // The result of a run for machines (JSON for other steps) and for GitHub's step summary
 // (Markdown). Pure.
 import { formatDuration } from '../core/format.js';
+import { visibleControls } from './ci.js';
 import { exitCodeOf, type JobSummary, type Outcome } from '../core/outcome.js';
 
 /** How a run ended, as `--output json` writes it (`version` changes when fields change meaning). */
@@ -102,13 +103,24 @@ const ICON: Record<JobSummary['result'], string> = {
   NotCreated: '➖',
 };
 
-/** Escapes text for a Markdown table cell. */
-function cell(s: string): string {
-  return s
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ')
-    .replace(/</g, '&lt;');
+/**
+ * Text from pods, events and the API server as one line of Markdown that renders as the text
+ * itself: control characters visible, no line break, and every character Markdown reads as
+ * markup escaped, `://` and `www.` too (no links, images, HTML or headings of its own).
+ */
+function markdownText(s: string): string {
+  return visibleControls(s.replace(/\r?\n/g, ' '))
+    .replace(/[\\`*_[\]{}()<>#+!|~]/g, '\\$&')
+    .replace(/:\/\//g, '\\://')
+    .replace(/www\./gi, (m) => `${m.slice(0, 3)}\\.`);
+}
+
+/** Untrusted text as a code span in a table cell: shown as is, never markup or a link. */
+function codeCell(s: string): string {
+  const text = visibleControls(s.replace(/\r?\n/g, ' ')).replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${text} ${fence}`;
 }
 
 /**
@@ -117,13 +129,13 @@ function cell(s: string): string {
  * Source: https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#adding-a-job-summary
  */
 export function summaryMarkdown(result: RunResult, verdict: string): string {
-  const lines = [`### kubestep: ${cell(verdict)}`, ''];
+  const lines = [`### kubestep: ${markdownText(verdict)}`, ''];
   if (result.jobs.length > 0) {
     lines.push('| Job | Result | Duration | Attempts | Reason |', '|---|---|---|---|---|');
     for (const j of result.jobs) {
       const duration = j.durationMs === null ? '' : formatDuration(j.durationMs);
       lines.push(
-        `| \`${j.namespace}/${j.name}\` | ${ICON[j.outcome]} ${j.outcome} | ${duration} | ${j.attempts} | ${cell(j.explanation)} |`,
+        `| \`${j.namespace}/${j.name}\` | ${ICON[j.outcome]} ${j.outcome} | ${duration} | ${j.attempts} | ${codeCell(j.explanation)} |`,
       );
     }
     lines.push('');
