@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeData, visibleControls } from './ci.js';
+import { defuseWorkflowCommand, escapeData, visibleControls } from './ci.js';
 
 describe('visibleControls', () => {
   it.each([
@@ -24,5 +24,17 @@ describe('visibleControls', () => {
 describe('escapeData', () => {
   it('escapes % CR LF as @actions/core does', () => {
     expect(escapeData('50%\r\nx')).toBe('50%25%0D%0Ax');
+  });
+});
+
+describe('defuseWorkflowCommand', () => {
+  it.each([
+    ['::set-env name=X::y', '\u200b::set-env name=X::y'],
+    ['   ::add-mask::x', '\u200b   ::add-mask::x'],
+    ['##[error]old style', '\u200b##[error]old style'],
+    ['ok :: not a command at the start', 'ok :: not a command at the start'],
+    ['3 passed, 0 failed', '3 passed, 0 failed'],
+  ])('%j', (line, out) => {
+    expect(defuseWorkflowCommand(line)).toBe(out);
   });
 });

@@ -10,18 +10,32 @@ export type OutputMode = 'github' | 'terminal' | 'plain';
  * The output mode for this environment: GitHub Actions when `GITHUB_ACTIONS=true`; plain when
  * Cloud Build's `BUILD_ID` or a generic `CI` is set, or stderr is not a terminal, or
  * `TERM=dumb`; else terminal. Colours only on a terminal and without `NO_COLOR`.
+ * `neutralise`: in a CI that is not known to be GitHub Actions (`CI` set: `docker run` inside a
+ * workflow's `run:` step passes no `GITHUB_ACTIONS`), pod lines that the Actions runner would read
+ * as workflow commands are defused; `KUBESTEP_POD_COMMANDS=pass` turns that off.
  * Sources: https://docs.github.com/en/actions/reference/workflows-and-actions/variables,
  * https://cloud.google.com/build/docs/configuring-builds/substitute-variable-values, https://no-color.org
  */
 export function outputMode(
   env: Readonly<Record<string, string | undefined>>,
   stderrIsTTY: boolean,
-): { mode: OutputMode; color: boolean } {
-  if (env.GITHUB_ACTIONS === 'true') return { mode: 'github', color: false };
+): { mode: OutputMode; color: boolean; neutralise: boolean } {
+  if (env.GITHUB_ACTIONS === 'true') return { mode: 'github', color: false, neutralise: false };
+  const neutralise = Boolean(env.CI) && env.KUBESTEP_POD_COMMANDS !== 'pass';
   if (env.BUILD_ID || env.CI || !stderrIsTTY || env.TERM === 'dumb') {
-    return { mode: 'plain', color: false };
+    return { mode: 'plain', color: false, neutralise };
   }
-  return { mode: 'terminal', color: !env.NO_COLOR };
+  return { mode: 'terminal', color: !env.NO_COLOR, neutralise };
+}
+
+/**
+ * A pod line the GitHub Actions runner would read as a workflow command (`::cmd::`, or the old
+ * `##[cmd]`, after leading white space) with a zero-width space put first, so that it is shown
+ * but not obeyed; other lines as they are.
+ * Source: actions/runner src/Runner.Worker/ActionCommandManager.cs (TryParseV2: TrimStart, then "::")
+ */
+export function defuseWorkflowCommand(line: string): string {
+  return /^\s*(::|##\[)/.test(line) ? `\u200b${line}` : line;
 }
 
 /**

@@ -5,7 +5,11 @@ import { createConsoleOutput } from './console.js';
 import type { OutputMode } from './ci.js';
 import { redactor } from './secrets.js';
 
-function consoleFor(mode: OutputMode, secrets: string[] = []) {
+function consoleFor(
+  mode: OutputMode,
+  secrets: string[] = [],
+  extra: { neutralise?: boolean; prefix?: boolean } = {},
+) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -18,7 +22,8 @@ function consoleFor(mode: OutputMode, secrets: string[] = []) {
     stderr,
     mode,
     color: mode === 'terminal',
-    prefix: true,
+    prefix: extra.prefix ?? true,
+    neutralise: extra.neutralise ?? false,
     verbose: false,
     redact: redactor(secrets),
     masks: secrets,
@@ -109,5 +114,14 @@ describe('console output', () => {
     const plain = consoleFor('plain');
     await plain.c.logs.write(src('p'), ['\u001b[32mgreen\u001b[0m']);
     expect(plain.out()).toBe('[pod/p/main] \u001b[32mgreen\u001b[0m\n');
+  });
+
+  it('plain CI output outside GitHub mode: bare pod lines cannot be workflow commands', async () => {
+    const { c, out } = consoleFor('plain', [], { neutralise: true, prefix: false });
+    await c.logs.write(src('p'), ['::set-env name=PATH::/evil', 'ok']);
+    expect(out()).toBe('\u200b::set-env name=PATH::/evil\nok\n');
+    const raw = consoleFor('plain', [], { neutralise: false, prefix: false });
+    await raw.c.logs.write(src('p'), ['::notice::as is']);
+    expect(raw.out()).toBe('::notice::as is\n');
   });
 });

@@ -6,7 +6,13 @@ import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { Output } from '../core/output.js';
 import type { LogSource } from '../core/output.js';
-import { escapeData, escapeProperty, visibleControls, type OutputMode } from './ci.js';
+import {
+  defuseWorkflowCommand,
+  escapeData,
+  escapeProperty,
+  visibleControls,
+  type OutputMode,
+} from './ci.js';
 import { linePrefix } from './log-format.js';
 import type { Redact } from './secrets.js';
 
@@ -17,6 +23,8 @@ export interface ConsoleOptions {
   mode: OutputMode;
   /** ANSI colours on stderr (a terminal without NO_COLOR). */
   color: boolean;
+  /** Defuse pod lines that read as workflow commands (outputMode's `neutralise`). */
+  neutralise?: boolean;
   /** Prefix every log line with `[pod/NAME/CONTAINER] `. */
   prefix: boolean;
   verbose: boolean;
@@ -139,6 +147,8 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
       write(source: LogSource, lines: string[]) {
         clearStatus();
         lastOutputAt = o.now();
+        // A bare line could be a workflow command for a runner that kubestep does not know of.
+        if (o.neutralise && !o.prefix) lines = lines.map(defuseWorkflowCommand);
         const prefix = o.prefix ? linePrefix(source) : '';
         let text = prefix ? lines.map((l) => prefix + l + '\n').join('') : lines.join('\n') + '\n';
         text = o.redact(text);

@@ -6,16 +6,25 @@ import { redactor, secretValuesOf } from './secrets.js';
 import type { JobSummary, Outcome } from '../core/outcome.js';
 
 describe('outputMode', () => {
-  it.each<[string, Record<string, string>, boolean, string, boolean]>([
-    ['GitHub Actions', { GITHUB_ACTIONS: 'true' }, true, 'github', false],
-    ['Cloud Build', { BUILD_ID: 'b-1' }, true, 'plain', false],
-    ['another CI', { CI: 'true' }, true, 'plain', false],
-    ['a pipe', {}, false, 'plain', false],
-    ['a dumb terminal', { TERM: 'dumb' }, true, 'plain', false],
-    ['a terminal', {}, true, 'terminal', true],
-    ['a terminal with NO_COLOR', { NO_COLOR: '1' }, true, 'terminal', false],
-  ])('%s', (_, env, tty, mode, color) => {
-    expect(outputMode(env, tty)).toEqual({ mode, color });
+  it.each<[string, Record<string, string>, boolean, string, boolean, boolean]>([
+    ['GitHub Actions', { GITHUB_ACTIONS: 'true' }, true, 'github', false, false],
+    ['Cloud Build', { BUILD_ID: 'b-1' }, true, 'plain', false, false],
+    ['another CI', { CI: 'true' }, true, 'plain', false, true],
+    ['docker run in a GitHub run: step', { CI: 'true' }, false, 'plain', false, true],
+    [
+      'CI, pod commands passed on',
+      { CI: 'true', KUBESTEP_POD_COMMANDS: 'pass' },
+      false,
+      'plain',
+      false,
+      false,
+    ],
+    ['a pipe', {}, false, 'plain', false, false],
+    ['a dumb terminal', { TERM: 'dumb' }, true, 'plain', false, false],
+    ['a terminal', {}, true, 'terminal', true, false],
+    ['a terminal with NO_COLOR', { NO_COLOR: '1' }, true, 'terminal', false, false],
+  ])('%s', (_, env, tty, mode, color, neutralise) => {
+    expect(outputMode(env, tty)).toEqual({ mode, color, neutralise });
   });
 });
 
