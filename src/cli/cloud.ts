@@ -1,6 +1,7 @@
 // --cloud-logging for `run` and `wait`: mirrored lines and Job results also into Google Cloud
 // Logging. Wiring only: entries are built in gcp/cloud-entries.ts, written by gcp/cloud-logging.ts.
 import { messageOf } from '../core/errors.js';
+import { redactDeep } from '../report/secrets.js';
 import type { CloudLog } from '../gcp/cloud-logging.js';
 import { runLabels } from '../gcp/cloud-entries.js';
 import type { LogSource, Output } from '../core/output.js';
@@ -72,7 +73,7 @@ export async function startCloudLogging(
   };
   return {
     async finish(jobs, graceMs) {
-      if (jobs?.length) sink.summaries(jobs);
+      if (jobs?.length) sink.summaries(redactDeep(jobs, ctx.redact));
       const r = await sink.close(Date.now() + graceMs);
       out.info(`cloud logging: ${r.written} entries in log ${logName}; the run's query: ${r.link}`);
       if (r.undelivered > 0) {

@@ -21,7 +21,7 @@ import { variableLookup } from '../manifests/substitute.js';
 import { outputMode } from '../report/ci.js';
 import { createConsoleOutput } from '../report/console.js';
 import { runResult, summaryMarkdown, verdict, type RunResult } from '../report/result.js';
-import { redactor, secretValuesOf, type Redact } from '../report/secrets.js';
+import { redactDeep, redactor, secretValuesOf, type Redact } from '../report/secrets.js';
 import { SECRETS } from '../kube/resources.js';
 import { needsPrefix } from '../report/log-format.js';
 import { formatDuration } from '../core/format.js';
@@ -269,12 +269,14 @@ async function writeReports(
   verdictLine: string,
   redact: Redact,
 ): Promise<void> {
+  // Redacted before serialising: JSON and Markdown escape characters a secret may hold.
+  const safe = redactDeep(result, redact);
   if (opts.outputFile) {
-    await writeFile(opts.outputFile, redact(JSON.stringify(result, null, 2)) + '\n');
+    await writeFile(opts.outputFile, JSON.stringify(safe, null, 2) + '\n');
   }
   const summaryFile = io.env.GITHUB_STEP_SUMMARY;
   if (io.env.GITHUB_ACTIONS === 'true' && summaryFile) {
-    await appendFile(summaryFile, redact(summaryMarkdown(result, verdictLine)));
+    await appendFile(summaryFile, summaryMarkdown(safe, redact(verdictLine)));
   }
 }
 
@@ -361,6 +363,17 @@ async function run(
  * like {@link runCommand}.
  */
 export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
+  const redact = redactor(Object.values(opts.setSecret));
+  try {
+    return await up(opts, io, signal);
+  } catch (err) {
+    // Errors are printed by the caller: --set-secret values out of their messages.
+    if (err instanceof Error) err.message = redact(err.message);
+    throw err;
+  }
+}
+
+async function up(opts: UpOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
   const lifetime = Math.ceil(opts.lifetimeMs / 1000);
   const p = await prepare({ ...opts, files: [] }, io, lifetime, signal);
   if (p.dependencies.length === 0) {

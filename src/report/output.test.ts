@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeData, escapeProperty, outputMode } from './ci.js';
 import { runResult, summaryMarkdown } from './result.js';
-import { redactor, secretValuesOf } from './secrets.js';
+import { redactDeep, redactor, secretValuesOf } from './secrets.js';
 import type { JobSummary, Outcome } from '../core/outcome.js';
 
 describe('outputMode', () => {
@@ -35,6 +35,15 @@ describe('workflow command escaping', () => {
   ])('%j', (input, data, property) => {
     expect(escapeData(input)).toBe(data);
     expect(escapeProperty(input)).toBe(property);
+  });
+});
+
+describe('redactDeep', () => {
+  it('redacts every string of an object, arrays and nesting included, keeping other values', () => {
+    const r = redactor(['hunter2"x']);
+    expect(
+      redactDeep({ a: 'pw hunter2"x', b: [1, 'hunter2"x', { c: null, d: true }], e: 3 }, r),
+    ).toEqual({ a: 'pw ***', b: [1, '***', { c: null, d: true }], e: 3 });
   });
 });
 

@@ -25,6 +25,22 @@ export function redactor(secrets: Iterable<string>): Redact {
   return (t) => t.replace(pattern, '***');
 }
 
+/**
+ * `value` with `redact` applied to every string in it (objects and arrays copied, other values
+ * as they are): redaction before serialising, so that a secret with `"`, `\\`, `|` or `<`, which
+ * JSON or Markdown would escape, is still found.
+ */
+export function redactDeep<T>(value: T, redact: Redact): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v, redact)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, redactDeep(v as unknown, redact)]),
+    ) as T;
+  }
+  return value;
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
