@@ -219,9 +219,24 @@ function loadFiles(kc: KubeConfig, files: string[]): void {
         kc.mergeConfig(other);
       }
     } catch (err) {
-      throw new InputError(`cannot read kubeconfig ${file}: ${messageOf(err)}`, { cause: err });
+      throw new InputError(`cannot read kubeconfig ${file}: ${kubeconfigProblem(err)}`, {
+        cause: err,
+      });
     }
   }
+}
+
+/**
+ * What is wrong with a kubeconfig, without its content: a YAML error's message quotes the lines
+ * around the fault, which hold tokens and passwords, so only its reason and position are kept.
+ */
+function kubeconfigProblem(err: unknown): string {
+  const e = err as { reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  if (typeof e.reason === 'string' && typeof e.mark?.line === 'number') {
+    const column = typeof e.mark.column === 'number' ? `, column ${e.mark.column + 1}` : '';
+    return `YAML error at line ${e.mark.line + 1}${column}: ${e.reason}`;
+  }
+  return messageOf(err).split('\n', 1)[0] ?? '';
 }
 
 function readServiceAccountNamespace(): string | undefined {
