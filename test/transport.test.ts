@@ -86,6 +86,7 @@ function execPlugin(name: string): {
   user: Record<string, unknown>;
   count: string;
   current: string;
+  script: string;
 } {
   const count = join(dir, `${name}.count`);
   const current = join(dir, `${name}.json`);
@@ -105,6 +106,7 @@ function execPlugin(name: string): {
     },
     count,
     current,
+    script,
   };
 }
 
@@ -180,6 +182,29 @@ describe('transport', () => {
       'system:kube-scheduler',
       'system:kube-scheduler',
     ]);
+  });
+});
+
+describe('exec plugin failures', () => {
+  it.each([
+    [
+      'a plugin that fails: its first line only',
+      `#!/bin/sh\necho "error: token expired; run: login" >&2\necho "Bearer eyJhbGciOi.secret.token" >&2\nexit 1\n`,
+      /credentials could not be loaded: error: token expired; run: login; check its exec plugin/,
+    ],
+    [
+      'a plugin that prints a token instead of an ExecCredential',
+      `#!/bin/sh\necho "eyJhbGciOi.secret.token"\n`,
+      /credentials could not be loaded: the exec plugin printed something that is not JSON;/,
+    ],
+  ])('%s', async (_name, script, message) => {
+    const plugin = execPlugin(`fail-${message.source.length}`);
+    writeFileSync(plugin.script, script);
+    const client = new KubeClient(kubeConfig('https://127.0.0.1:1', plugin.user));
+    closers.push(() => client.close());
+    const failed = list(client);
+    await expect(failed).rejects.toThrow(message);
+    await expect(failed).rejects.not.toThrow(/secret\.token/);
   });
 });
 

@@ -15,7 +15,7 @@ import type { RequestOptions } from 'node:https';
 import type { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { sleep } from '../core/abort.js';
-import { InfraError } from '../core/errors.js';
+import { InfraError, messageOf } from '../core/errors.js';
 import type { KubeApi, ListOptions, LogStreamOptions } from './api.js';
 import { LineSplitter } from './line-splitter.js';
 import { describeNetworkError, isStatus, isTransient, KubeApiError } from './errors.js';
@@ -401,7 +401,14 @@ interface Credentials {
 /** Loads the user's credentials through client-node (runs an exec plugin when needed). */
 async function loadCredentials(kc: KubeConfig): Promise<Credentials> {
   const opts: RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts);
+  try {
+    await kc.applyToHTTPSOptions(opts);
+  } catch (err) {
+    throw new InfraError(
+      `the kubeconfig's credentials could not be loaded: ${credentialProblem(err)}; check its exec plugin or auth provider (kubectl would fail the same way)`,
+      { cause: err },
+    );
+  }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.headers ?? {})) {
     if (v !== undefined) headers[k.toLowerCase()] = String(v);
@@ -409,6 +416,21 @@ async function loadCredentials(kc: KubeConfig): Promise<Credentials> {
   if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
   const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
   return { headers, tls: { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } };
+}
+
+/**
+ * Why loading credentials failed, in one short line: an exec plugin's stderr can be long and
+ * hold anything (its first line, at most 200 characters, is kept); a plugin whose output is not
+ * JSON is said so without quoting the output, which may be a token.
+ */
+function credentialProblem(err: unknown): string {
+  if (err instanceof SyntaxError) return 'the exec plugin printed something that is not JSON';
+  const first = messageOf(err)
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  if (!first) return 'the exec plugin failed without saying why';
+  return first.length > 200 ? `${first.slice(0, 199)}…` : first;
 }
 
 /**
