@@ -119,7 +119,8 @@ describe('actionPlan', () => {
 });
 
 describe('actionOutputs', () => {
-  const o = (kind: Outcome['kind']) => ({ kind, jobs: [], message: 'm' }) as Outcome;
+  const o = (kind: Outcome['kind']) =>
+    ({ kind, reason: 'InfraError', jobs: [], message: 'm' }) as unknown as Outcome;
   it.each([
     [o('succeeded'), '{\n  "exitCode": 0\n}\n', 'result=passed\nsummary-json={"exitCode":0}\n'],
     [o('failed'), '{"exitCode": 1}', 'result=failed\nsummary-json={"exitCode":1}\n'],
@@ -131,7 +132,7 @@ describe('actionOutputs', () => {
       'result=error\nsummary-json={"error":"the result file is not JSON"}\n',
     ],
     [
-      { kind: 'cancelled', jobs: [], signal: 'SIGINT' } satisfies Outcome,
+      { kind: 'cancelled', reason: 'Cancelled', jobs: [], signal: 'SIGINT' } satisfies Outcome,
       undefined,
       'result=error\nsummary-json={}\n',
     ],

@@ -45,7 +45,12 @@ describe('reported', () => {
       x,
       new AbortController().signal,
       () =>
-        Promise.resolve({ kind: 'failed', jobs: [job], message: `job/unit failed (${SECRET})` }),
+        Promise.resolve({
+          kind: 'failed',
+          reason: 'JobFailed',
+          jobs: [job],
+          message: `job/unit failed (${SECRET})`,
+        }),
     );
     expect(outcome.kind).toBe('failed');
     const json = readFileSync(outputFile, 'utf8');

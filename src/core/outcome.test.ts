@@ -4,14 +4,14 @@ import { exitCodeOf, outcomeOfError, type Outcome } from './outcome.js';
 
 describe('exitCodeOf', () => {
   it.each<[Outcome, number]>([
-    [{ kind: 'succeeded', jobs: [] }, 0],
-    [{ kind: 'failed', jobs: [], message: 'job/a failed' }, 1],
-    [{ kind: 'timed-out', jobs: [], message: '--timeout of 1 s passed' }, 1],
-    [{ kind: 'bad-input', jobs: [], message: 'bad' }, 2],
-    [{ kind: 'infra-error', jobs: [], message: 'stuck' }, 3],
-    [{ kind: 'infra-error', jobs: [], message: 'no access', early: true }, 3],
-    [{ kind: 'cancelled', jobs: [], signal: 'SIGINT' }, 130],
-    [{ kind: 'cancelled', jobs: [], signal: 'SIGTERM' }, 143],
+    [{ kind: 'succeeded', reason: 'Complete', jobs: [] }, 0],
+    [{ kind: 'failed', reason: 'JobFailed', jobs: [], message: 'job/a failed' }, 1],
+    [{ kind: 'timed-out', reason: 'Timeout', jobs: [], message: '--timeout of 1 s passed' }, 1],
+    [{ kind: 'bad-input', reason: 'InputError', jobs: [], message: 'bad' }, 2],
+    [{ kind: 'infra-error', reason: 'InfraError', jobs: [], message: 'stuck' }, 3],
+    [{ kind: 'infra-error', reason: 'InfraError', jobs: [], message: 'no access', early: true }, 3],
+    [{ kind: 'cancelled', reason: 'Cancelled', jobs: [], signal: 'SIGINT' }, 130],
+    [{ kind: 'cancelled', reason: 'Cancelled', jobs: [], signal: 'SIGTERM' }, 143],
   ])('%o → %d', (outcome, code) => {
     expect(exitCodeOf(outcome)).toBe(code);
   });
@@ -24,49 +24,60 @@ describe('outcomeOfError', () => {
     return c.signal;
   };
   it.each<[string, unknown, AbortSignal | undefined, Outcome]>([
-    ['usage', new UsageError('--x'), undefined, { kind: 'bad-input', jobs: [], message: '--x' }],
+    [
+      'usage',
+      new UsageError('--x'),
+      undefined,
+      { kind: 'bad-input', reason: 'UsageError', jobs: [], message: '--x' },
+    ],
     [
       'input',
       new InputError('bad yaml'),
       undefined,
-      { kind: 'bad-input', jobs: [], message: 'bad yaml' },
+      { kind: 'bad-input', reason: 'InputError', jobs: [], message: 'bad yaml' },
     ],
     [
       'infra',
       new InfraError('forbidden'),
       undefined,
-      { kind: 'infra-error', jobs: [], message: 'forbidden', early: true },
+      { kind: 'infra-error', reason: 'InfraError', jobs: [], message: 'forbidden', early: true },
     ],
     [
       'any other error',
       new Error('boom'),
       new AbortController().signal,
-      { kind: 'infra-error', jobs: [], message: 'boom', early: true },
+      { kind: 'infra-error', reason: 'InfraError', jobs: [], message: 'boom', early: true },
     ],
     // SIGINT while reading manifests or resolving access: whatever the abort made the code throw.
     [
       'SIGINT during prepare',
       new InfraError('request aborted'),
       aborted(new CancelledError('SIGINT')),
-      { kind: 'cancelled', jobs: [], signal: 'SIGINT' },
+      { kind: 'cancelled', reason: 'Cancelled', jobs: [], signal: 'SIGINT' },
     ],
     [
       'SIGTERM during gc, as a bad-input error',
       new InputError('x'),
       aborted(new CancelledError('SIGTERM')),
-      { kind: 'cancelled', jobs: [], signal: 'SIGTERM' },
+      { kind: 'cancelled', reason: 'Cancelled', jobs: [], signal: 'SIGTERM' },
     ],
     [
       'the cancellation itself',
       new CancelledError('SIGTERM'),
       undefined,
-      { kind: 'cancelled', jobs: [], signal: 'SIGTERM' },
+      { kind: 'cancelled', reason: 'Cancelled', jobs: [], signal: 'SIGTERM' },
     ],
     [
       'a signal aborted by --timeout is no cancellation',
       new InfraError('request aborted'),
       aborted(new RunTimeoutError(1000)),
-      { kind: 'infra-error', jobs: [], message: 'request aborted', early: true },
+      {
+        kind: 'infra-error',
+        reason: 'InfraError',
+        jobs: [],
+        message: 'request aborted',
+        early: true,
+      },
     ],
   ])('%s', (_name, err, signal, outcome) => {
     expect(outcomeOfError(err, signal)).toEqual(outcome);

@@ -53,17 +53,41 @@ export interface JobSummary {
 export type StopSignal = 'SIGINT' | 'SIGTERM';
 
 /**
+ * Why a command ended so, for machines (the result file's `reason`): `Complete` (every Job),
+ * `Done` (a command without Jobs did its work), `JobFailed`, `Timeout` (--timeout),
+ * `PodCannotStart` (a stuck pod), `JobDeleted` (by someone else), `InfraError` (the cluster, its
+ * API or a dependency failed), `UsageError`, `InputError`, `Cancelled` (SIGINT or SIGTERM).
+ */
+export type OutcomeReason =
+  | 'Complete'
+  | 'Done'
+  | 'JobFailed'
+  | 'Timeout'
+  | 'PodCannotStart'
+  | 'JobDeleted'
+  | 'InfraError'
+  | 'UsageError'
+  | 'InputError'
+  | 'Cancelled';
+
+/**
  * How a command ended. `jobs`: the Jobs it followed (empty for `up`, `down`, `gc` and for errors
  * before any Job existed). `early`: an error ended it before it had Jobs to report on (bad input,
  * no access, a dependency that never became ready); the result file calls that `error`.
  */
 export type Outcome =
-  | { kind: 'succeeded'; jobs: JobSummary[]; message?: string | undefined }
-  | { kind: 'failed'; jobs: JobSummary[]; message: string }
-  | { kind: 'timed-out'; jobs: JobSummary[]; message: string }
-  | { kind: 'infra-error'; jobs: JobSummary[]; message: string; early?: boolean }
-  | { kind: 'bad-input'; jobs: JobSummary[]; message: string }
-  | { kind: 'cancelled'; jobs: JobSummary[]; signal: StopSignal };
+  | { kind: 'succeeded'; reason: 'Complete' | 'Done'; jobs: JobSummary[]; message?: string }
+  | { kind: 'failed'; reason: 'JobFailed'; jobs: JobSummary[]; message: string }
+  | { kind: 'timed-out'; reason: 'Timeout'; jobs: JobSummary[]; message: string }
+  | {
+      kind: 'infra-error';
+      reason: 'PodCannotStart' | 'JobDeleted' | 'InfraError';
+      jobs: JobSummary[];
+      message: string;
+      early?: boolean;
+    }
+  | { kind: 'bad-input'; reason: 'UsageError' | 'InputError'; jobs: JobSummary[]; message: string }
+  | { kind: 'cancelled'; reason: 'Cancelled'; jobs: JobSummary[]; signal: StopSignal };
 
 /** Exit codes of kubestep, documented in README.md ("Exit codes"). */
 export const ExitCode = {
@@ -104,14 +128,25 @@ export function exitCodeOfSignal(signal: StopSignal): number {
  */
 export function outcomeOfError(err: unknown, signal?: AbortSignal): Outcome {
   const reason: unknown = signal?.aborted ? signal.reason : undefined;
-  if (reason instanceof CancelledError)
-    return { kind: 'cancelled', jobs: [], signal: reason.signal };
-  if (err instanceof CancelledError) return { kind: 'cancelled', jobs: [], signal: err.signal };
+  if (reason instanceof CancelledError) return cancelled(reason.signal);
+  if (err instanceof CancelledError) return cancelled(err.signal);
   if (err instanceof UsageError || err instanceof InputError) {
-    return { kind: 'bad-input', jobs: [], message: messageOf(err) };
+    const reason = err instanceof UsageError ? 'UsageError' : 'InputError';
+    return { kind: 'bad-input', reason, jobs: [], message: messageOf(err) };
   }
-  return { kind: 'infra-error', jobs: [], message: messageOf(err), early: true };
+  return {
+    kind: 'infra-error',
+    reason: 'InfraError',
+    jobs: [],
+    message: messageOf(err),
+    early: true,
+  };
 }
 
 /** A command that ended well without Jobs to report on (`up`, `down`, `gc`, `--help`). */
-export const DONE: Outcome = { kind: 'succeeded', jobs: [] };
+export const DONE: Outcome = { kind: 'succeeded', reason: 'Done', jobs: [] };
+
+/** Cancelled by `signal`, with the Jobs followed so far. */
+export function cancelled(signal: StopSignal, jobs: JobSummary[] = []): Outcome {
+  return { kind: 'cancelled', reason: 'Cancelled', jobs, signal };
+}

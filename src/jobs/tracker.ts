@@ -4,7 +4,7 @@
 // print, pods to follow, Jobs adopted) and verdicts out. run-jobs.ts is the shell around it.
 import { formatDuration } from '../core/format.js';
 import { CancelledError, InputError, messageOf, RunTimeoutError } from '../core/errors.js';
-import type { JobSummary, Outcome } from '../core/outcome.js';
+import { cancelled, type JobSummary, type Outcome } from '../core/outcome.js';
 import type { ListOptions } from '../kube/api.js';
 import type { Job, KubeObject, Pod } from '../kube/types.js';
 import { LABEL_RUN_ID, type TestJob } from '../manifests/jobs.js';
@@ -228,16 +228,17 @@ export class JobTracker {
     const stuck = jobs.filter((j) => j.result === 'Stuck');
     if (stuck.length > 0) {
       const names = stuck.map((j) => `job/${j.name} (${j.reason})`);
-      return { kind: 'infra-error', jobs, message: `${names.join(', ')} cannot start` };
+      const message = `${names.join(', ')} cannot start`;
+      return { kind: 'infra-error', reason: 'PodCannotStart', jobs, message };
     }
     const deleted = all.filter((t) => t.deleted).map((t) => `job/${t.plan.name}`);
     if (deleted.length > 0) {
       const message = `${deleted.join(', ')} deleted by someone else before it finished`;
-      return { kind: 'infra-error', jobs, message };
+      return { kind: 'infra-error', reason: 'JobDeleted', jobs, message };
     }
     const failed = jobs.filter((j) => j.result === 'Failed').map((j) => `job/${j.name}`);
-    if (failed.length === 0) return { kind: 'succeeded', jobs };
-    return { kind: 'failed', jobs, message: `${failed.join(', ')} failed` };
+    if (failed.length === 0) return { kind: 'succeeded', reason: 'Complete', jobs };
+    return { kind: 'failed', reason: 'JobFailed', jobs, message: `${failed.join(', ')} failed` };
   }
 
   /**
@@ -249,14 +250,14 @@ export class JobTracker {
   stoppedOutcome(err: unknown, abortReason: unknown, nowMs: number): Outcome | undefined {
     const reason = abortReason ?? err;
     const jobs = this.summaries(nowMs);
-    if (reason instanceof CancelledError) return { kind: 'cancelled', jobs, signal: reason.signal };
+    if (reason instanceof CancelledError) return cancelled(reason.signal, jobs);
     if (reason instanceof RunTimeoutError) {
       const running = jobs.filter((j) => j.result === 'Running').map((j) => `job/${j.name}`);
       const still = running.length ? ` while ${running.join(', ')} still ran` : '';
-      return { kind: 'timed-out', jobs, message: `${reason.message}${still}` };
+      return { kind: 'timed-out', reason: 'Timeout', jobs, message: `${reason.message}${still}` };
     }
     if (err instanceof InputError || !this.anyCreated()) return undefined;
-    return { kind: 'infra-error', jobs, message: messageOf(err) };
+    return { kind: 'infra-error', reason: 'InfraError', jobs, message: messageOf(err) };
   }
 
   /**

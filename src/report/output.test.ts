@@ -91,7 +91,12 @@ describe('runResult and summaryMarkdown', () => {
       },
     ],
   };
-  const outcome: Outcome = { kind: 'failed', jobs: [job], message: 'job/unit failed' };
+  const outcome: Outcome = {
+    kind: 'failed',
+    reason: 'JobFailed',
+    jobs: [job],
+    message: 'job/unit failed',
+  };
 
   it('writes outcome, exit code, times and per Job the reason and exit codes', () => {
     const r = runResult({ runId: 'r1', outcome, startedAtMs: 0, finishedAtMs: 5000 });
@@ -99,6 +104,7 @@ describe('runResult and summaryMarkdown', () => {
       version: 1,
       runId: 'r1',
       outcome: 'failed',
+      reason: 'JobFailed',
       exitCode: 1,
       message: 'job/unit failed',
       startedAt: '1970-01-01T00:00:00.000Z',
@@ -118,11 +124,12 @@ describe('runResult and summaryMarkdown', () => {
   it('writes an error result when the run ended before an outcome', () => {
     const r = runResult({
       runId: '',
-      outcome: { kind: 'bad-input', jobs: [], message: 'bad' },
+      outcome: { kind: 'bad-input', reason: 'InputError', jobs: [], message: 'bad' },
       startedAtMs: 0,
       finishedAtMs: 1,
     });
     expect(r).toMatchObject({ outcome: 'error', exitCode: 2, message: 'bad', jobs: [] });
+    expect(r.reason).toBe('InputError');
   });
 
   it('renders a Markdown table with escaped cells', () => {
@@ -143,7 +150,12 @@ describe('runResult and summaryMarkdown', () => {
     const md = summaryMarkdown(
       runResult({
         runId: 'r1',
-        outcome: { kind: 'failed', jobs: [{ ...job, explanation: evil }], message: evil },
+        outcome: {
+          kind: 'failed',
+          reason: 'JobFailed',
+          jobs: [{ ...job, explanation: evil }],
+          message: evil,
+        },
         startedAtMs: 0,
         finishedAtMs: 1,
       }),

@@ -10,6 +10,8 @@ export interface RunResult {
   runId: string;
   /** `succeeded`, `failed`, `timed-out`, `infra-error`, `cancelled`, or `error` (bad input, no access). */
   outcome: Exclude<Outcome['kind'], 'bad-input'> | 'error';
+  /** Why, for machines: `Complete`, `JobFailed`, `Timeout`, `PodCannotStart`, … (OutcomeReason). */
+  reason: Outcome['reason'];
   exitCode: number;
   message?: string;
   /** ISO times of the kubestep process. */
@@ -63,6 +65,7 @@ export function runResult(r: {
     version: 1,
     runId: r.runId,
     outcome: early ? 'error' : o.kind,
+    reason: o.reason,
     exitCode: exitCodeOf(o),
     ...(message !== undefined ? { message } : {}),
     startedAt: new Date(r.startedAtMs).toISOString(),

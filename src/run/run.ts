@@ -5,7 +5,7 @@ import { Dependencies } from '../deps/dependencies.js';
 import type { StuckGraces } from '../pods/problems.js';
 import { runJobs } from '../jobs/run-jobs.js';
 import type { World } from '../kube/world.js';
-import type { Outcome } from '../core/outcome.js';
+import { cancelled, type Outcome } from '../core/outcome.js';
 import { JOBS, MANAGED_KINDS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { collectGarbage } from '../gc/collect.js';
@@ -195,10 +195,10 @@ async function setUp(
 function outcomeOfAbort(signal: AbortSignal): Outcome | undefined {
   if (!signal.aborted) return undefined;
   const reason: unknown = signal.reason;
-  if (reason instanceof CancelledError)
-    return { kind: 'cancelled', jobs: [], signal: reason.signal };
+  if (reason instanceof CancelledError) return cancelled(reason.signal);
   if (reason instanceof RunTimeoutError) {
-    return { kind: 'timed-out', jobs: [], message: `${reason.message} before the tests started` };
+    const message = `${reason.message} before the tests started`;
+    return { kind: 'timed-out', reason: 'Timeout', jobs: [], message };
   }
   return undefined;
 }
