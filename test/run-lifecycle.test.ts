@@ -73,8 +73,21 @@ describe('stale Jobs', () => {
     );
     expect((await getJob('busy'))?.metadata?.uid).toBe(busy?.metadata?.uid);
 
-    const replaced = await runCli(['run', '-f', f, '-n', t.ns, '--run-id', 'mine', '--replace']);
-    expect(replaced.code).toBe(0);
+    // Replacing waits for the old pod to go: with ten SIGTERM runs in the other test file the
+    // kubelet once needed more than the default --grace 30 s for it (busy 2-core CI machine).
+    const replaced = await runCli([
+      'run',
+      '-f',
+      f,
+      '-n',
+      t.ns,
+      '--run-id',
+      'mine',
+      '--replace',
+      '--grace',
+      '90s',
+    ]);
+    expect(replaced.code, replaced.stderr).toBe(0);
     expect(replaced.stderr).toMatch(/replacing job\/busy \(running, run other\)/);
     expect(replaced.stdout).toBe('mine\n');
   });
