@@ -363,23 +363,30 @@ async function run(
  * like {@link runCommand}.
  */
 export async function upCommand(opts: UpOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
-  const redact = redactor(Object.values(opts.setSecret));
+  // --set-secret values first; once the manifests are read, the data of Secret documents too.
+  const hide = { redact: redactor(Object.values(opts.setSecret)) };
   try {
-    return await up(opts, io, signal);
+    return await up(opts, io, signal, hide);
   } catch (err) {
-    // Errors are printed by the caller: --set-secret values out of their messages.
-    if (err instanceof Error) err.message = redact(err.message);
+    // Errors are printed by the caller: secrets out of their messages.
+    if (err instanceof Error) err.message = hide.redact(err.message);
     throw err;
   }
 }
 
-async function up(opts: UpOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
+async function up(
+  opts: UpOptions,
+  io: Io,
+  signal: AbortSignal,
+  hide: { redact: Redact },
+): Promise<Outcome> {
   const lifetime = Math.ceil(opts.lifetimeMs / 1000);
   const p = await prepare({ ...opts, files: [] }, io, lifetime, signal);
+  hide.redact = redactor(p.secrets);
   if (p.dependencies.length === 0) {
     throw new InputError('the --deps manifests hold no documents: give at least one dependency');
   }
-  const { client, out } = connect(p.access, opts, io, false, p.secrets);
+  const { client, out } = connect(p.access, opts, io, false, p.secrets, hide.redact);
   out.info(
     `run ${p.runId} (id from ${p.from}); ${plural(p.dependencies.length, 'dependency', 'dependencies')}; ${p.access.server} (${p.access.source})`,
   );

@@ -266,7 +266,7 @@ describe('JobTracker for kubestep wait', () => {
     t.onJob(job('a', [['Complete']]), false, T0);
     expect(t.progress()).toMatchObject({ appeared: true, settled: true });
     expect(t.onJob(job('b'), false, T0 + 1_000)).toEqual([]);
-    expect(t.jobs().map((j) => j.name)).toEqual(['a']);
+    expect(t.summaries(T0 + 1_000).map((j) => j.name)).toEqual(['a']);
   });
 });
 

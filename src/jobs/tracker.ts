@@ -69,7 +69,7 @@ interface Tracked {
 }
 
 /** `kubestep wait` warns about a Job that had finished this long before it started, ms. */
-export const STALE_RESULT_MS = 60_000;
+const STALE_RESULT_MS = 60_000;
 
 /** A Job to wait for by name, as a plan entry (`kubestep wait job/NAME`). */
 export function existingJob(namespace: string, name: string): TestJob {
@@ -98,11 +98,6 @@ export class JobTracker {
     readonly startedAtMs: number,
   ) {
     this.tracked = new Map(plan.jobs.map((p) => [key(p.namespace, p.name), fresh(p)]));
-  }
-
-  /** The Jobs of the plan (and, with a selector, those adopted so far). */
-  jobs(): TestJob[] {
-    return [...this.tracked.values()].map((t) => t.plan);
   }
 
   /** Records the Job that creating `plan` gave (created, or adopted after a lost answer). */

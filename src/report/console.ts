@@ -4,8 +4,7 @@
 import { styleText } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import type { Output } from '../core/output.js';
-import type { LogSource } from '../core/output.js';
+import type { LogSource, Output } from '../core/output.js';
 import {
   defuseWorkflowCommand,
   escapeData,
