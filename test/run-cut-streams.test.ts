@@ -81,3 +81,50 @@ it('says which lines are missing, and goes on, when one second of log is more th
   expect(numbers.length).toBeGreaterThan(1000);
   expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
 });
+
+/** The pieces of one long line of 'a's: each but the last marked; returns the 'a's counted. */
+function longLine(lines: string[]): number {
+  let count = 0;
+  lines.forEach((l, i) => {
+    const last = i === lines.length - 1;
+    expect(l.endsWith(' [line continues]'), `piece ${i} of ${lines.length}`).toBe(!last);
+    const text = last ? l : l.slice(0, -' [line continues]'.length);
+    expect(text.length).toBeLessThanOrEqual(1024 * 1024);
+    expect(/^a*$/.test(text), `piece ${i}: only the container's bytes`).toBe(true);
+    count += text.length;
+  });
+  return count;
+}
+
+it('passes a 32 MiB line without a newline on in 1 MiB pieces, every byte once', async () => {
+  const script = "head -c 33554432 /dev/zero | tr '\\0' a; sleep 1";
+  const r = await runCli(['run', '-f', manifestFile(jobYaml('long', script)), '-n', t.ns]);
+  expect(r.code, r.stderr.slice(-2000)).toBe(0);
+  const lines = r.stdout.split('\n');
+  expect(lines.pop()).toBe('');
+  expect(lines.length).toBeGreaterThanOrEqual(32);
+  expect(longLine(lines)).toBe(32 * 1024 * 1024);
+});
+
+it('prints the rest of a long line whose log stream was cut inside it, once', async () => {
+  // 12 MiB in one line over ~4 s through connections reset every 1.5 s: the stream is cut
+  // inside the line, and the reopened one repeats it from its start.
+  const script =
+    "for i in $(seq 12); do head -c 1048576 /dev/zero | tr '\\0' a; sleep 0.3; done; echo; echo end; sleep 1";
+  const r = await runCli([
+    'run',
+    '-f',
+    manifestFile(jobYaml('cutlong', script)),
+    '-n',
+    t.ns,
+    '--kubeconfig',
+    kubeconfigByAge,
+    '-v',
+  ]);
+  expect(r.code, r.stderr.slice(-2000)).toBe(0);
+  expect(r.stderr).toMatch(/log stream cut .*reopening from/);
+  const lines = r.stdout.split('\n');
+  expect(lines.pop()).toBe('');
+  expect(lines.pop()).toBe('end');
+  expect(longLine(lines)).toBe(12 * 1024 * 1024);
+});

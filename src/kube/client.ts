@@ -218,9 +218,9 @@ export class KubeClient implements KubeApi {
     const lines = new LineSplitter();
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        for (const line of lines.push(chunk)) {
-          if (line.trim() === '') continue;
-          yield JSON.parse(line) as WatchEvent<T | Status>;
+        for (const { text } of lines.push(chunk)) {
+          if (text.trim() === '') continue;
+          yield JSON.parse(text) as WatchEvent<T | Status>;
         }
       }
     } finally {

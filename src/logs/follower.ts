@@ -5,8 +5,13 @@ import { isStatus } from '../kube/errors.js';
 import { isStreamCut } from '../kube/informer.js';
 import type { ContainerStatus, Pod } from '../kube/types.js';
 import type { LogSink, LogSource } from '../core/output.js';
-import { LineSplitter } from '../kube/line-splitter.js';
+import { LineSplitter, type Line } from '../kube/line-splitter.js';
 import { LogCursor } from './lines.js';
+
+/** Bytes of a log line passed on at most in one piece (longer lines come in several). */
+export const MAX_LINE_BYTES = 1024 * 1024;
+/** Ends every piece of a long line but its last. */
+export const CONTINUED_MARK = ' [line continues]';
 
 /** Key of a container instance: a restarted container gets a new tail. */
 function tailKey(podUid: string, container: string, containerID: string): string {
@@ -156,7 +161,7 @@ export class LogFollower {
       if (state === 'gone' && cursor.printed > 0) return;
       // A stream opened after the container ended holds its whole log: the last one we need.
       const final = state !== 'running';
-      const splitter = new LineSplitter();
+      const splitter = new LineSplitter(MAX_LINE_BYTES);
       cursor.startStream();
       const printedBefore = cursor.printed;
       // The kubelet ends a follow stream up to a second after its container exits; once the
@@ -191,7 +196,7 @@ export class LogFollower {
         if (final) {
           const rest = splitter.end();
           if (rest !== undefined) {
-            const out = this.accept(cursor, [rest]);
+            const out = this.accept(cursor, [{ text: rest }]);
             if (out.length > 0) await this.sink.write(source, out);
           }
           return;
@@ -254,11 +259,11 @@ export class LogFollower {
     }
   }
 
-  private accept(cursor: LogCursor, lines: string[]): string[] {
+  private accept(cursor: LogCursor, lines: Line[]): string[] {
     const out: string[] = [];
     for (const line of lines) {
-      const a = cursor.accept(line);
-      if (a.print) out.push(a.text);
+      const a = cursor.accept(line.text, line.continued);
+      if (a.print) out.push(a.continued ? a.text + CONTINUED_MARK : a.text);
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../kube/line-splitter.js';
-import { joinPartialLines, LogCursor, normalizeTimestamp } from './lines.js';
+import { joinPartialLines, LogCursor, normalizeTimestamp, PartialLineJoiner } from './lines.js';
 
 describe('LineSplitter', () => {
   it.each([
@@ -11,7 +11,7 @@ describe('LineSplitter', () => {
     ['no newline', ['abc'], [], 'abc'],
   ])('%s', (_, chunks, lines, rest) => {
     const s = new LineSplitter();
-    expect(chunks.flatMap((c) => s.push(c))).toEqual(lines);
+    expect(chunks.flatMap((c) => s.push(c)).map((l) => l.text)).toEqual(lines);
     expect(s.end()).toBe(rest);
   });
 
@@ -19,7 +19,78 @@ describe('LineSplitter', () => {
     const bytes = Buffer.from('grüße\n');
     const s = new LineSplitter();
     const out = [...s.push(bytes.subarray(0, 3)), ...s.push(bytes.subarray(3))];
-    expect(out).toEqual(['grüße']);
+    expect(out).toEqual([{ text: 'grüße' }]);
+  });
+
+  it.each([
+    ['at the limit', ['abcd\n'], [['abcd', false]]],
+    [
+      'over the limit in one chunk',
+      ['abcdefghij\nk\n'],
+      [
+        ['abcd', true],
+        ['efgh', true],
+        ['ij', false],
+        ['k', false],
+      ],
+    ],
+    [
+      'over the limit across chunks',
+      ['ab', 'cd', 'ef\n'],
+      [
+        ['abcd', true],
+        ['ef', false],
+      ],
+    ],
+    [
+      'not inside a character',
+      ['aüßc\n'],
+      [
+        ['aü', true],
+        ['ßc', false],
+      ],
+    ],
+    [
+      'CRLF after a piece',
+      ['abcde\r\n'],
+      [
+        ['abcd', true],
+        ['e', false],
+      ],
+    ],
+  ])('passes a line longer than the limit on in pieces: %s', (_, chunks, pieces) => {
+    const s = new LineSplitter(4);
+    const out = chunks.flatMap((c) => s.push(c));
+    expect(out.map((l) => [l.text, l.continued === true])).toEqual(pieces);
+    expect(s.end()).toBeUndefined();
+  });
+
+  it('ends a long unterminated line with what is left, or an empty string', () => {
+    const s = new LineSplitter(4);
+    expect(s.push('abcdef').map((l) => l.text)).toEqual(['abcd']);
+    expect(s.end()).toBe('ef');
+    expect(s.push('abcde').map((l) => l.text)).toEqual(['abcd']);
+    expect(s.push('f').map((l) => l.text)).toEqual([]);
+    expect(s.end()).toBe('ef');
+    expect(s.push('abcdefgh').map((l) => l.text)).toEqual(['abcd']);
+    expect(s.end()).toBe('efgh');
+    expect(s.end()).toBeUndefined();
+  });
+
+  it('passes 64 MiB without a newline on in 1 MiB pieces, every byte once', () => {
+    const s = new LineSplitter(1 << 20);
+    const chunk = Buffer.alloc(64 * 1024, 'ab');
+    let bytes = 0;
+    let pieces = 0;
+    for (let i = 0; i < 1024; i++) {
+      for (const l of s.push(chunk)) {
+        expect(l).toEqual({ text: 'ab'.repeat(1 << 19), continued: true });
+        bytes += l.text.length;
+        pieces++;
+      }
+    }
+    expect(pieces).toBe(63);
+    expect(bytes + (s.end()?.length ?? 0)).toBe(64 << 20);
   });
 });
 
@@ -213,6 +284,73 @@ describe('joinPartialLines', () => {
   ];
   it.each(cases)('%s', (_name, text, joined) => {
     expect(joinPartialLines(text, T0)).toBe(joined);
+  });
+
+  it.each([1, 7, 30, 31, 32, 1000, 16384, 16415])(
+    'gives the same text when the line comes in pieces of %i characters',
+    (size) => {
+      for (const [, text, joined] of cases) {
+        const j = new PartialLineJoiner(T0);
+        let out = '';
+        for (let i = 0; i < text.length; i += size)
+          out += j.push(text.slice(i, i + size), i + size >= text.length);
+        expect(out).toBe(joined);
+      }
+    },
+  );
+
+  it('LogCursor.accept prints all pieces of a long line, or none', () => {
+    const c = new LogCursor();
+    const first = c.accept(`${T0} ${K16}${T1}ab`, true);
+    expect(first).toMatchObject({ print: true, continued: true, timestamp: T0 });
+    const second = c.accept('cd', false);
+    expect(second).toMatchObject({ print: true });
+    expect(second).not.toHaveProperty('continued');
+    expect(first.print && second.print && first.text + second.text).toBe(`${K16}abcd`);
+    expect(c.printed).toBe(1);
+    // Reopened at the same second: the repeated long line is skipped, all its pieces.
+    c.startStream();
+    expect(c.accept(`${T0} ${K16}${T1}ab`, true)).toEqual({ print: false });
+    expect(c.accept('cd', false)).toEqual({ print: false });
+    expect(c.accept(`${T2}next`)).toEqual({ print: true, text: 'next', timestamp: T2.trim() });
+  });
+
+  it('LogCursor.accept prints the rest of a long line whose stream was cut inside it', () => {
+    const c = new LogCursor();
+    const out: string[] = [];
+    const take = (a: ReturnType<LogCursor['accept']>) => a.print && out.push(a.text);
+    c.startStream();
+    take(c.accept(`${T0} first`));
+    take(c.accept(`${T0} ${K16}${T1}abc`, true));
+    take(c.accept('defgh', true));
+    // Cut here; the reopened stream starts at the same second and repeats both lines whole,
+    // in pieces cut elsewhere.
+    c.startStream();
+    take(c.accept(`${T0} first`));
+    take(c.accept(`${T0} ${K16}`, true));
+    take(c.accept(`${T1}abcdef`, true));
+    take(c.accept('ghij', false));
+    take(c.accept(`${T2}next`));
+    // The joiner holds back the last 40 characters of a piece (a timestamp may span two).
+    expect(out.join('|').replaceAll(K16, 'K')).toBe('first|K|abcdefghij|next');
+    expect(c.printed).toBe(3);
+  });
+
+  it('LogCursor counts a long line that ended in a later second as a repeat of that second', () => {
+    const c = new LogCursor();
+    const out: string[] = [];
+    const take = (a: ReturnType<LogCursor['accept']>) => a.print && out.push(a.text);
+    const LATER = '2026-11-23T07:08:07.000000001Z ';
+    c.startStream();
+    take(c.accept(`${T0} ${K16}${LATER}rest`));
+    take(c.accept(`${LATER}end`));
+    // Reopened at 07:08:07: the API sends the line's last partial entry, then `end`.
+    c.startStream();
+    expect(c.sinceTime()).toBe('2026-11-23T07:08:07Z');
+    take(c.accept(`${LATER}rest`));
+    take(c.accept(`${LATER}end`));
+    take(c.accept(`${LATER}new`));
+    expect(out.map((l) => l.replace(K16, 'K'))).toEqual(['Krest', 'end', 'new']);
   });
 
   it('LogCursor.accept joins a long line that arrived in partial entries', () => {

@@ -18,52 +18,99 @@ export function normalizeTimestamp(ts: string): string | undefined {
 /** Container runtimes split lines into partial entries of at least this many bytes. */
 const MIN_PARTIAL_BYTES = 1024;
 const EMBEDDED_TS = /(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z) /g;
+/** Longer than the longest embedded timestamp with its space (31 characters). */
+const HOLD_CHARS = 40;
 
 /**
- * The text of one log line with the timestamps that the kubelet put inside it removed. A CRI
- * runtime stores a line longer than its limit (containerd: `max_container_log_line_size`,
+ * Removes, from one log line given in pieces, the timestamps that the kubelet put inside it. A
+ * CRI runtime stores a line longer than its limit (containerd: `max_container_log_line_size`,
  * 16 KiB) as several partial entries; with `timestamps=true` the kubelet prefixes each of them
  * with its own timestamp, so one long line arrives as `TS1 chunk1TS2 chunk2TS3 rest`. A
  * timestamp is removed only where it ends a chunk of the same size in bytes as the first one
- * (a multiple of 1 KiB: containerd 16 KiB, CRI-O's conmon 8 KiB) and is not older than `lineTs`
- * (the normalized leading timestamp); text that merely looks like a timestamp stays.
+ * (a multiple of 1 KiB: containerd 16 KiB, CRI-O's conmon 8 KiB) and is not older than the
+ * line's own timestamp; text that merely looks like a timestamp stays. Linear in the text; it
+ * holds back at most 40 characters between pieces (a timestamp may span two).
  * Source: https://github.com/kubernetes/design-proposals-archive/blob/main/node/kubelet-cri-logging.md
  */
-export function joinPartialLines(text: string, lineTs: string): string {
-  if (text.length < MIN_PARTIAL_BYTES / 4) return text;
-  EMBEDDED_TS.lastIndex = 0;
-  let m = EMBEDDED_TS.exec(text);
-  if (!m) return text;
-  let chunkBytes: number | undefined;
-  let start = 0;
-  let out = '';
-  let last = lineTs;
-  while (m) {
-    const bytes = Buffer.byteLength(text.slice(start, m.index));
-    const ts = normalizeTimestamp(m[1]!);
-    const later = ts !== undefined && ts >= last;
-    const boundary =
-      chunkBytes === undefined
-        ? later && bytes >= MIN_PARTIAL_BYTES && bytes % 1024 === 0
-        : later && bytes === chunkBytes;
-    if (!boundary) {
-      // Text that looks like a timestamp: go on looking, unless past where a chunk would end.
-      if (chunkBytes !== undefined && bytes > chunkBytes) break;
-      m = EMBEDDED_TS.exec(text);
-      continue;
-    }
-    chunkBytes = bytes;
-    last = ts!;
-    out += text.slice(start, m.index);
-    start = m.index + m[0].length;
-    EMBEDDED_TS.lastIndex = start;
-    m = EMBEDDED_TS.exec(text);
+export class PartialLineJoiner {
+  private buf = '';
+  /** Bytes passed on since the last boundary (or the line's start). */
+  private sinceBoundary = 0;
+  private chunkBytes: number | undefined;
+  /** Once text that is not a boundary lies past where a chunk would end: no more removing. */
+  private plain = false;
+
+  /** @param last the line's leading timestamp, normalized ({@link normalizeTimestamp}). */
+  constructor(private last: string) {}
+
+  /** The timestamp of the line's last partial entry found so far (normalized). */
+  get lastTimestamp(): string {
+    return this.last;
   }
-  return chunkBytes === undefined ? text : out + text.slice(start);
+
+  /** The text of the next piece with the runtime's timestamps removed; `final` for the last. */
+  push(piece: string, final: boolean): string {
+    const text = this.buf + piece;
+    this.buf = '';
+    if (this.plain) return text;
+    let start = 0;
+    let out = '';
+    EMBEDDED_TS.lastIndex = 0;
+    for (let m = EMBEDDED_TS.exec(text); m; m = EMBEDDED_TS.exec(text)) {
+      const bytes = this.sinceBoundary + Buffer.byteLength(text.slice(start, m.index));
+      const ts = normalizeTimestamp(m[1]!);
+      const later = ts !== undefined && ts >= this.last;
+      const boundary =
+        this.chunkBytes === undefined
+          ? later && bytes >= MIN_PARTIAL_BYTES && bytes % 1024 === 0
+          : later && bytes === this.chunkBytes;
+      if (!boundary) {
+        // Text that looks like a timestamp: go on looking, unless past where a chunk would end.
+        if (this.chunkBytes !== undefined && bytes > this.chunkBytes) {
+          this.plain = true;
+          return out + text.slice(start);
+        }
+        continue;
+      }
+      this.chunkBytes = bytes;
+      this.last = ts!;
+      this.sinceBoundary = 0;
+      out += text.slice(start, m.index);
+      start = m.index + m[0].length;
+      EMBEDDED_TS.lastIndex = start;
+    }
+    let cut = final ? text.length : Math.max(start, text.length - HOLD_CHARS);
+    // Not between the two halves of a surrogate pair (their byte count would be wrong).
+    const code = text.charCodeAt(cut - 1);
+    if (cut > start && cut < text.length && code >= 0xd800 && code <= 0xdbff) cut--;
+    const passed = text.slice(start, cut);
+    this.sinceBoundary += Buffer.byteLength(passed);
+    this.buf = text.slice(cut);
+    return out + passed;
+  }
 }
 
-/** What {@link LogCursor.accept} decided for one line. */
-export type Accepted = { print: true; text: string; timestamp?: string } | { print: false };
+/**
+ * The text of one whole log line with the timestamps that the kubelet put inside it removed
+ * ({@link PartialLineJoiner}); `lineTs` is the line's normalized leading timestamp.
+ */
+export function joinPartialLines(text: string, lineTs: string): string {
+  return new PartialLineJoiner(lineTs).push(text, true);
+}
+
+/** A line read in pieces: printed or not, joined how, characters read and still to skip. */
+interface LongLine {
+  print: boolean;
+  joiner?: PartialLineJoiner;
+  /** Characters of the line's text (after its timestamp) read so far. */
+  read: number;
+  /** Characters still to skip: printed already from a stream that was cut. */
+  skip: number;
+}
+
+/** What {@link LogCursor.accept} decided for one line (or piece of a long line). */
+export type Accepted =
+  { print: true; text: string; timestamp?: string; continued?: true } | { print: false };
 
 /**
  * Remembers how far a container's log has been printed, so that a stream reopened with
@@ -85,30 +132,47 @@ export class LogCursor {
   private streamSecond: string | undefined;
   private repeats = 0;
   private lines = 0;
+  /** The line whose pieces are being read (a line longer than the splitter's limit). */
+  private long: LongLine | undefined;
+  /** A long line that a cut stream left half printed: the reopened stream repeats it. */
+  private resume: LongLine | undefined;
 
   /** Call before reading a new stream of the same container (opened with {@link sinceTime}). */
   startStream(): void {
     this.streamSecond = this.lastSecond;
     this.repeats = this.printedInLast;
+    this.resume = this.long?.print ? this.long : undefined;
+    this.long = undefined;
   }
 
-  /** Decides whether `line` is new; returns its text without the timestamp. */
-  accept(line: string): Accepted {
+  /**
+   * Decides whether `line` is new; returns its text without the timestamp. A line longer than
+   * the splitter's limit comes in pieces, each but the last `continued`: the first piece decides
+   * for all of them, and when a stream was cut inside such a line, the reopened stream's repeat
+   * of it is printed from where the cut one stopped.
+   */
+  accept(line: string, continued = false): Accepted {
+    if (this.long) return this.piece(this.long, line, continued, false);
     const space = line.indexOf(' ');
-    const rawTs = space < 0 ? line : line.slice(0, space);
-    const ts = normalizeTimestamp(rawTs);
+    const ts = normalizeTimestamp(space < 0 ? line : line.slice(0, space));
     if (ts === undefined) {
       this.lines++;
-      return { print: true, text: line };
+      return this.piece({ print: true, skip: 0, read: 0 }, line, continued, true);
     }
+    const text = space < 0 ? '' : line.slice(space + 1);
     const second = ts.slice(0, 19);
     // Before the stream's sinceTime (the API does not send those): printed already.
-    if (this.streamSecond !== undefined && second < this.streamSecond) return { print: false };
+    if (this.streamSecond !== undefined && second < this.streamSecond)
+      return this.piece({ print: false, skip: 0, read: 0 }, text, continued, true);
     if (this.repeats > 0) {
       this.repeats--;
-      return { print: false };
+      const resume = this.repeats === 0 ? this.resume : undefined;
+      if (resume) this.resume = undefined;
+      const long = resume
+        ? { print: true, joiner: resume.joiner, skip: resume.read, read: 0 }
+        : { print: false, skip: 0, read: 0 };
+      return this.piece(long, text, continued, false);
     }
-    const text = space < 0 ? '' : joinPartialLines(line.slice(space + 1), ts);
     if (this.lastSecond === undefined || second > this.lastSecond) {
       this.lastSecond = second;
       this.printedInLast = 1;
@@ -116,7 +180,36 @@ export class LogCursor {
       this.printedInLast++;
     }
     this.lines++;
-    return { print: true, text, timestamp: ts };
+    const long = { print: true, joiner: new PartialLineJoiner(ts), skip: 0, read: 0 };
+    const a = this.piece(long, text, continued, true);
+    return a.print ? { ...a, timestamp: ts } : a;
+  }
+
+  /** One piece of `long` (the whole line when not `continued`). */
+  private piece(long: LongLine, raw: string, continued: boolean, first: boolean): Accepted {
+    this.long = continued ? long : undefined;
+    if (!long.print) return { print: false };
+    long.read += raw.length;
+    const skipped = Math.min(long.skip, raw.length);
+    long.skip -= skipped;
+    const rest = raw.slice(skipped);
+    const text = long.joiner ? long.joiner.push(rest, !continued) : rest;
+    if (!continued && long.joiner) this.ended(long.joiner.lastTimestamp.slice(0, 19));
+    if (text === '' && !first) return { print: false };
+    return continued ? { print: true, text, continued } : { print: true, text };
+  }
+
+  /**
+   * A printed line ended with a partial entry of `second`: a stream reopened at that second or
+   * later starts with the rest of the line from that entry on, a repeat like the lines of that
+   * second. (A line longer than the runtime's limit is stored as partial entries, each with its
+   * own timestamp, and `sinceTime` selects entries, not lines.)
+   */
+  private ended(second: string): void {
+    if (this.lastSecond !== undefined && second > this.lastSecond) {
+      this.lastSecond = second;
+      this.printedInLast = 1;
+    }
   }
 
   /**
