@@ -229,8 +229,8 @@ describe('faults between kubestep and the API server', () => {
     const cuts = proxy.counts.logCuts;
     const r = await throughProxy(['run', '-f', f], { logCutBytes: 64 * 1024 });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/job\/cut-pass +Complete +.+? s +2 +succeeded after 2 attempts/);
-    expect(r.stderr).toMatch(/job\/cut-fail +Failed +.+? s +2 +failed 2 attempts/);
+    expect(r.stderr).toMatch(/job\/cut-pass +Complete +.+? s +2 +\d+ +succeeded after 2 attempts/);
+    expect(r.stderr).toMatch(/job\/cut-fail +Failed +.+? s +2 +\d+ +failed 2 attempts/);
     expect(r.stderr).not.toMatch(/missing|lost|warning/);
     for (const job of ['cut-pass', 'cut-fail']) {
       const byPod = linesByPod(r.stdout, job);
@@ -250,27 +250,25 @@ describe('faults between kubestep and the API server', () => {
     expect(made).toBeGreaterThanOrEqual(40);
   });
 
-  it('a second of log larger than a cut stream carries: the gap is reported, nothing is repeated, outcome right', async () => {
+  it('a second of log larger than a cut stream carries: read by position once the container ended, every line once, outcome right', async () => {
     // 20,000 lines (860 KB with timestamps) within a second; reopening at that second with
-    // sinceTime (one-second precision) can never get past 64 KiB, so that second is given up.
+    // sinceTime (one-second precision) can never get past 64 KiB, so the rest is read by
+    // position (tailLines, limitBytes) after the container has ended.
     const f = manifestFile(
-      jobYaml('burst', `awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "line %06d\\n", i }'`),
+      // The sleep: containerd on the local node drops the last ~5,000 lines from its log file
+      // when a container that wrote this fast exits at once (seen in the node's file).
+      jobYaml(
+        'burst',
+        `awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "line %06d\\n", i }'; sleep 1`,
+      ),
     );
     const r = await throughProxy(['run', '-f', f], { logCutBytes: 64 * 1024 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /\[pod\/burst-\w+\/main\] the log stream was cut 5 times in a row before reaching a new line; lines logged in the second \S+Z after the last one shown are missing/,
+      /\[pod\/burst-\w+\/main\] the log stream was cut 5 times in a row before it got past \S+Z \(more log in one second than the connection carries\); the rest of this container's log (follows once it has ended|is read by position)/,
     );
     // One Job, one container: lines are printed without a pod prefix.
-    const numbers = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('line '))
-      .map((l) => Number(l.slice(5)));
-    console.log(`burst: ${numbers.length} of 20,000 lines shown before the second was given up`);
-    expect(numbers.length).toBeGreaterThan(1000);
-    expect(numbers.length).toBeLessThan(20_000);
-    expect(numbers.slice(0, 1000)).toEqual(numbered(1000).map((l) => Number(l.slice(5))));
-    // In order and never twice.
-    expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('line '))).toEqual(numbered(20_000));
+    expect(r.stderr).toMatch(/job\/burst +Complete +\S+ s +1 +20000 +succeeded/);
   });
 });

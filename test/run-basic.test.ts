@@ -25,7 +25,7 @@ describe('kubestep run', () => {
     expect(r.code).toBe(0);
     // One Job, one container, backoffLimit 0: one source, so no prefix.
     expect(r.stdout).toBe('hello world\nsecond line\n');
-    expect(r.stderr).toMatch(/job\/pass-p1 +Complete +\S+ s +1 +succeeded/);
+    expect(r.stderr).toMatch(/job\/pass-p1 +Complete +\S+ s +1 +2 +succeeded/);
     const left = await objectsIn(t.client, t.ns);
     expect(names(left.jobs)).toEqual([]);
     expect(names(left.pods)).toEqual([]);
@@ -37,7 +37,7 @@ describe('kubestep run', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('about to fail\n');
     expect(r.stderr).toMatch(
-      /job\/fail +Failed +\S+ s +1 +failed 1 attempt \(backoffLimit 0\); last: container main of pod\/fail-\w+ exited with code 7/,
+      /job\/fail +Failed +\S+ s +1 +1 +failed 1 attempt \(backoffLimit 0\); last: container main of pod\/fail-\w+ exited with code 7/,
     );
     expect(r.stderr).toMatch(/pod\/fail-\w+ +Failed +main: exit 7/);
     expect(r.stderr).toContain('FAILED: job/fail failed');

@@ -93,7 +93,7 @@ describe('stuck test pods (exit 3)', () => {
     expect(r.stderr).toMatch(/job\/never cannot start: .*ErrImageNeverPull/);
     expect(r.stderr).toContain('what to do: the image is not on the node');
     expect(r.stderr).toMatch(/events of pod\/never-\w+:\n.*Warning {2}ErrImageNeverPull/);
-    expect(r.stderr).toMatch(/job\/never +Stuck +\S+ s +1 +pod\/never-/);
+    expect(r.stderr).toMatch(/job\/never +Stuck +\S+ s +1 +- +pod\/never-/);
     expect(r.stderr).toContain('ERROR: job/never (ErrImageNeverPull) cannot start');
     expect(json.outcome).toBe('infra-error');
     expect(json.exitCode).toBe(3);
@@ -212,7 +212,7 @@ describe('failed test Jobs are explained (exit 1)', () => {
       /^failed 2 attempts \(backoffLimit 1\); last: container main of pod\/seven-\w+ exited with code 7$/,
     );
     expect(r.stderr).toMatch(
-      /JOB +RESULT +DURATION +ATTEMPTS +REASON\n.*job\/seven +Failed +\S+ s +2 +failed 2 attempts/,
+      /JOB +RESULT +DURATION +ATTEMPTS +LINES +REASON\n.*job\/seven +Failed +\S+ s +2 +\d+ +failed 2 attempts/,
     );
     expect(r.stderr).toMatch(/Warning {2}BackoffLimitExceeded/);
   });

@@ -15,6 +15,10 @@ export interface ContainerSummary {
   exitCode?: number;
   reason?: string;
   restarts: number;
+  /** Log lines mirrored (every instance of the container), when its log was followed. */
+  logLines?: number;
+  /** Log lines known to be missing (0: none); null when some are and their number is unknown. */
+  logLinesLost?: number | null;
 }
 
 /** One pod (attempt) of a Job. */

@@ -17,6 +17,7 @@ import { printEvents } from '../objects/events.js';
 import type { Ledger } from '../objects/ledger.js';
 import type { StuckGraces } from '../pods/problems.js';
 import { informerSelectors, JobTracker, type ExistingJobs, type TrackerNote } from './tracker.js';
+import { withLogCounts } from './summary.js';
 
 /** What to run and how. */
 export interface JobsPlan {
@@ -58,6 +59,10 @@ export async function runJobs(
   const inner = new AbortController();
   const innerSignal = AbortSignal.any([signal, inner.signal]);
   const follower = new LogFollower(client, out.logs, signal);
+  const counted = (o: Outcome): Outcome => ({
+    ...o,
+    jobs: withLogCounts(o.jobs, follower.logCounts()),
+  });
   let done!: () => void;
   let fail!: (err: unknown) => void;
   const finished = new Promise<void>((resolve, reject) => ((done = resolve), (fail = reject)));
@@ -145,7 +150,7 @@ export async function runJobs(
         );
       }
     }
-    const outcome = tracker.outcome(world.now());
+    const outcome = counted(tracker.outcome(world.now()));
     await explain(world, tracker, outcome, signal);
     return outcome;
   } catch (err) {
@@ -158,7 +163,7 @@ export async function runJobs(
       world.now(),
     );
     if (!outcome) throw err;
-    return outcome;
+    return counted(outcome);
   } finally {
     clearInterval(ticker);
     inner.abort(new Error('done'));

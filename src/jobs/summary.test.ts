@@ -6,6 +6,7 @@ import {
   formatSummary,
   summarizeJob,
   waitingStatus,
+  withLogCounts,
   type SeenFacts,
 } from './summary.js';
 
@@ -243,11 +244,44 @@ describe('formatSummary and waitingStatus', () => {
 
   it('prints a table with a header, and pods only under Jobs that did not complete', () => {
     expect(formatSummary([done, running])).toEqual([
-      'JOB       RESULT    DURATION   ATTEMPTS  REASON',
-      'job/ok    Complete  3.0 s      1         succeeded',
-      'job/slow  Running   1 min 0 s  1         still running',
+      'JOB       RESULT    DURATION   ATTEMPTS  LINES  REASON',
+      'job/ok    Complete  3.0 s      1         -      succeeded',
+      'job/slow  Running   1 min 0 s  1         -      still running',
       '    pod/slow-1  Pending  main: waiting: ContainerCreating',
     ]);
+  });
+
+  it.each<
+    [string, { pod: string; container: string; lines: number; lost: number | null }[], string[]]
+  >([
+    [
+      'every line',
+      [{ pod: 'ok-1', container: 'main', lines: 20000, lost: 0 }],
+      ['job/ok  Complete  3.0 s     1         20000  succeeded'],
+    ],
+    [
+      'lines lost: the pods are shown',
+      [{ pod: 'ok-1', container: 'main', lines: 19800, lost: 200 }],
+      [
+        'job/ok  Complete  3.0 s     1         19800 (200 lost)  succeeded',
+        '    pod/ok-1  Succeeded  main: exit 0, 19800 (200 lost) lines',
+      ],
+    ],
+    [
+      'an unknown number lost',
+      [{ pod: 'ok-1', container: 'main', lines: 12, lost: null }],
+      [
+        'job/ok  Complete  3.0 s     1         12 (some lost)  succeeded',
+        '    pod/ok-1  Succeeded  main: exit 0, 12 (some lost) lines',
+      ],
+    ],
+    [
+      'another pod',
+      [{ pod: 'other', container: 'main', lines: 5, lost: 9 }],
+      ['job/ok  Complete  3.0 s     1         -      succeeded'],
+    ],
+  ])('gives the log lines mirrored and lost: %s', (_, counts, rows) => {
+    expect(formatSummary(withLogCounts([done], counts)).slice(1)).toEqual(rows);
   });
 
   it('says what the run waits for', () => {

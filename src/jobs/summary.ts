@@ -277,9 +277,50 @@ function summarizeContainer(
   return { name, init, state: 'not started', restarts };
 }
 
+/** How many lines a Job's containers printed and lost, or undefined when none was followed. */
+function lineCounts(j: JobSummary): { lines: number; lost: number | null } | undefined {
+  const all = j.pods.flatMap((p) => p.containers).filter((c) => c.logLines !== undefined);
+  if (all.length === 0) return undefined;
+  return {
+    lines: all.reduce((n, c) => n + c.logLines!, 0),
+    lost: all.reduce<number | null>(
+      (n, c) => (n === null || c.logLinesLost === null ? null : n + (c.logLinesLost ?? 0)),
+      0,
+    ),
+  };
+}
+
+/** `20000`, `19800 (200 lost)`, `1200 (some lost)`. */
+function formatLines(lines: number, lost: number | null | undefined): string {
+  if (lost === 0 || lost === undefined) return String(lines);
+  return `${lines} (${lost === null ? 'some' : lost} lost)`;
+}
+
 /**
- * The summary table printed at the end of a run: per Job its result, duration, attempts and the
- * explanation; below each Job that did not complete, its pods with their containers' states.
+ * Adds to each container of `jobs` the log lines mirrored and lost (from the log follower's
+ * counts, matched by pod and container name). Returns new summaries.
+ */
+export function withLogCounts(
+  jobs: readonly JobSummary[],
+  counts: readonly { pod: string; container: string; lines: number; lost: number | null }[],
+): JobSummary[] {
+  const byKey = new Map(counts.map((c) => [`${c.pod}/${c.container}`, c]));
+  return jobs.map((j) => ({
+    ...j,
+    pods: j.pods.map((p) => ({
+      ...p,
+      containers: p.containers.map((c) => {
+        const n = byKey.get(`${p.name}/${c.name}`);
+        return n ? { ...c, logLines: n.lines, logLinesLost: n.lost } : c;
+      }),
+    })),
+  }));
+}
+
+/**
+ * The summary table printed at the end of a run: per Job its result, duration, attempts, log
+ * lines (and lines lost) and the explanation; below each Job that did not complete or lost log
+ * lines, its pods with their containers' states and lines.
  */
 export function formatSummary(jobs: readonly JobSummary[]): string[] {
   const rows = jobs.map((j) => [
@@ -287,9 +328,10 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
     j.result,
     j.durationMs !== undefined ? formatDuration(j.durationMs) : '-',
     String(j.attempts),
+    ((n) => (n ? formatLines(n.lines, n.lost) : '-'))(lineCounts(j)),
     j.explanation,
   ]);
-  const header = ['JOB', 'RESULT', 'DURATION', 'ATTEMPTS', 'REASON'];
+  const header = ['JOB', 'RESULT', 'DURATION', 'ATTEMPTS', 'LINES', 'REASON'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
@@ -299,12 +341,14 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
   const lines = [line(header)];
   jobs.forEach((j, i) => {
     lines.push(line(rows[i]!));
-    if (j.result === 'Complete') return;
+    const counts = lineCounts(j);
+    if (j.result === 'Complete' && (counts === undefined || counts.lost === 0)) return;
     for (const p of j.pods) {
       const containers = p.containers
         .map(
           (c) =>
-            `${c.init ? 'init ' : ''}${c.name}: ${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}`,
+            `${c.init ? 'init ' : ''}${c.name}: ${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}` +
+            (c.logLines !== undefined ? `, ${formatLines(c.logLines, c.logLinesLost)} lines` : ''),
         )
         .join('; ');
       const extra = p.deleted ? ', deleted' : '';

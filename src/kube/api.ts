@@ -14,6 +14,8 @@ export interface LogStreamOptions {
   previous?: boolean;
   /** Only the last lines. */
   tailLines?: number;
+  /** At most this many bytes (timestamps included), possibly ending inside a line. */
+  limitBytes?: number;
 }
 
 /** Options of list and watch calls. */

@@ -249,6 +249,7 @@ export class KubeClient implements KubeApi {
     if (opts.sinceTime) query.sinceTime = opts.sinceTime;
     if (opts.previous) query.previous = 'true';
     if (opts.tailLines !== undefined) query.tailLines = String(opts.tailLines);
+    if (opts.limitBytes !== undefined) query.limitBytes = String(opts.limitBytes);
     const what = `logs pod/${pod} -c ${container}`;
     // An idle log (a test that prints nothing for a while) must not count as a dead stream.
     return this.withRetry(what, signal, () =>

@@ -7,6 +7,7 @@ import type { ContainerStatus, Pod } from '../kube/types.js';
 import type { LogSink, LogSource } from '../core/output.js';
 import { LineSplitter, type Line } from '../kube/line-splitter.js';
 import { LogCursor } from './lines.js';
+import { recoverAfter } from './recover.js';
 
 /** Bytes of a log line passed on at most in one piece (longer lines come in several). */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -42,6 +43,15 @@ function instanceState(
   return 'gone';
 }
 
+/** Lines mirrored from one container of one pod (its restarts added up), and lines lost. */
+export interface LogCount {
+  pod: string;
+  container: string;
+  lines: number;
+  /** Lines known to be missing; null when some are and their number is unknown. */
+  lost: number | null;
+}
+
 /** Timing of the follower. */
 export interface FollowerTiming {
   /** Wait after a stream ended while its container still ran, before reopening, ms. */
@@ -63,6 +73,10 @@ export class LogFollower {
   private readonly pods = new Map<string, Pod>();
   private readonly tails = new Map<string, Promise<void>>();
   private readonly open = new Set<string>();
+  private readonly counts = new Map<
+    string,
+    { source: LogSource; cursor: LogCursor; lost: number | null }
+  >();
   private readonly changed = new Set<() => void>();
   private readonly ctl = new AbortController();
   private readonly signal: AbortSignal;
@@ -102,9 +116,11 @@ export class LogFollower {
             job: pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.name,
           };
           this.open.add(key);
+          const cursor = new LogCursor();
+          this.counts.set(key, { source, cursor, lost: 0 });
           this.tails.set(
             key,
-            this.tail(uid, source, id).finally(() => this.open.delete(key)),
+            this.tail(uid, source, id, cursor, key).finally(() => this.open.delete(key)),
           );
         }
       }
@@ -125,11 +141,35 @@ export class LogFollower {
     const first = await Promise.race([all.then(() => 'done' as const), timeout]);
     clearTimeout(timer);
     const stillOpen = this.open.size;
+    for (const key of this.open) this.lose(key, null);
     if (first === 'timeout') {
       this.ctl.abort(new Error('log drain timed out'));
       await all;
     }
     return stillOpen;
+  }
+
+  /** Lines mirrored and lost per pod and container, in the order the containers started. */
+  logCounts(): LogCount[] {
+    const byContainer = new Map<string, LogCount>();
+    for (const { source, cursor, lost } of this.counts.values()) {
+      const k = `${source.namespace}/${source.pod}/${source.container}`;
+      const c = byContainer.get(k) ?? {
+        pod: source.pod,
+        container: source.container,
+        lines: 0,
+        lost: 0,
+      };
+      c.lines += cursor.printed;
+      c.lost = c.lost === null || lost === null ? null : c.lost + lost;
+      byContainer.set(k, c);
+    }
+    return [...byContainer.values()];
+  }
+
+  private lose(key: string, lines: number | null): void {
+    const c = this.counts.get(key);
+    if (c) c.lost = c.lost === null || lines === null ? null : c.lost + lines;
   }
 
   /** Stops every tail now. */
@@ -152,8 +192,13 @@ export class LogFollower {
     });
   }
 
-  private async tail(podUid: string, source: LogSource, containerID: string): Promise<void> {
-    const cursor = new LogCursor();
+  private async tail(
+    podUid: string,
+    source: LogSource,
+    containerID: string,
+    cursor: LogCursor,
+    key: string,
+  ): Promise<void> {
     let refusals = 0;
     let cutsWithoutProgress = 0;
     while (!this.signal.aborted) {
@@ -215,8 +260,10 @@ export class LogFollower {
         if (ended.signal.aborted) continue; // the final stream reads the rest
         if (isStatus(err, 404)) {
           // The pod is gone: its logs with it.
-          if (cursor.printed === 0)
+          if (cursor.printed === 0) {
             this.sink.note(source, 'the pod was deleted before its log could be read');
+            this.lose(key, null);
+          }
           return;
         }
         if (isStatus(err, 400) && ++refusals <= this.timing.maxRefusals) {
@@ -226,23 +273,20 @@ export class LogFollower {
         }
         if (isStatus(err, 400)) {
           this.sink.note(source, `log not available: ${(err as Error).message}`);
+          this.lose(key, null);
           return;
         }
         if (!isStreamCut(err)) {
           this.sink.note(source, `log stream failed: ${(err as Error).message}`);
+          this.lose(key, null);
           return;
         }
         cutsWithoutProgress = cursor.printed > printedBefore ? 0 : cutsWithoutProgress + 1;
         if (cutsWithoutProgress >= this.timing.maxCutsWithoutProgress) {
           // sinceTime has one-second precision in the API: when one second of log is more than
           // the connection carries before it is cut, reopening there never gets further.
-          const second = cursor.skipSecond();
-          cutsWithoutProgress = 0;
-          this.sink.note(
-            source,
-            `the log stream was cut ${this.timing.maxCutsWithoutProgress} times in a row before reaching a new line; ` +
-              `lines logged in the second ${second ?? 'at the start'} after the last one shown are missing`,
-          );
+          await this.recover(podUid, source, containerID, cursor, key);
+          return;
         }
         this.sink.debug(
           source,
@@ -257,6 +301,77 @@ export class LogFollower {
         this.changed.delete(onChange);
       }
     }
+  }
+
+  /**
+   * Reads the rest of a container's log by position once the container has ended, for a stream
+   * that cannot get past one second (see {@link recoverAfter}); notes what could not be read.
+   */
+  private async recover(
+    podUid: string,
+    source: LogSource,
+    containerID: string,
+    cursor: LogCursor,
+    key: string,
+  ): Promise<void> {
+    const second = cursor.sinceTime() ?? 'the start';
+    let state = instanceState(this.pods.get(podUid), source.container, containerID);
+    this.sink.note(
+      source,
+      `the log stream was cut ${this.timing.maxCutsWithoutProgress} times in a row before it got past ${second} ` +
+        `(more log in one second than the connection carries); the rest of this container's log ` +
+        (state === 'running' ? 'follows once it has ended' : 'is read by position'),
+    );
+    while (state === 'running' && !this.signal.aborted) {
+      await this.waitForChange(1000);
+      state = instanceState(this.pods.get(podUid), source.container, containerID);
+    }
+    if (this.signal.aborted) return this.lose(key, null);
+    if (state === 'gone') {
+      this.sink.note(
+        source,
+        `the pod was deleted before the rest of its log (after ${second}) could be read`,
+      );
+      return this.lose(key, null);
+    }
+    cursor.startRecovery();
+    const read = async (tailLines: number, limitBytes: number): Promise<string> => {
+      const stream = await this.client.logs(
+        source.namespace,
+        source.pod,
+        source.container,
+        { follow: false, timestamps: true, tailLines, limitBytes, previous: state === 'previous' },
+        this.signal,
+      );
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      } finally {
+        stream.destroy();
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    const before = cursor.printed;
+    const r = await recoverAfter(
+      read,
+      cursor.anchor,
+      async (lines) => {
+        const out = this.accept(
+          cursor,
+          lines.map((text) => ({ text })),
+        );
+        if (out.length > 0) await this.sink.write(source, out);
+      },
+      undefined,
+      this.signal,
+    );
+    this.sink.debug(source, `read ${cursor.printed - before} lines after ${second} by position`);
+    if (r.lost === 0 || this.signal.aborted) return r.lost === 0 ? undefined : this.lose(key, null);
+    this.lose(key, r.lost ?? null);
+    this.sink.note(
+      source,
+      `${r.lost === undefined ? 'an unknown number of' : r.lost} lines of this container's log after ${second} could not be read: ${r.why ?? 'unknown'}`,
+    );
   }
 
   private accept(cursor: LogCursor, lines: Line[]): string[] {

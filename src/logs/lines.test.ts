@@ -192,28 +192,18 @@ describe('LogCursor', () => {
     expect(replay(streams)).toEqual(expected);
   });
 
-  it('skips the rest of a second when told to', () => {
+  it('gives the start of the last printed line as the anchor, and prints every recovered line', () => {
     const c = new LogCursor();
     c.startStream();
-    expect(c.skipSecond()).toBeUndefined();
-    expect(c.accept(`${T('07', '1')} a`).print).toBe(true);
-    expect(c.skipSecond()).toBe('2026-01-02T03:04:07Z');
-    expect(c.sinceTime()).toBe('2026-01-02T03:04:08Z');
-    c.startStream();
-    expect(c.accept(`${T('07', '5')} lost`).print).toBe(false);
-    expect(c.accept(`${T('08')} b`)).toEqual({
-      print: true,
-      text: 'b',
-      timestamp: '2026-01-02T03:04:08.000000000Z',
-    });
-    expect(c.accept(`${T('08', '2')} c`).print).toBe(true);
-  });
-
-  it('skips across a minute boundary', () => {
-    const c = new LogCursor();
-    c.accept('2026-01-02T03:04:59.5Z x');
-    c.skipSecond();
-    expect(c.sinceTime()).toBe('2026-01-02T03:05:00Z');
+    expect(c.anchor).toBeUndefined();
+    c.accept(`${T('07', '1')} a`);
+    c.accept(`${T('07', '2')} b`);
+    expect(c.anchor).toBe(`${T('07', '2')} b`);
+    c.startStream(); // a stream at 07 would repeat a and b; recovered lines are all new
+    c.startRecovery();
+    expect(c.accept(`${T('07', '3')} c`)).toMatchObject({ print: true, text: 'c' });
+    expect(c.anchor).toBe(`${T('07', '3')} c`);
+    expect(c.printed).toBe(3);
   });
 
   it('resumes at the last printed second', () => {

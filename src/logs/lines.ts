@@ -98,6 +98,9 @@ export function joinPartialLines(text: string, lineTs: string): string {
   return new PartialLineJoiner(lineTs).push(text, true);
 }
 
+/** Characters of a raw line kept to find it again in the log. */
+const ANCHOR_CHARS = 4096;
+
 /** A line read in pieces: printed or not, joined how, characters read and still to skip. */
 interface LongLine {
   print: boolean;
@@ -136,6 +139,8 @@ export class LogCursor {
   private long: LongLine | undefined;
   /** A long line that a cut stream left half printed: the reopened stream repeats it. */
   private resume: LongLine | undefined;
+  /** The start of the last printed line as it came (timestamp included). */
+  private lastRaw: string | undefined;
 
   /** Call before reading a new stream of the same container (opened with {@link sinceTime}). */
   startStream(): void {
@@ -180,6 +185,7 @@ export class LogCursor {
       this.printedInLast++;
     }
     this.lines++;
+    this.lastRaw = line.slice(0, ANCHOR_CHARS);
     const long = { print: true, joiner: new PartialLineJoiner(ts), skip: 0, read: 0 };
     const a = this.piece(long, text, continued, true);
     return a.print ? { ...a, timestamp: ts } : a;
@@ -212,22 +218,28 @@ export class LogCursor {
     }
   }
 
-  /**
-   * Gives up on the rest of the current second: the next stream starts at the following second.
-   * For a connection cut more often than one second of log takes to send, where reopening at
-   * the same second can never get further. Returns the second given up on.
-   */
-  skipSecond(): string | undefined {
-    if (this.lastSecond === undefined) return undefined;
-    const second = this.lastSecond;
-    this.lastSecond = new Date(Date.parse(`${second}Z`) + 1000).toISOString().slice(0, 19);
-    this.printedInLast = 0;
-    return `${second}Z`;
-  }
-
   /** `sinceTime` for reopening the stream (the last printed second), or undefined from the start. */
   sinceTime(): string | undefined {
     return this.lastSecond === undefined ? undefined : `${this.lastSecond}Z`;
+  }
+
+  /**
+   * Call before giving lines read by position ({@link recoverAfter}): every line is new, in
+   * order, and none is skipped as a repeat.
+   */
+  startRecovery(): void {
+    this.streamSecond = undefined;
+    this.repeats = 0;
+    this.long = undefined;
+    this.resume = undefined;
+  }
+
+  /**
+   * The start (at most 4096 characters) of the last printed line as it came, timestamp included:
+   * what {@link recoverAfter} looks for. Undefined before the first timestamped line.
+   */
+  get anchor(): string | undefined {
+    return this.lastRaw;
   }
 
   /** How many lines were accepted for printing. */

@@ -87,7 +87,17 @@ describe('runResult and summaryMarkdown', () => {
       {
         name: 'unit-x',
         phase: 'Failed',
-        containers: [{ name: 'main', init: false, state: 'exit 2', exitCode: 2, restarts: 0 }],
+        containers: [
+          {
+            name: 'main',
+            init: false,
+            state: 'exit 2',
+            exitCode: 2,
+            restarts: 0,
+            logLines: 120,
+            logLinesLost: 3,
+          },
+        ],
       },
     ],
   };
@@ -117,7 +127,13 @@ describe('runResult and summaryMarkdown', () => {
       exitCodes: [2],
       attempts: 1,
       durationMs: 4000,
-      pods: [{ name: 'unit-x', reason: null, containers: [{ name: 'main', exitCode: 2 }] }],
+      pods: [
+        {
+          name: 'unit-x',
+          reason: null,
+          containers: [{ name: 'main', exitCode: 2, logLines: 120, logLinesLost: 3 }],
+        },
+      ],
     });
   });
 
@@ -139,7 +155,7 @@ describe('runResult and summaryMarkdown', () => {
     );
     expect(md).toContain('### kubestep: FAILED: job/unit failed');
     expect(md).toContain(
-      '| `ci/unit` | ❌ Failed | 4.0 s | 1 | ` failed 1 attempt (backoffLimit 0); last: container main \\| x exited with code 2 ` |',
+      '| `ci/unit` | ❌ Failed | 4.0 s | 1 | 120 (3 lost) | ` failed 1 attempt (backoffLimit 0); last: container main \\| x exited with code 2 ` |',
     );
     expect(md).toContain('Run `r1`, exit code 1.');
   });

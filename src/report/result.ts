@@ -44,6 +44,10 @@ export interface JobResult {
       state: string;
       exitCode: number | null;
       restarts: number;
+      /** Log lines mirrored; null when the log was not followed. */
+      logLines: number | null;
+      /** Log lines known to be missing; null when unknown (some are, or it was not followed). */
+      logLinesLost: number | null;
     }[];
   }[];
 }
@@ -92,6 +96,8 @@ export function runResult(r: {
           state: c.state,
           exitCode: c.exitCode ?? null,
           restarts: c.restarts,
+          logLines: c.logLines ?? null,
+          logLinesLost: c.logLines === undefined ? null : (c.logLinesLost ?? null),
         })),
       })),
     })),
@@ -126,19 +132,33 @@ function codeCell(s: string): string {
   return `${fence} ${text} ${fence}`;
 }
 
+/** `20000`, `19800 (200 lost)`, `1200 (some lost)`; empty when no log was followed. */
+function logLinesCell(j: RunResult['jobs'][number]): string {
+  const followed = j.pods.flatMap((p) => p.containers).filter((c) => c.logLines !== null);
+  if (followed.length === 0) return '';
+  const lines = followed.reduce((n, c) => n + c.logLines!, 0);
+  const lost = followed.some((c) => c.logLinesLost === null)
+    ? 'some'
+    : followed.reduce((n, c) => n + c.logLinesLost!, 0);
+  return lost === 0 ? String(lines) : `${lines} (${lost} lost)`;
+}
+
 /**
  * The run as Markdown for `$GITHUB_STEP_SUMMARY`: a heading with the verdict and a table of Jobs
- * (result, duration, attempts, reason).
+ * (result, duration, attempts, log lines, reason).
  * Source: https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#adding-a-job-summary
  */
 export function summaryMarkdown(result: RunResult, verdict: string): string {
   const lines = [`### kubestep: ${markdownText(verdict)}`, ''];
   if (result.jobs.length > 0) {
-    lines.push('| Job | Result | Duration | Attempts | Reason |', '|---|---|---|---|---|');
+    lines.push(
+      '| Job | Result | Duration | Attempts | Log lines | Reason |',
+      '|---|---|---|---|---|---|',
+    );
     for (const j of result.jobs) {
       const duration = j.durationMs === null ? '' : formatDuration(j.durationMs);
       lines.push(
-        `| \`${j.namespace}/${j.name}\` | ${ICON[j.outcome]} ${j.outcome} | ${duration} | ${j.attempts} | ${codeCell(j.explanation)} |`,
+        `| \`${j.namespace}/${j.name}\` | ${ICON[j.outcome]} ${j.outcome} | ${duration} | ${j.attempts} | ${logLinesCell(j)} | ${codeCell(j.explanation)} |`,
       );
     }
     lines.push('');
