@@ -21,6 +21,8 @@ it('shows the logs of all 3 pods of a Job with backoffLimit 2', async () => {
     pods.add(m![1]!);
   }
   expect(pods.size).toBe(3);
-  expect(r.stderr).toMatch(/job\/retried +Failed +\S+ s +3 +3 +failed 3 attempts \(backoffLimit 2\)/);
+  expect(r.stderr).toMatch(
+    /job\/retried +Failed +\S+ s +3 +3 +failed 3 attempts \(backoffLimit 2\)/,
+  );
   expect(r.stderr.match(/main: exit 5/g)).toHaveLength(3);
 });
