@@ -2,7 +2,7 @@
 // Entry point: the only file that touches `process`. Owns the root AbortController, turns
 // SIGINT/SIGTERM into cancellation (a second signal exits at once) and sets the exit code.
 import { runCli } from './cli/cli.js';
-import { CancelledError } from './core/errors.js';
+import { CancelledError, InternalError } from './core/errors.js';
 import { exitCodeOf, exitCodeOfSignal } from './core/outcome.js';
 
 const root = new AbortController();
@@ -28,14 +28,35 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 // effort, the run goes on and cleans up (report/console.ts drops lines to a closed stdout).
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
-// A library's background task (Cloud Logging's, when credentials vanish) must not end a run whose
-// exit code comes from the Jobs: report it and go on.
-process.on('unhandledRejection', (reason) => {
-  const message = reason instanceof Error ? reason.message : String(reason);
+// An exception nobody caught, in kubestep's own code or a library's background task, must not
+// end the process before the cleanup: the run stops as for an infrastructure error (exit 3),
+// deletes what it created under its usual deadline and writes its result file.
+let crashed: InternalError | undefined;
+const crash = (what: string) => (err: unknown) => {
+  const stack = err instanceof Error && err.stack ? err.stack.split('\n').slice(1, 6) : [];
+  const first = !crashed;
+  crashed ??= new InternalError(what, err);
   process.stderr.write(
-    `kubestep: warning: a background task failed (${message}); the run goes on\n`,
+    `kubestep: error: ${first ? crashed.message : `${what} during the cleanup: ${err instanceof Error ? err.message : String(err)}`}\n` +
+      stack.map((l) => `kubestep:   ${l.trim()}\n`).join(''),
   );
-});
+  if (!root.signal.aborted) root.abort(crashed);
+};
+process.on('uncaughtException', crash('an uncaught exception'));
+process.on('unhandledRejection', crash('an unhandled rejection'));
+
+// Test hook (fault injection, like a failpoint): KUBESTEP_INJECT_FAULT=uncaught-exception@MS or
+// unhandled-rejection@MS makes one happen MS after the start. Used by test/crash.test.ts.
+const fault = /^(uncaught-exception|unhandled-rejection)@(\d+)$/.exec(
+  process.env.KUBESTEP_INJECT_FAULT ?? '',
+);
+if (fault) {
+  setTimeout(() => {
+    const err = new Error(`injected ${fault[1]}`);
+    if (fault[1] === 'uncaught-exception') throw err;
+    void Promise.reject(err);
+  }, Number(fault[2])).unref();
+}
 
 const outcome = await runCli(
   process.argv.slice(2),
@@ -51,7 +72,10 @@ const outcome = await runCli(
 // A signal that came after the result was known (during cleanup) still cancels the step: CI
 // systems and shells read 128 + signal number as "stopped by that signal".
 const code = exitCodeOf(outcome);
-if (received && outcome.kind !== 'cancelled') {
+if (crashed && code < 3) {
+  process.stderr.write(`kubestep: exit 3 (not ${code}): kubestep itself failed during the run\n`);
+  process.exitCode = 3;
+} else if (received && outcome.kind !== 'cancelled') {
   const cancelled = exitCodeOfSignal(received);
   process.stderr.write(
     `kubestep: exit ${cancelled} (not ${code}): ${received} arrived before the run had finished its cleanup\n`,

@@ -28,6 +28,18 @@ export class InfraError extends Error {
   }
 }
 
+/**
+ * kubestep's own code failed (an uncaught exception or an unhandled rejection): the reason of
+ * the root AbortSignal, so the run stops, cleans up and exits 3 like for an infrastructure error.
+ */
+export class InternalError extends InfraError {
+  constructor(what: string, err: unknown) {
+    super(
+      `kubestep itself failed (${what}: ${messageOf(err)}); this is a bug in kubestep: please report it with this output`,
+    );
+  }
+}
+
 /** The message of any thrown value, without a stack. */
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
