@@ -6,6 +6,7 @@ import { CONFIGMAPS, JOBS } from '../src/kube/resources.js';
 import type { Job, KubeObject } from '../src/kube/types.js';
 import {
   accountWithRules,
+  kubectl,
   manifestFile,
   rbacRules,
   runCli,
@@ -135,15 +136,22 @@ describe('leftovers of killed runs', () => {
 
   it('gc keeps going past a deletion it may not make, exits 3 and names it; -A --dry-run finds it in any namespace', async () => {
     await killedRun('denied');
-    // Cluster-wide, as an admin: the dry run names the namespace of each object.
-    const all = await runCli(['gc', '-A', '--older-than', '0s', '--dry-run'], {
-      env: { KUBECONFIG: process.env.KUBECONFIG ?? '' },
-    });
+    // Cluster-wide, as an admin: only in namespaces labelled kubestep.dev/gc=enabled.
+    const admin = { env: { KUBECONFIG: process.env.KUBECONFIG ?? '' } };
+    const gcAll = () => runCli(['gc', '-A', '--older-than', '0s', '--dry-run'], admin);
+    const none = await gcAll();
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).not.toContain(t.ns);
+    await kubectl(['label', 'namespace', t.ns, 'kubestep.dev/gc=enabled']);
+    const all = await gcAll();
     expect(all.code, all.stderr).toBe(0);
+    // The dry run names the namespace of each object.
     expect(all.stderr).toContain(
       `would delete configmap/settings-denied in ${t.ns} (run denied: run killed)`,
     );
-    expect(all.stderr).toMatch(/gc in all namespaces: \d+ objects? of \d+ runs?; would delete \d+/);
+    expect(all.stderr).toMatch(
+      /gc in the \d+ namespaces? labelled kubestep.dev\/gc=enabled: \d+ objects? of \d+ runs?; would delete \d+/,
+    );
 
     // kubestep's rules without delete on configmaps.
     const rules = rbacRules().map((r) =>
@@ -159,6 +167,24 @@ describe('leftovers of killed runs', () => {
     expect(r.stderr).toContain('deleted job/kubestep-run-denied (run denied: run killed)');
     expect(r.stderr).toContain('1 deletion failed (listed above)');
     await until(async () => (await getJob('suite-denied')) === undefined, 30_000, 'Job deleted');
+  });
+
+  it('gc leaves alone an object with only the managed-by and run-id labels', async () => {
+    const lookalike = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'lookalike',
+        labels: { 'app.kubernetes.io/managed-by': 'kubestep', 'kubestep.dev/run-id': 'other' },
+      },
+      data: { mine: 'yes' },
+    };
+    await t.client.create(CONFIGMAPS, t.ns, lookalike, sig());
+    const r = await runCli(['gc', '-n', t.ns, '--older-than', '0s']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('configmap/lookalike');
+    expect(r.stderr).toMatch(/kept \d+ \(.*not all kubestep labels: 1/);
+    expect(await getConfigMap('lookalike')).toBeDefined();
   });
 
   it('a run kept with --cleanup never is swept by the next run of the same manifests, not with --no-sweep', async () => {

@@ -49,7 +49,10 @@ const signal = () => AbortSignal.timeout(30_000);
 export function useTestNamespace(prefix: string): {
   readonly client: KubeClient;
   readonly ns: string;
-  /** Kubeconfig of the namespace's ServiceAccount `kubestep`, bound as deploy/rbac.yaml says. */
+  /**
+   * Kubeconfig of the namespace's ServiceAccount `kubestep`, bound as deploy/rbac.yaml and
+   * deploy/rbac-optional.yaml say.
+   */
   readonly kubeconfig: string;
 } {
   const t = {} as { client: KubeClient; ns: string; kubeconfig: string };
@@ -118,25 +121,31 @@ export async function accountWithRules(
   return serviceAccountKubeconfig(client, ns, sa);
 }
 
-/** The rules of deploy/rbac.yaml. */
-export function rbacRules(): PolicyRule[] {
-  const text = readFileSync(new URL('../deploy/rbac.yaml', import.meta.url), 'utf8');
+/** The rules of deploy/rbac.yaml (`optional`: of deploy/rbac-optional.yaml). */
+export function rbacRules(optional = false): PolicyRule[] {
+  const file = optional ? '../deploy/rbac-optional.yaml' : '../deploy/rbac.yaml';
+  const text = readFileSync(new URL(file, import.meta.url), 'utf8');
   for (const doc of parseAllDocuments(text)) {
     const o = doc.toJS() as { kind?: string; rules?: PolicyRule[] };
     if (o.kind === 'Role') return o.rules!;
   }
-  throw new Error('deploy/rbac.yaml has no Role');
+  throw new Error(`${file} has no Role`);
 }
 
-/** Creates the objects of deploy/rbac.yaml in `ns` (the RoleBinding's subject moved to `ns`). */
+/**
+ * Creates the objects of deploy/rbac.yaml and deploy/rbac-optional.yaml in `ns` (the
+ * RoleBindings' subjects moved to `ns`).
+ */
 async function applyRbac(client: KubeClient, ns: string): Promise<void> {
-  const text = readFileSync(new URL('../deploy/rbac.yaml', import.meta.url), 'utf8');
-  for (const doc of parseAllDocuments(text)) {
-    const o = doc.toJS() as KubeObject & { subjects?: { namespace?: string }[] };
-    const res = RBAC[o.kind ?? ''];
-    if (!res) throw new Error(`deploy/rbac.yaml: unexpected kind ${o.kind}`);
-    for (const s of o.subjects ?? []) s.namespace = ns;
-    await client.create(res, ns, o, signal());
+  for (const file of ['../deploy/rbac.yaml', '../deploy/rbac-optional.yaml']) {
+    const text = readFileSync(new URL(file, import.meta.url), 'utf8');
+    for (const doc of parseAllDocuments(text)) {
+      const o = doc.toJS() as KubeObject & { subjects?: { namespace?: string }[] };
+      const res = RBAC[o.kind ?? ''];
+      if (!res) throw new Error(`${file}: unexpected kind ${o.kind}`);
+      for (const s of o.subjects ?? []) s.namespace = ns;
+      await client.create(res, ns, o, signal());
+    }
   }
 }
 

@@ -43,6 +43,32 @@ describe('preflight', () => {
     expect(names(left.jobs)).toEqual([]);
   });
 
+  it('deploy/rbac.yaml alone runs Jobs; Secrets and kept objects need deploy/rbac-optional.yaml, named before anything is created', async () => {
+    const kubeconfig = await accountWithRules(t.client, t.ns, 'base-only', rbacRules());
+    const env = { env: { KUBECONFIG: kubeconfig } };
+    const job = manifestFile(jobYaml('base-only', 'echo fine'));
+    const plain = await runCli(['run', '-f', job, '-n', t.ns], env);
+    expect(plain.code, plain.stderr).toBe(0);
+    const secret = manifestFile(
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: "creds-${RUN_ID}"}\nstringData: {password: pw}\n',
+      'deps.yaml',
+    );
+    const r = await runCli(
+      ['run', '-f', job, '--deps', secret, '-n', t.ns, '--cleanup', 'never'],
+      env,
+    );
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `in namespace ${t.ns}: create secrets, get secrets, list secrets, delete secrets, patch secrets\n`,
+    );
+    expect(r.stderr).toContain(
+      'Grant them with deploy/rbac-optional.yaml (Secret dependencies, --cleanup never or on-success)',
+    );
+    expect(r.stderr).not.toContain('deploy/rbac.yaml and');
+    const left = await objectsIn(t.client, t.ns);
+    expect(names(left.jobs)).toEqual([]);
+  });
+
   it('reports a quota refusal as exit 3 (not bad input), naming file and document', async () => {
     await t.client.create(
       RESOURCE_QUOTAS,
@@ -150,9 +176,9 @@ describe('output', () => {
     // The step summary: a Markdown table.
     const md = readFileSync(summary, 'utf8');
     expect(md).toContain('### kubestep: FAILED: job/leaky failed');
-    expect(md).toContain('| Job | Result | Duration | Attempts | Reason |');
+    expect(md).toContain('| Job | Result | Duration | Attempts | Log lines | Reason |');
     // The explanation (pod and event text: untrusted) as a code span.
-    expect(md).toMatch(/\| `\S+\/leaky` \| ❌ Failed \| \S+ s \| 1 \| ` failed 1 attempt/);
+    expect(md).toMatch(/\| `\S+\/leaky` \| ❌ Failed \| \S+ s \| 1 \| \d+ \| ` failed 1 attempt/);
     expect(md).not.toContain(SECRET);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeKubeApi } from '../kube/fake-api.js';
 import { CONFIGMAPS, JOBS, MANAGED_KINDS } from '../kube/resources.js';
 import { anchorJob } from '../manifests/deps.js';
-import { runLabels } from '../manifests/jobs.js';
+import { LABEL_TEMPLATE, runLabels } from '../manifests/jobs.js';
 import { collectGarbage } from './collect.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
@@ -27,7 +27,7 @@ function twoRuns() {
         name: `settings-${runId}`,
         namespace: NS,
         creationTimestamp: created,
-        labels: runLabels(runId, 'dependency'),
+        labels: { ...runLabels(runId, 'dependency'), [LABEL_TEMPLATE]: '0123456789abcdef' },
       },
     });
   }
@@ -67,6 +67,24 @@ describe('collectGarbage', () => {
         /^delete (configmap\/ci\/settings-dead|job\/ci\/kubestep-run-dead) Background$/,
       ),
     ]);
+  });
+
+  it('skips a kind it may not list (Secrets without the optional Role), and names it', async () => {
+    const { world, kube } = twoRuns();
+    kube.failures.set('list secret/app.kubernetes.io/managed-by=kubestep', 403);
+    const r = await collectGarbage(
+      world,
+      scope,
+      RULES,
+      { dryRun: true },
+      AbortSignal.timeout(5_000),
+    );
+    expect(r.forbidden).toEqual(['secrets in ci']);
+    expect(names(r)).toEqual(['configmap/settings-dead', 'job/kubestep-run-dead']);
+    kube.failures.set('list job/app.kubernetes.io/managed-by=kubestep', 403);
+    await expect(
+      collectGarbage(world, scope, RULES, { dryRun: true }, AbortSignal.timeout(5_000)),
+    ).rejects.toThrow(/list job/);
   });
 
   it('--dry-run: says what would go and deletes nothing', async () => {

@@ -1,6 +1,7 @@
 // Collecting the garbage of earlier runs: list, decide (gc/rules.ts), confirm with a fresh GET,
 // delete. Used by `kubestep gc` and by the sweep at the start of `run` and `up`. Imperative shell.
 import { messageOf } from '../core/errors.js';
+import { listIfAllowed } from '../objects/list.js';
 import type { KubeApi } from '../kube/api.js';
 import type { World } from '../kube/world.js';
 import type { Output } from '../core/output.js';
@@ -54,6 +55,8 @@ export interface CollectReport {
   changed: number;
   /** Deletions that failed: message per object. */
   failures: string[];
+  /** Kinds (and namespaces) the credentials may not list: not collected. */
+  forbidden: string[];
 }
 
 /**
@@ -70,7 +73,8 @@ export async function collectGarbage(
   opts: { dryRun: boolean },
   signal: AbortSignal,
 ): Promise<CollectReport> {
-  const found = await listManaged(deps.client, scope, signal);
+  const forbidden: string[] = [];
+  const found = await listManaged(deps.client, scope, forbidden, signal);
   const now = deps.now();
   const byNamespace = new Map<string, { res: Resource; object: KubeObject }[]>();
   for (const f of found) {
@@ -87,6 +91,7 @@ export async function collectGarbage(
     kept: countByReason(decisions).keep,
     changed: 0,
     failures: [],
+    forbidden,
   };
   const doomed = decisions.filter((d) => d.verdict.delete);
   if (opts.dryRun) {
@@ -141,11 +146,13 @@ export async function collectGarbage(
  * kubestep's objects in `scope`: test Jobs, anchors and dependencies, without the pods that a
  * Job, ReplicaSet or StatefulSet owns (they go with their owner) and without run
  * `scope.exceptRunId`. With `scope.templates`, only objects of those documents and the anchors
- * of their runs.
+ * of their runs. Kinds other than Jobs that the credentials may not list are skipped and named
+ * in `forbidden`.
  */
 async function listManaged(
   client: KubeApi,
   scope: CollectScope,
+  forbidden: string[],
   signal: AbortSignal,
 ): Promise<{ res: Resource; object: KubeObject }[]> {
   const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
@@ -157,7 +164,15 @@ async function listManaged(
   const lists = await Promise.all(
     places.flatMap((ns) => [
       ...kinds.map(async (res) => {
-        const list = await client.list<KubeObject>(res, ns, { labelSelector: selector }, signal);
+        const opts = { labelSelector: selector };
+        const list =
+          res === JOBS
+            ? await client.list<KubeObject>(res, ns, opts, signal)
+            : await listIfAllowed<KubeObject>(client, res, ns, opts, signal);
+        if (!list) {
+          forbidden.push(`${res.plural}${ns ? ` in ${ns}` : ''}`);
+          return [];
+        }
         return withKind(list, res);
       }),
       ...(scope.templates

@@ -12,6 +12,7 @@ const labels = (runId: string | undefined, role?: string) => ({
   'app.kubernetes.io/managed-by': 'kubestep',
   ...(runId ? { 'kubestep.dev/run-id': runId } : {}),
   ...(role ? { 'kubestep.dev/role': role } : {}),
+  ...(role && role !== 'anchor' ? { 'kubestep.dev/template': '0123456789abcdef' } : {}),
 });
 
 function job(
@@ -48,6 +49,16 @@ function dep(runId: string, ageMs: number, kind = 'Pod'): KubeObject {
       labels: labels(runId, 'dependency'),
     },
   };
+}
+
+/** `o` with labels changed (undefined: removed). */
+function withLabels(o: KubeObject, change: Record<string, string | undefined>): KubeObject {
+  const labels: Record<string, string> = { ...o.metadata?.labels };
+  for (const [k, v] of Object.entries(change)) {
+    if (v === undefined) delete labels[k];
+    else labels[k] = v;
+  }
+  return { ...o, metadata: { ...o.metadata, labels } };
 }
 
 function anchor(runId: string, ageMs: number, aliveUntilMs?: number, ttl?: number): Job {
@@ -138,7 +149,24 @@ describe('gcVerdict', () => {
       false,
       'being deleted',
     ],
-    ['object without run id', job(undefined, 30 * H), killed, false, 'no run id'],
+    ['object without run id', job(undefined, 30 * H), killed, false, 'not all kubestep labels'],
+    ...(
+      [
+        [
+          'only managed-by and run id',
+          { 'kubestep.dev/role': undefined, 'kubestep.dev/template': undefined },
+        ],
+        ['no template', { 'kubestep.dev/template': undefined }],
+        ['another role', { 'kubestep.dev/role': 'mine' }],
+        ['another manager', { 'app.kubernetes.io/managed-by': 'helm' }],
+      ] as const
+    ).map(([name, change]): [string, KubeObject, RunState, boolean, string] => [
+      `a dependency with ${name}`,
+      withLabels(dep('a', 30 * H), change),
+      killed,
+      false,
+      'not all kubestep labels',
+    ]),
   ];
   it.each(cases)('%s', (_name, object, state, del, reason) => {
     expect(gcVerdict(object, state, NOW, RULES)).toEqual({ delete: del, reason });

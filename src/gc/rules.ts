@@ -2,7 +2,14 @@
 // the start of `run` and `up`. Pure: plain objects and `now` in, verdicts out.
 import type { Job, KubeObject } from '../kube/types.js';
 import { jobState } from '../jobs/status.js';
-import { ANNOTATION_ALIVE_UNTIL, LABEL_ROLE, LABEL_RUN_ID } from '../manifests/jobs.js';
+import {
+  ANNOTATION_ALIVE_UNTIL,
+  LABEL_MANAGED_BY,
+  LABEL_ROLE,
+  LABEL_RUN_ID,
+  LABEL_TEMPLATE,
+  MANAGED_BY,
+} from '../manifests/jobs.js';
 
 /** Where a run stands, as seen from another process. */
 export type RunState =
@@ -33,6 +40,17 @@ export function runStateOf(anchor: Job | undefined, nowMs: number, maxAgeMs: num
   return untilMs > nowMs ? { kind: 'live', untilMs } : { kind: 'killed', sinceMs: untilMs };
 }
 
+/**
+ * Whether `labels` hold every label kubestep sets on its objects: managed-by, run id and role,
+ * and for test Jobs and dependencies (not the anchor) the template.
+ */
+export function hasRunLabels(labels: Record<string, string> | undefined): boolean {
+  if (!labels?.[LABEL_RUN_ID] || labels[LABEL_MANAGED_BY] !== MANAGED_BY) return false;
+  const role = labels[LABEL_ROLE];
+  if (role === 'anchor') return true;
+  return (role === 'test' || role === 'dependency') && Boolean(labels[LABEL_TEMPLATE]);
+}
+
 /** The limits of a collection. */
 export interface GcRules {
   /** Objects of runs that are over are garbage once older than this, ms (finished Jobs: since they finished). */
@@ -50,7 +68,7 @@ export type KeepReason =
   | 'younger than --older-than'
   | 'Job still running'
   | 'being deleted'
-  | 'no run id'
+  | 'not all kubestep labels'
   | 'run has kept objects';
 
 /** What to do with one object. */
@@ -60,7 +78,9 @@ export type Verdict =
 /**
  * The verdict on one object labelled `app.kubernetes.io/managed-by=kubestep` whose run is in
  * `state`, at `nowMs`:
- * - objects being deleted, and objects without a run id, are kept;
+ * - objects being deleted are kept, and objects without every label kubestep sets (managed-by, run
+ *   id, role, and the template of test Jobs and dependencies; an anchor has no template): a
+ *   selector on one or two labels must not make gc delete what someone else labelled so;
  * - a test Job that has not finished is deleted once older than `maxAgeMs` (whatever its run),
  *   else only when its run was killed (no kubestep watches it) and it is older than
  *   `olderThanMs`: a run that ended may have left it running on purpose;
@@ -77,9 +97,9 @@ export function gcVerdict(
 ): Verdict {
   const meta = object.metadata ?? {};
   if (meta.deletionTimestamp) return { delete: false, reason: 'being deleted' };
-  if (!meta.labels?.[LABEL_RUN_ID]) return { delete: false, reason: 'no run id' };
+  if (!hasRunLabels(meta.labels)) return { delete: false, reason: 'not all kubestep labels' };
   const ageMs = nowMs - (Date.parse(meta.creationTimestamp ?? '') || nowMs);
-  const isTestJob = object.kind === 'Job' && meta.labels[LABEL_ROLE] !== 'anchor';
+  const isTestJob = object.kind === 'Job' && meta.labels?.[LABEL_ROLE] !== 'anchor';
   const job = isTestJob ? jobState(object) : undefined;
   if (job?.phase === 'running') {
     if (ageMs >= rules.maxAgeMs) return { delete: true, reason: 'Job older than --max-age' };

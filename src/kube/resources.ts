@@ -34,6 +34,8 @@ export const STATEFULSETS: Resource = {
 export const CONFIGMAPS: Resource = { api: '/api/v1', plural: 'configmaps', kind: 'configmap' };
 /** v1 Secrets. */
 export const SECRETS: Resource = { api: '/api/v1', plural: 'secrets', kind: 'secret' };
+/** v1 Namespaces (cluster-scoped). */
+export const NAMESPACES: Resource = { api: '/api/v1', plural: 'namespaces', kind: 'namespace' };
 /** v1 Events (core events, as `kubectl describe` shows them). */
 export const EVENTS: Resource = { api: '/api/v1', plural: 'events', kind: 'event' };
 

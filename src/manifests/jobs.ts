@@ -204,6 +204,13 @@ export function templateKey(kind: string, namespace: string, nameTemplate: strin
     .slice(0, 16);
 }
 
+/**
+ * Label on a Namespace that lets `kubestep gc --all-namespaces` collect there (value
+ * {@link GC_OPT_IN}); gc in one namespace (`-n`) needs no label.
+ */
+export const LABEL_GC = 'kubestep.dev/gc';
+export const GC_OPT_IN = 'enabled';
+
 /** Label telling test Jobs, dependencies and the run's anchor Job apart. */
 export const LABEL_ROLE = 'kubestep.dev/role';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEPLOYMENTS, SECRETS, SERVICES } from '../kube/resources.js';
-import { describeCheck, requiredAccess } from './access.js';
+import { describeCheck, isOptionalRight, requiredAccess } from './access.js';
 import { classifyRefusal } from './preflight.js';
 
 describe('requiredAccess', () => {
@@ -44,6 +44,32 @@ describe('requiredAccess', () => {
     );
     expect(checks).not.toContain('db: watch endpoints');
     expect(new Set(checks).size).toBe(checks.length);
+  });
+});
+
+describe('optional rights', () => {
+  it('keeping objects adds patch on each dependency kind; Secrets and those patches are optional', () => {
+    const plan = {
+      testNamespaces: ['ci'],
+      dependencies: [
+        { res: SERVICES, namespace: 'ci' },
+        { res: SECRETS, namespace: 'ci' },
+      ],
+    };
+    const without = requiredAccess(plan).map(describeCheck);
+    const withKeep = requiredAccess({ ...plan, keep: true });
+    expect(withKeep.map(describeCheck).filter((c) => !without.includes(c))).toEqual([
+      'patch services',
+      'patch secrets',
+    ]);
+    expect(withKeep.filter(isOptionalRight).map(describeCheck)).toEqual([
+      'patch services',
+      'create secrets',
+      'get secrets',
+      'list secrets',
+      'delete secrets',
+      'patch secrets',
+    ]);
   });
 });
 

@@ -40,12 +40,15 @@ const check = (namespace: string, verb: string, res: Resource, subresource?: str
  * The permissions a run needs, per namespace, as kubestep uses them: for test Jobs (and anchor
  * Jobs) get/list/watch/create/delete/patch jobs, list/watch pods, get pods/log, list events; for
  * each dependency get/list/create/delete its kind and get/list/create/delete/patch jobs, list/watch Pods (and Deployments, StatefulSets,
- * Endpoints for those kinds), get pods/log, list events. Deduplicated, in a stable order. These
- * are the rules of deploy/rbac.yaml.
+ * Endpoints for those kinds), get pods/log, list events; with `keep`, patch on each dependency's
+ * kind. Deduplicated, in a stable order. These are the rules of deploy/rbac.yaml, and for Secrets
+ * and `keep` those of deploy/rbac-optional.yaml ({@link isOptionalRight}).
  */
 export function requiredAccess(plan: {
   testNamespaces: Iterable<string>;
   dependencies: Iterable<{ res: Resource; namespace: string }>;
+  /** Objects may be kept (`--cleanup never` or `on-success`): they are detached (patch). */
+  keep?: boolean;
 }): AccessCheck[] {
   const all: AccessCheck[] = [];
   for (const ns of plan.testNamespaces) {
@@ -69,6 +72,7 @@ export function requiredAccess(plan: {
       all.push(check(ns, 'list', d.res), check(ns, 'watch', d.res));
     }
     if (d.res === SERVICES) all.push(check(ns, 'list', ENDPOINTS), check(ns, 'watch', ENDPOINTS));
+    if (plan.keep) all.push(check(ns, 'patch', d.res));
   }
   const seen = new Set<string>();
   return all.filter((c) => {
@@ -77,6 +81,14 @@ export function requiredAccess(plan: {
     seen.add(k);
     return true;
   });
+}
+
+/**
+ * Whether a right is one of deploy/rbac-optional.yaml's (Secrets; patch on a dependency kind)
+ * rather than deploy/rbac.yaml's.
+ */
+export function isOptionalRight(c: AccessCheck): boolean {
+  return c.resource === 'secrets' || (c.verb === 'patch' && c.resource !== 'jobs');
 }
 
 /** `create jobs.batch`, `get pods/log`: as `kubectl auth can-i` takes them. */
@@ -143,7 +155,13 @@ export async function checkAccess(
           : ''
       }`,
   );
+  const files = [
+    ...(missing.some((m) => !isOptionalRight(m)) ? ['deploy/rbac.yaml'] : []),
+    ...(missing.some(isOptionalRight)
+      ? ['deploy/rbac-optional.yaml (Secret dependencies, --cleanup never or on-success)']
+      : []),
+  ];
   throw new InfraError(
-    `the credentials lack permissions kubestep needs (nothing was created):\n  ${lines.join('\n  ')}\nGrant them with deploy/rbac.yaml (README.md, Permissions), e.g. kubectl apply -n NAMESPACE -f deploy/rbac.yaml and run kubestep as that ServiceAccount; check with: kubectl auth can-i ${describeCheck(missing[0]!)} -n ${missing[0]!.namespace}`,
+    `the credentials lack permissions kubestep needs (nothing was created):\n  ${lines.join('\n  ')}\nGrant them with ${files.join(' and ')} (README.md, Permissions), e.g. kubectl apply -n NAMESPACE -f ${files[0]!.split(' ')[0]!} and run kubestep as that ServiceAccount; check with: kubectl auth can-i ${describeCheck(missing[0]!)} -n ${missing[0]!.namespace}`,
   );
 }

@@ -7,6 +7,7 @@ import { runJobs } from '../jobs/run-jobs.js';
 import type { World } from '../kube/world.js';
 import { cancelled, type Outcome } from '../core/outcome.js';
 import { JOBS, MANAGED_KINDS, PODS, type Resource } from '../kube/resources.js';
+import { listIfAllowed } from '../objects/list.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { collectGarbage } from '../gc/collect.js';
 import { anchorJob, anchorName, type Dependency, type Heartbeat } from '../manifests/deps.js';
@@ -76,7 +77,12 @@ export async function runAll(deps: World, plan: RunPlan, signal: AbortSignal): P
     const anchors = await setUp(
       deps,
       ledger,
-      { ...plan, lifetimeSeconds: plan.backstopSeconds, renew: true },
+      {
+        ...plan,
+        lifetimeSeconds: plan.backstopSeconds,
+        renew: true,
+        keep: plan.cleanup !== 'always',
+      },
       started,
       signal,
     );
@@ -127,6 +133,8 @@ interface SetUpPlan extends StartPlan {
   leaseSeconds: number;
   /** Renew the heartbeat while the run lasts (`run`); `up` only sets it once, for its lifetime. */
   renew: boolean;
+  /** The run may keep its objects (`--cleanup never` or `on-success`): they get detached. */
+  keep: boolean;
 }
 
 /**
@@ -155,6 +163,7 @@ async function setUp(
   const checks = requiredAccess({
     testNamespaces: new Set((plan.jobs ?? []).map((j) => j.namespace)),
     dependencies: plan.dependencies,
+    keep: plan.keep,
   });
   const skipped = await checkAccess(deps.client, checks, signal);
   if (skipped) deps.out.debug(skipped);
@@ -336,7 +345,7 @@ export async function bringUp(
     await setUp(
       deps,
       ledger,
-      { ...plan, leaseSeconds: plan.lifetimeSeconds, renew: false },
+      { ...plan, leaseSeconds: plan.lifetimeSeconds, renew: false, keep: false },
       started,
       signal,
     );
@@ -373,7 +382,20 @@ export async function bringDown(
   const selector = { labelSelector: runSelector(opts.runId) };
   const found = await Promise.all(
     MANAGED_KINDS.map(async (res) => {
-      const list = await deps.client.list<KubeObject>(res, opts.namespace, selector, signal);
+      const list = await listIfAllowed<KubeObject>(
+        deps.client,
+        res,
+        opts.namespace,
+        selector,
+        signal,
+      );
+      if (!list) {
+        // The anchor's deletion takes them along (they are its dependents), unless detached.
+        deps.out.debug(
+          `may not list ${res.plural} in ${opts.namespace}: left to the garbage collector`,
+        );
+        return [];
+      }
       return (
         list.items
           // Pods of Jobs, ReplicaSets and StatefulSets go with their owners.

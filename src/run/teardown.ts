@@ -167,7 +167,7 @@ export async function tearDown(
     }
     if (attached.length > 0) {
       deps.out.warn(
-        `could not detach ${attached.join(', ')} from the run's anchor (needs patch on those kinds, see deploy/rbac.yaml): the garbage collector may delete them with it`,
+        `could not detach ${attached.join(', ')} from the run's anchor (needs patch on those kinds: deploy/rbac-optional.yaml): the garbage collector may delete them with it`,
       );
     }
     opts.beforeAnchors?.();

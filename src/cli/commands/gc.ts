@@ -32,7 +32,8 @@ export function registerGc<T>(y: Argv<T>, handle: (o: GcOptions) => Promise<void
           alias: 'A',
           type: 'boolean',
           default: false,
-          describe: 'look in every namespace (needs list and delete there)',
+          describe:
+            'look in every namespace labelled kubestep.dev/gc=enabled (needs list namespaces, and list and delete there)',
         })
         .option('dry-run', {
           type: 'boolean',
