@@ -4,7 +4,9 @@
 #   docker build --build-arg VERSION=0.1.0 --build-arg REVISION=$(git rev-parse HEAD) -t kubestep .
 #   docker run --rm -v ~/.kube:/kube:ro -e KUBECONFIG=/kube/config -v "$PWD:/workspace" kubestep run -f ...
 
-FROM node:24-bookworm-slim AS build
+# Base images pinned by digest (the tag is for people; Docker uses the digest); Dependabot's docker
+# ecosystem (.github/dependabot.yml) proposes new digests.
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS build
 RUN apt-get update && apt-get install -y --no-install-recommends binutils && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -17,7 +19,7 @@ RUN npm run build && bash scripts/image-rootfs.sh /rootfs node_modules/node/bin/
 
 # glibc, libstdc++, CA certificates; runs as root, as CI step images do (GitHub Actions' Docker
 # actions must, to write the workspace); pass --user 65532 to docker run for a non-root user.
-FROM gcr.io/distroless/cc-debian12
+FROM gcr.io/distroless/cc-debian12@sha256:b7550f0b15838de14c564337eef2b804ba593ae55d81ca855421bd52f19bb480
 ARG VERSION=dev
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="kubestep" \
