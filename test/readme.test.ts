@@ -54,7 +54,8 @@ describe('README quick start', () => {
       env: { ...env, BUILD_ID: 'readme-cb', TEST_IMAGE: local(env.TEST_IMAGE!) },
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('running tests of run readme-cb\n3 passed, 0 failed\n');
+    // BUILD_ID and a random suffix: unique per step.
+    expect(r.stdout).toMatch(/^running tests of run readme-cb-[0-9a-f]{6}\n3 passed, 0 failed\n$/);
   });
 
   it('GitHub Actions: the action step passes and outputs result=passed', async () => {

@@ -1,5 +1,6 @@
 // `kubestep run`, `up` and `down`: flags in, exit code out. Wiring only: the work is in run/.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -107,7 +108,7 @@ interface Prepared {
 }
 
 async function prepare(
-  opts: ClusterOptions & ManifestOptions & { files: string[] },
+  opts: ClusterOptions & ManifestOptions & { files: string[]; unique?: boolean },
   io: Io,
   podDeadlineSeconds: number | undefined,
   signal: AbortSignal,
@@ -123,6 +124,7 @@ async function prepare(
     flag: opts.runId,
     env: io.env,
     random: () => randomBytes(4).toString('hex'),
+    unique: opts.unique,
   });
   onRunId(runId);
   const lookup = variableLookup({
@@ -293,7 +295,14 @@ async function run(
   });
   // Kept dependency Pods (--cleanup never, on-success) get no deadline: they are kept to be looked at.
   const podDeadline = opts.cleanup === 'always' ? backstop : undefined;
-  const p = await prepare(opts, io, podDeadline, signal, (id) => (report.runId = id));
+  // Unique per process unless --run-id: parallel steps of one build never share a run.
+  const p = await prepare(
+    { ...opts, unique: true },
+    io,
+    podDeadline,
+    signal,
+    (id) => (report.runId = id),
+  );
   report.redact = redactor(p.secrets);
   const { client, out } = connect(
     p.access,
@@ -339,6 +348,7 @@ async function run(
         leaseSeconds: opts.leaseSeconds,
         sweep: opts.sweep,
         graces: opts.graces,
+        holder: `${hostname()}/${randomBytes(4).toString('hex')}`,
       },
       AbortSignal.any([signal, timeout.signal]),
     );

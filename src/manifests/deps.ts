@@ -13,6 +13,7 @@ import {
 import type { Job, KubeObject, OwnerReference, Pod, Workload } from '../kube/types.js';
 import {
   ANNOTATION_ALIVE_UNTIL,
+  ANNOTATION_HOLDER,
   ANNOTATION_LEASE,
   LABEL_TEMPLATE,
   labelProblems,
@@ -199,10 +200,15 @@ export function anchorName(runId: string): string {
   return `kubestep-run-${runId}`;
 }
 
-/** The heartbeat an anchor is created with: alive until `untilMs` (epoch), renewed by `leaseSeconds`. */
+/**
+ * The heartbeat an anchor is created with: alive until `untilMs` (epoch), renewed by
+ * `leaseSeconds`, by the process `holder` (a `kubestep run`; `up` leaves its anchor unheld, to be
+ * shared by the runs of its run id).
+ */
 export interface Heartbeat {
   untilMs: number;
   leaseSeconds: number;
+  holder?: string | undefined;
 }
 
 /**
@@ -256,6 +262,7 @@ export function heartbeatAnnotations(h: Heartbeat): Record<string, string> {
   return {
     [ANNOTATION_ALIVE_UNTIL]: new Date(h.untilMs).toISOString(),
     [ANNOTATION_LEASE]: String(Math.ceil(h.leaseSeconds)),
+    ...(h.holder ? { [ANNOTATION_HOLDER]: h.holder } : {}),
   };
 }
 

@@ -221,6 +221,12 @@ export const LABEL_ROLE = 'kubestep.dev/role';
  * `leaseDurationSeconds`). Source: https://kubernetes.io/docs/concepts/architecture/leases/
  */
 export const ANNOTATION_ALIVE_UNTIL = 'kubestep.dev/alive-until';
+/**
+ * Annotation on the anchor of a `kubestep run`: the process that holds the run (host name and a
+ * random token). While alive-until is in the future, no other process takes over the run's
+ * objects (a second run given the same --run-id is refused). `up` leaves it unset.
+ */
+export const ANNOTATION_HOLDER = 'kubestep.dev/holder';
 /** Annotation on the anchor: the lease, s (how far each renewal moves alive-until ahead). */
 export const ANNOTATION_LEASE = 'kubestep.dev/lease-seconds';
 /** Values of {@link LABEL_ROLE}. */

@@ -33,6 +33,27 @@ describe('resolveRunId', () => {
   });
 
   it.each([
+    ['flag wins', { flag: 'My-Run', env: { BUILD_ID: 'b' } }, 'my-run', '--run-id'],
+    [
+      'Cloud Build: 33 characters of BUILD_ID and the suffix',
+      { env: { BUILD_ID: 'B5A2C1F0-3b1e-4b8e-9c7a-0f3c2d1e4a5b' } },
+      'b5a2c1f0-3b1e-4b8e-9c7a-0f3c2d1e4-c0ffee',
+      'BUILD_ID and a random suffix',
+    ],
+    [
+      'GitHub',
+      { env: { GITHUB_RUN_ID: '123456789', GITHUB_RUN_ATTEMPT: '2' } },
+      '123456789-2-c0ffee',
+      'GITHUB_RUN_ID and a random suffix',
+    ],
+    ['nothing: random', { env: {} }, 'c0ffee12', 'random'],
+  ])('unique per process: %s', (_, s, runId, from) => {
+    const r = resolveRunId({ random: () => 'c0ffee12', unique: true, ...s });
+    expect(r).toEqual({ runId, from });
+    expect(r.runId.length).toBeLessThanOrEqual(40);
+  });
+
+  it.each([
     ['***', /--run-id "\*\*\*" has no letter or digit/],
     ['', /--run-id "" has no letter or digit/],
     ['a'.repeat(41), /is 41 characters long; the limit is 40/],

@@ -11,7 +11,8 @@ import { LABEL_RUN_ID } from '../manifests/jobs.js';
  * exists already (409 AlreadyExists) and that object carries run id `runId` and is not being
  * deleted, it is returned with `adopted: true`: a create of this run whose answer was lost and was
  * retried, or (for the anchor) the one `kubestep up` made. Any other 409 is InfraError (someone
- * else took the name meanwhile); other errors are thrown as they are.
+ * else took the name meanwhile); other errors are thrown as they are. `mayAdopt` sees the object
+ * before it is adopted and throws to refuse (another live process holds it).
  */
 export async function createForRun<T extends KubeObject>(
   client: KubeApi,
@@ -20,6 +21,7 @@ export async function createForRun<T extends KubeObject>(
   body: T,
   runId: string,
   signal: AbortSignal,
+  mayAdopt: (found: T) => void = () => undefined,
 ): Promise<{ object: T; adopted: boolean }> {
   try {
     return { object: await client.create(res, namespace, body, signal), adopted: false };
@@ -28,6 +30,7 @@ export async function createForRun<T extends KubeObject>(
     const name = body.metadata?.name ?? '';
     const found = await client.get<T>(res, namespace, name, signal);
     if (found?.metadata?.labels?.[LABEL_RUN_ID] === runId && !found.metadata.deletionTimestamp) {
+      mayAdopt(found);
       return { object: found, adopted: true };
     }
     throw new InfraError(

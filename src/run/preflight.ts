@@ -3,7 +3,9 @@
 import { InfraError, InputError } from '../core/errors.js';
 import { isStatus, KubeApiError } from '../kube/errors.js';
 import { JOBS, type Resource } from '../kube/resources.js';
-import type { KubeObject } from '../kube/types.js';
+import type { Job, KubeObject } from '../kube/types.js';
+import { anchorName } from '../manifests/deps.js';
+import { heldMessage, otherHolder } from './holder.js';
 import { LABEL_RUN_ID } from '../manifests/jobs.js';
 import { describeOrigin, type DocumentOrigin } from '../manifests/parse.js';
 import { isJobFinished, jobState } from '../jobs/status.js';
@@ -26,13 +28,17 @@ export interface PreflightOptions {
   replace: boolean;
   /** How long deleting stale objects may take, ms. */
   graceMs: number;
+  /** This process as the holder of the run (see run/holder.ts). */
+  holder?: string | undefined;
 }
 
 /**
  * Makes room for `planned` and checks it: finds objects that already have their names, dry-runs
  * every create on the API server, then deletes the stale objects and waits until they are gone.
  * Stale, and replaced: a finished Job, anything labelled with this same run id (an earlier
- * attempt of the same CI step), and anything being deleted already (waited for). Anything else is a conflict (InfraError, exit 3, nothing changed)
+ * attempt of the same CI step) unless another live process holds that run (its anchor's holder,
+ * see run/holder.ts: then InfraError, exit 3, even with `replace`), and anything being deleted
+ * already (waited for). Anything else is a conflict (InfraError, exit 3, nothing changed)
  * unless `replace`. A manifest the API server rejects (400, 422) is bad input (InputError,
  * exit 2, naming file and document).
  * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run
@@ -46,6 +52,20 @@ export async function preflight(
   const existing = await Promise.all(
     planned.map((p) => deps.client.get<KubeObject>(p.res, p.namespace, p.name, signal)),
   );
+  // Objects of this run id: only when no other live process holds the run in their namespace.
+  const sameRun = new Set(
+    existing.flatMap((found, i) =>
+      found?.metadata?.labels?.[LABEL_RUN_ID] === opts.runId ? [planned[i]!.namespace] : [],
+    ),
+  );
+  const held = await Promise.all(
+    [...sameRun].map(async (ns) => {
+      const anchor = await deps.client.get<Job>(JOBS, ns, anchorName(opts.runId), signal);
+      const other = otherHolder(anchor, opts.holder ?? '', deps.now());
+      return other ? heldMessage(opts.runId, ns, other) : [];
+    }),
+  );
+  if (held.flat().length > 0) throw new InfraError(held.flat().join('\n'));
   const conflicts: string[] = [];
   const stale: (ObjectRef & { note: string })[] = [];
   existing.forEach((found, i) => {

@@ -1,6 +1,6 @@
 // A whole run, and the `up` / `down` halves of one: preflight, anchor, dependencies, test Jobs,
 // teardown. Imperative shell; each step lives in its own module.
-import { CancelledError, messageOf, RunTimeoutError } from '../core/errors.js';
+import { CancelledError, InfraError, messageOf, RunTimeoutError } from '../core/errors.js';
 import { Dependencies } from '../deps/dependencies.js';
 import type { StuckGraces } from '../pods/problems.js';
 import { runJobs } from '../jobs/run-jobs.js';
@@ -8,6 +8,7 @@ import type { World } from '../kube/world.js';
 import { cancelled, type Outcome } from '../core/outcome.js';
 import { JOBS, MANAGED_KINDS, PODS, type Resource } from '../kube/resources.js';
 import { listIfAllowed } from '../objects/list.js';
+import { heldMessage, otherHolder } from './holder.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { collectGarbage } from '../gc/collect.js';
 import { anchorJob, anchorName, type Dependency, type Heartbeat } from '../manifests/deps.js';
@@ -34,6 +35,11 @@ export interface StartPlan {
   graces: StuckGraces;
   /** Sweep leftovers of earlier runs of the same manifests first (see gc/collect.ts). */
   sweep: boolean;
+  /**
+   * This process, as the holder of the run (`kubestep run`; see run/holder.ts): recorded on the
+   * anchors it creates; objects of the same run id that another live holder has are not touched.
+   */
+  holder?: string | undefined;
 }
 
 /** What `kubestep run` does. */
@@ -153,6 +159,7 @@ async function setUp(
   const heartbeat = () => ({
     untilMs: deps.now() + plan.leaseSeconds * 1000,
     leaseSeconds: plan.leaseSeconds,
+    holder: plan.holder,
   });
   // With dependencies, an anchor of this run id left by a killed attempt is replaced; without,
   // the anchor of a `kubestep up` of this run id is shared.
@@ -176,6 +183,7 @@ async function setUp(
     namespaces,
     plan.lifetimeSeconds,
     heartbeat,
+    plan.holder,
     signal,
   );
   if (plan.renew) {
@@ -281,12 +289,13 @@ async function sweep(
  * and left alone. Warns when the cluster dropped `ttlSecondsAfterFinished` (no TTL controller).
  */
 async function createAnchors(
-  { client, out }: World,
+  { client, out, now }: World,
   ledger: Ledger,
   runId: string,
   namespaces: ReadonlySet<string>,
   lifetimeSeconds: number,
   heartbeat: () => Heartbeat,
+  holder: string | undefined,
   signal: AbortSignal,
 ): Promise<Map<string, Job>> {
   const anchors = new Map<string, Job>();
@@ -298,6 +307,11 @@ async function createAnchors(
       anchorJob(runId, ns, lifetimeSeconds, heartbeat()),
       runId,
       signal,
+      (found) => {
+        // Another live run of this id got here first (the same --run-id in parallel steps).
+        const other = otherHolder(found, holder ?? '', now());
+        if (other) throw new InfraError(heldMessage(runId, ns, other));
+      },
     );
     anchors.set(ns, created);
     if (adopted) {
