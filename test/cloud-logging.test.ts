@@ -113,6 +113,39 @@ describe('--cloud-logging', () => {
     expect(api.writes.some((w) => w.logName === 'projects/logs-project/logs/ci-tests')).toBe(true);
   });
 
+  it('hides --set-secret values in line and summary entries', async () => {
+    // The secret in the Job's name reaches the summary entry (job, explanation, pod names) and in
+    // the pod's output the line entries.
+    const f = manifestFile(jobYaml('leak-${TAG}', 'echo "tag is $(hostname)"; exit 2'));
+    const r = await runCli(
+      [
+        'run',
+        '-f',
+        f,
+        '-n',
+        t.ns,
+        '--run-id',
+        'leak1',
+        '--cloud-logging',
+        '--set-secret',
+        'TAG=zq7sekrit',
+      ],
+      { env: env() },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const all = entriesOf('leak1');
+    const summary = all.find((e) => e.severity === 'ERROR');
+    expect(summary?.jsonPayload).toMatchObject({ outcome: 'Failed', job: 'leak-***' });
+    expect(summary?.labels?.job).toBe('leak-***');
+    expect(String(summary?.jsonPayload?.message)).toMatch(
+      /^job\/leak-\*\*\* Failed \(BackoffLimitExceeded\): .*pod\/leak-\*\*\*-\w+ exited with code 2$/,
+    );
+    expect(all.find((e) => e.severity === 'DEFAULT')?.jsonPayload?.message).toMatch(
+      /^tag is leak-\*\*\*-\w+$/,
+    );
+    expect(JSON.stringify(all)).not.toContain('zq7sekrit');
+  });
+
   it('kubestep wait --cloud-logging: the lines and the result of a Job that kubectl created', async () => {
     await kubectl(['apply', '-n', t.ns, '-f', '-'], jobYaml('waited', 'echo w1; echo w2; exit 5'));
     const r = await runCli(['wait', 'job/waited', '-n', t.ns, '--cloud-logging'], {

@@ -127,6 +127,76 @@ describe('output', () => {
     expect(r.stdout + r.stderr).not.toContain('\u001b[');
   });
 
+  // Characters that escaping changes (JSON: " \\; Markdown: | < \\; workflow commands: %25):
+  // redaction must come first. The secret reaches kubestep's own text through the container
+  // runtime's error for a command that does not exist (the explanation of the failed Job).
+  const HOSTILE = 'zq7"|<\\%25q8';
+  const badCommand = (name: string) =>
+    jobYaml(name, 'unused').replace(/command: .*/, 'command:\n            - /bin/${PW}');
+
+  it('hides a secret with characters that escaping changes: result file, step summary, up errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubestep-hostile-'));
+    const summary = join(dir, 'summary.md');
+    const result = join(dir, 'result.json');
+    writeFileSync(summary, '');
+    const r = await runCli(
+      [
+        'run',
+        '-f',
+        manifestFile(badCommand('nocmd')),
+        '-n',
+        t.ns,
+        '--set-secret',
+        `PW=${HOSTILE}`,
+        '--output',
+        'json',
+        '--output-file',
+        result,
+      ],
+      { env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary } },
+    );
+    expect([1, 3]).toContain(r.code);
+    const json = readFileSync(result, 'utf8');
+    const md = readFileSync(summary, 'utf8');
+    // The runtime's message made it into the explanation, with the secret hidden.
+    expect(json).toMatch(/\/bin\/\*\*\*/);
+    for (const text of [json, md, r.stderr, r.stdout.split('\n').slice(1).join('\n')]) {
+      expect(text).not.toMatch(/zq7|q8/);
+    }
+    // The mask itself is escaped for the runner: % as %25 (so %25 stays literal).
+    expect(r.stdout.split('\n')[0]).toBe('::add-mask::zq7"|<\\%2525q8');
+
+    const up = await runCli([
+      'up',
+      '--deps',
+      manifestFile(
+        [
+          'apiVersion: v1',
+          'kind: Pod',
+          'metadata: {name: "nocmd-dep-${RUN_ID}"}',
+          'spec:',
+          '  terminationGracePeriodSeconds: 1',
+          '  containers:',
+          '    - name: main',
+          '      image: busybox:local',
+          '      imagePullPolicy: Never',
+          '      command:',
+          '        - /bin/${PW}',
+        ].join('\n') + '\n',
+        'deps.yaml',
+      ),
+      '-n',
+      t.ns,
+      '--set-secret',
+      `PW=${HOSTILE}`,
+      '--deps-timeout',
+      '60s',
+    ]);
+    expect(up.code, up.stderr).toBe(3);
+    expect(up.stderr).toContain('***');
+    expect(up.stderr + up.stdout).not.toMatch(/zq7|q8/);
+  });
+
   it('refuses a --set-secret too short to hide', async () => {
     const r = await runCli([
       'run',

@@ -62,8 +62,10 @@ export async function startCloudLogging(
     write(source: LogSource, lines: string[]) {
       const key = `${source.namespace}/${source.pod}/${source.container}`;
       let n = seq.get(key) ?? 0;
+      // Names too: a secret can be part of a Job's (and so its pods') name.
+      const hidden = redactDeep(source, ctx.redact);
       for (const l of lines) {
-        sink.line({ ...source, text: ctx.redact(l), seq: ++n });
+        sink.line({ ...hidden, text: ctx.redact(l), seq: ++n });
       }
       seq.set(key, n);
       return console.write(source, lines);

@@ -55,6 +55,12 @@ describe('redactor', () => {
     ['regex characters are literal', ['a.b*c'], 'a.b*c axbbc', '*** axbbc'],
     ['each line of a multi-line secret', ['line-one\nline-two'], 'got line-two', 'got ***'],
     ['values shorter than 3 are not masked', ['ab'], 'ab cd', 'ab cd'],
+    [
+      'quoted by the runtime (Go %q, JSON)',
+      ['zq7"|<\\%25q8'],
+      'exec: "/bin/zq7\\"|<\\\\%25q8": stat /bin/zq7"|<\\%25q8: no such file',
+      'exec: "/bin/***": stat /bin/***: no such file',
+    ],
   ])('%s', (_, secrets, text, want) => {
     expect(redactor(secrets)(text)).toBe(want);
   });

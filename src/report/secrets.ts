@@ -8,15 +8,18 @@ export const MIN_SECRET_LENGTH = 3;
 
 /**
  * A function that replaces each of `secrets` (and each line of a multi-line one) with `***`,
- * longest first so that a secret containing another is hidden whole. Values shorter than
- * {@link MIN_SECRET_LENGTH} are ignored (the caller refuses or reports them). With no secrets it
- * is the identity.
+ * longest first so that a secret containing another is hidden whole; also each as quoted in
+ * JSON and by Go's `%q` (`"` → `\"`, `\` → `\\`), as the API server, the container runtime
+ * and the kubelet quote it in their messages. Values shorter than {@link MIN_SECRET_LENGTH} are
+ * ignored (the caller refuses or reports them). With no secrets it is the identity.
  */
 export function redactor(secrets: Iterable<string>): Redact {
   const values = new Set<string>();
   for (const s of secrets) {
     for (const v of [s, ...s.split(/\r?\n/)]) {
-      if (v.trim().length >= MIN_SECRET_LENGTH) values.add(v);
+      if (v.trim().length < MIN_SECRET_LENGTH) continue;
+      values.add(v);
+      values.add(JSON.stringify(v).slice(1, -1));
     }
   }
   if (values.size === 0) return (t) => t;
