@@ -39,7 +39,8 @@ it.each(['uncaught-exception', 'unhandled-rejection'])(
     expect(r.stderr).toContain(
       `kubestep: error: kubestep itself failed (${what}: injected ${fault}); this is a bug in kubestep: please report it with this output`,
     );
-    expect(r.stderr).toMatch(/kubestep: +at .*main/);
+    // The first lines of the stack, in the bundle.
+    expect(r.stderr).toMatch(/kubestep: {3}at .*kubestep\.mjs:\d+/);
     expect(r.stderr).toContain(`deleting job/${job}`);
     const result = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
     expect(result).toMatchObject({ outcome: 'infra-error', reason: 'InfraError', exitCode: 3 });

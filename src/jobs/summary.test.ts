@@ -269,10 +269,10 @@ describe('formatSummary and waitingStatus', () => {
     ],
     [
       'an unknown number lost',
-      [{ pod: 'ok-1', container: 'main', lines: 12, lost: null }],
+      [{ pod: 'ok-1', container: 'main', lines: 1, lost: null }],
       [
-        'job/ok  Complete  3.0 s     1         12 (some lost)  succeeded',
-        '    pod/ok-1  Succeeded  main: exit 0, 12 (some lost) lines',
+        'job/ok  Complete  3.0 s     1         1 (some lost)  succeeded',
+        '    pod/ok-1  Succeeded  main: exit 0, 1 (some lost) line',
       ],
     ],
     [

@@ -348,7 +348,9 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
         .map(
           (c) =>
             `${c.init ? 'init ' : ''}${c.name}: ${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}` +
-            (c.logLines !== undefined ? `, ${formatLines(c.logLines, c.logLinesLost)} lines` : ''),
+            (c.logLines !== undefined
+              ? `, ${formatLines(c.logLines, c.logLinesLost)} ${c.logLines === 1 ? 'line' : 'lines'}`
+              : ''),
         )
         .join('; ');
       const extra = p.deleted ? ', deleted' : '';
