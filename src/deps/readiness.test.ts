@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGMAPS, DEPLOYMENTS, PODS, SERVICES, STATEFULSETS } from '../kube/resources.js';
 import type { ContainerStatus, Pod, Service, Workload } from '../kube/types.js';
-import { podProblem, ProblemClock, stuckGraceMs, testPodProblem } from '../pods/problems.js';
+import {
+  mountFailureOf,
+  podProblem,
+  ProblemClock,
+  stuckGraceMs,
+  testPodProblem,
+} from '../pods/problems.js';
 import { podBreakage, readinessOf, selectorMatches, type DependencyView } from './readiness.js';
 
 function pod(
@@ -316,7 +322,12 @@ describe('selectorMatches', () => {
 });
 
 describe('testPodProblem and stuckGraceMs', () => {
-  const graces = { imagePullMs: 1_000, unschedulableMs: 2_000, configErrorMs: 3_000 };
+  const graces = {
+    imagePullMs: 1_000,
+    unschedulableMs: 2_000,
+    configErrorMs: 3_000,
+    podCreateMs: 4,
+  };
   const waitingPod = (reason: string, extra: Partial<Pod> = {}): Pod => ({
     metadata: { name: 'p', uid: 'u' },
     status: {
@@ -370,10 +381,77 @@ describe('testPodProblem and stuckGraceMs', () => {
       undefined,
       undefined,
     ],
+    [
+      'a claim that does not exist: the config grace',
+      {
+        metadata: { name: 'p' },
+        status: {
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/1 nodes are available: persistentvolumeclaim "data" not found.',
+            },
+          ],
+        },
+      },
+      'MissingClaim',
+      3_000,
+    ],
   ])('%s', (_, pod, reason, graceMs) => {
     const p = testPodProblem(pod, graces);
     expect(p?.reason).toBe(reason);
     expect(p?.graceMs).toBe(graceMs);
+  });
+
+  // Events as the kubelet writes them (Kubernetes 1.20), oldest first.
+  const mountEvents = [
+    { type: 'Normal', reason: 'Scheduled', message: 'Successfully assigned ci/p to node' },
+    {
+      type: 'Warning',
+      reason: 'FailedMount',
+      message: 'MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found',
+    },
+  ];
+  it.each<[string, Pod, string | undefined]>([
+    ['ContainerCreating with a FailedMount event', waitingPod('ContainerCreating'), 'FailedMount'],
+    [
+      'scheduled, no container status yet',
+      {
+        metadata: { name: 'p' },
+        status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] },
+      },
+      'FailedMount',
+    ],
+    [
+      'running: an old event does not count',
+      { metadata: { name: 'p' }, status: { phase: 'Running' } },
+      undefined,
+    ],
+  ])('a volume that cannot be mounted: %s', (_, pod, reason) => {
+    const p = testPodProblem(pod, graces, mountFailureOf(mountEvents));
+    expect(p?.reason).toBe(reason);
+    if (reason) {
+      expect(p?.graceMs).toBe(3_000);
+      expect(p?.message).toBe(
+        'FailedMount: MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found',
+      );
+    }
+  });
+
+  it('mountFailureOf takes the newest Warning of FailedMount or FailedAttachVolume', () => {
+    expect(mountFailureOf([])).toBeUndefined();
+    expect(
+      mountFailureOf([{ type: 'Normal', reason: 'FailedMount', message: 'x' }]),
+    ).toBeUndefined();
+    expect(
+      mountFailureOf([
+        { type: 'Warning', reason: 'FailedMount', message: 'old' },
+        { type: 'Warning', reason: 'FailedAttachVolume', message: ' new ' },
+      ]),
+    ).toEqual({ reason: 'FailedAttachVolume', message: 'new' });
   });
 
   it('keeps CrashLoopBackOff a problem for dependencies', () => {

@@ -5,6 +5,7 @@ import { raceAbort, sleep } from '../core/abort.js';
 import { InfraError } from '../core/errors.js';
 import { formatDuration } from '../core/format.js';
 import type { Outcome } from '../core/outcome.js';
+import { eventsOf } from '../kube/events.js';
 import { runInformer } from '../kube/informer.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject, Pod } from '../kube/types.js';
@@ -125,10 +126,26 @@ export async function runJobs(
       check();
     }
     // Grace periods pass without any event: look again every second; keep the status current.
+    let reading = false;
     ticker = setInterval(() => {
-      tracker.tick(world.now());
+      apply(tracker.tick(world.now()));
       check();
       out.status(tracker.status(world.now()));
+      // What only events tell (no pod can be created, a volume cannot be mounted): one read at a
+      // time, each object at most every 5 s, only while something is missing.
+      const due = reading ? [] : tracker.eventChecks(world.now());
+      if (due.length === 0) return;
+      reading = true;
+      void Promise.all(
+        due.map(async (o) => {
+          const { events, error } = await eventsOf(client, o, innerSignal);
+          if (error) out.debug(`events of ${o.kind ?? 'object'}/${o.metadata?.name}: ${error}`);
+          else tracker.onEvents(o, events, world.now());
+        }),
+      ).finally(() => {
+        reading = false;
+        check();
+      });
     }, TICK_MS);
     await raceAbort(plan.watchdog ? Promise.race([finished, plan.watchdog]) : finished, signal);
     clearInterval(ticker);
@@ -163,6 +180,10 @@ export async function runJobs(
       world.now(),
     );
     if (!outcome) throw err;
+    // A Job still running at the timeout: its events say why (a signal of its own: the run's
+    // has been aborted).
+    if (outcome.kind === 'timed-out')
+      await explain(world, tracker, outcome, AbortSignal.timeout(5_000));
     return counted(outcome);
   } finally {
     clearInterval(ticker);
@@ -177,7 +198,7 @@ export async function runJobs(
  * cleanup) before an error is thrown.
  */
 async function createJobs(
-  { client, out }: World,
+  { client, out, now }: World,
   plan: JobsPlan,
   tracker: JobTracker,
   ledger: Ledger,
@@ -196,7 +217,7 @@ async function createJobs(
         signal,
       );
       if (adopted) out.debug(`job/${j.name} exists already with this run id: using it`);
-      tracker.created(j, object);
+      tracker.created(j, object, now());
       ledger.add(JOBS, object, 'test');
       out.info(`created job/${j.name} in namespace ${j.namespace}`);
     }),
@@ -215,7 +236,7 @@ async function explain(
   outcome: Outcome,
   signal: AbortSignal,
 ): Promise<void> {
-  for (const e of tracker.explanations(outcome.jobs)) {
+  for (const e of tracker.explanations(outcome.jobs, outcome.kind === 'timed-out')) {
     world.out.error(e.title, e.message);
     await printEvents(world, e.subjects, signal);
   }

@@ -4,6 +4,7 @@ import {
   attemptsOf,
   explainPod,
   formatSummary,
+  stuckHint,
   summarizeJob,
   waitingStatus,
   withLogCounts,
@@ -288,5 +289,48 @@ describe('formatSummary and waitingStatus', () => {
     expect(waitingStatus([done, running], 65_000)).toBe(
       '1 min 5 s: job/ok Complete, job/slow Running (pod/slow-1: main waiting: ContainerCreating)',
     );
+  });
+});
+
+describe('stuckHint follows the message, not the reason alone', () => {
+  it.each<[string, string, RegExp]>([
+    [
+      'CreateContainerConfigError',
+      'container has runAsNonRoot and image will run as root (pod: "t-1_ci(…)", container: main)',
+      /^the image runs as root but the pod requires runAsNonRoot/,
+    ],
+    ['CreateContainerConfigError', 'secret "db-creds" not found', /^create the Secret db-creds /],
+    [
+      'CreateContainerConfigError',
+      'configmap "settings" not found',
+      /^create the ConfigMap settings /,
+    ],
+    [
+      'MissingClaim',
+      'cannot be scheduled: 0/1 nodes are available: persistentvolumeclaim "data" not found.',
+      /^create the PersistentVolumeClaim data /,
+    ],
+    [
+      'FailedCreate',
+      'Error creating: pods "t-" is forbidden: error looking up service account ci/tests: serviceaccount "tests" not found',
+      /^create the ServiceAccount tests /,
+    ],
+    [
+      'FailedCreate',
+      'Error creating: pods "t-x" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1',
+      /^a ResourceQuota of the namespace is used up/,
+    ],
+    [
+      'FailedCreate',
+      'Error creating: pods "t-x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true',
+      /^the namespace's pod security rules refuse the pod/,
+    ],
+    [
+      'FailedCreate',
+      'something new',
+      /^the Job controller cannot create the pod: see the Job's events below; --pod-create-grace/,
+    ],
+  ])('%s: %s', (reason, message, hint) => {
+    expect(stuckHint(reason, message)).toMatch(hint);
   });
 });

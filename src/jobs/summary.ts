@@ -93,7 +93,7 @@ function exitCodesOf(pods: readonly PodSummary[]): number[] {
 }
 
 /** What to do about a stuck pod, by its reason. */
-export function stuckHint(reason: string): string {
+export function stuckHint(reason: string, message = ''): string {
   switch (reason) {
     case 'InvalidImageName':
       return 'fix the image reference in the manifest';
@@ -105,7 +105,48 @@ export function stuckHint(reason: string): string {
     case 'CreateContainerConfigError':
     case 'CreateContainerError':
     case 'RunContainerError':
-      return 'create the Secret or ConfigMap the pod refers to, or fix the reference; --config-error-grace sets how long kubestep waits';
+    case 'FailedMount':
+    case 'FailedAttachVolume':
+    case 'MissingClaim': {
+      const grace = '; --config-error-grace sets how long kubestep waits';
+      // The message says which: the reason alone does not (runAsNonRoot is a config error too).
+      if (/runAsNonRoot|non-root/i.test(message))
+        return 'the image runs as root but the pod requires runAsNonRoot: set securityContext.runAsUser to a non-zero user id, or use an image with a non-root USER';
+      const missing = /(secret|configmap|persistentvolumeclaim)s? "([^"]+)" not found/i.exec(
+        message,
+      );
+      if (missing) {
+        const kind =
+          {
+            secret: 'Secret',
+            configmap: 'ConfigMap',
+            persistentvolumeclaim: 'PersistentVolumeClaim',
+          }[missing[1]!.toLowerCase()] ?? missing[1]!;
+        return `create the ${kind} ${missing[2]} in the pod's namespace (another step, or a --deps manifest), or fix the reference${grace}`;
+      }
+      if (/unbound immediate PersistentVolumeClaims/i.test(message))
+        return `no PersistentVolume can be bound to the pod's claim: check its storageClassName and size, or create a volume${grace}`;
+      if (/exec format error|executable file not found|no such file or directory/i.test(message))
+        return `the container's command cannot be run in its image: check command/args and the image's platform${grace}`;
+      return `fix what the message names (a Secret, ConfigMap, volume or the container's command)${grace}`;
+    }
+    case 'FailedCreate': {
+      const grace = '; --pod-create-grace sets how long kubestep waits';
+      const sa = /serviceaccount "([^"]+)" not found/i.exec(message);
+      if (sa)
+        return `create the ServiceAccount ${sa[1]} in the Job's namespace, or fix spec.template.spec.serviceAccountName${grace}`;
+      if (/exceeded quota/i.test(message))
+        return `a ResourceQuota of the namespace is used up: wait for other pods to end, raise the quota, or lower the pod's requests${grace}`;
+      if (
+        /violates PodSecurity|PodSecurityPolicy|unable to validate against any pod security policy/i.test(
+          message,
+        )
+      )
+        return `the namespace's pod security rules refuse the pod: change its securityContext to fit them${grace}`;
+      if (/must specify|LimitRange|maximum|minimum/i.test(message))
+        return `a LimitRange of the namespace refuses the pod's resources: set requests and limits within it${grace}`;
+      return `the Job controller cannot create the pod: see the Job's events below${grace}`;
+    }
     case 'Unschedulable':
       return 'no node can take the pod: lower its resource requests, fix its nodeSelector/tolerations, or add nodes; --unschedulable-grace sets how long kubestep waits';
     default:
@@ -171,8 +212,11 @@ export function explainJob(
   // Job controller itself deletes the pods still running when the Job fails).
   const lastWhy = () => {
     const newestFirst = [...pods].reverse();
+    // Pods being deleted (by someone else, or the controller's surplus pods) come last.
+    const gone = (p: Pod) =>
+      deleted.has(p.metadata?.name ?? '') || Boolean(p.metadata?.deletionTimestamp);
     for (const p of newestFirst) {
-      const why = deleted.has(p.metadata?.name ?? '') ? undefined : explainPod(p);
+      const why = gone(p) ? undefined : explainPod(p);
       if (why) return why;
     }
     for (const p of newestFirst) {
@@ -187,7 +231,9 @@ export function explainJob(
       return summary.attempts > 1 ? `succeeded after ${tries(summary.attempts)}` : 'succeeded';
     case 'Stuck': {
       const s = facts.stuck!;
-      return `pod/${s.pod} cannot start: ${s.message}`;
+      return s.pod
+        ? `pod/${s.pod} cannot start: ${s.message}`
+        : `no pod can be created: ${s.message}`;
     }
     case 'Running': {
       const why = lastWhy();

@@ -3,7 +3,14 @@ import { CancelledError, InfraError, InputError, RunTimeoutError } from '../core
 import type { ContainerStatus, Job, JobCondition, Pod } from '../kube/types.js';
 import type { TestJob } from '../manifests/jobs.js';
 import { DEFAULT_GRACES } from '../pods/problems.js';
-import { existingJob, informerSelectors, JobTracker, type TrackerNote } from './tracker.js';
+import {
+  CONTROLLER_WINDOW_MS,
+  EVENTS_AFTER_MS,
+  existingJob,
+  informerSelectors,
+  JobTracker,
+  type TrackerNote,
+} from './tracker.js';
 
 const T0 = Date.parse('2026-11-29T10:00:00Z');
 const NS = 'ci';
@@ -73,7 +80,7 @@ function running(names = ['t']): JobTracker {
     { runId: 'r1', jobs: names.map(plan), graces: DEFAULT_GRACES },
     T0,
   );
-  for (const n of names) tracker.created(plan(n), job(n));
+  for (const n of names) tracker.created(plan(n), job(n), T0);
   return tracker;
 }
 
@@ -102,7 +109,7 @@ describe('JobTracker', () => {
     expect(outcome.jobs[0]).toMatchObject({ result: 'Failed', attempts: 2, exitCodes: [1] });
   });
 
-  it('a pod deleted by someone else while the Job runs: warned once, marked in the summary', () => {
+  it('a pod deleted by someone else while the Job runs: warned once, once the Job still runs 5 s later', () => {
     const t = running();
     t.onJob(job('t'), false, T0);
     const p = pod('t-1', 't', 'Running', { running: {} });
@@ -112,12 +119,113 @@ describe('JobTracker', () => {
       T0 + 1_000,
     );
     const second = t.onPod(p, true, T0 + 2_000);
-    expect(messages(first, 'warn')).toEqual([
-      'pod/t-1 of job/t is being deleted before it ended (not by kubestep)',
-    ]);
+    expect(messages(first, 'warn')).toEqual([]);
     expect(messages(second, 'warn')).toEqual([]);
     expect(followed(second)).toEqual(['t-1 (deleted)']);
-    expect(t.summaries(T0 + 3_000)[0]!.pods[0]!.deleted).toBe(true);
+    expect(messages(t.tick(T0 + 1_000 + CONTROLLER_WINDOW_MS - 1), 'warn')).toEqual([]);
+    expect(messages(t.tick(T0 + 1_000 + CONTROLLER_WINDOW_MS), 'warn')).toEqual([
+      'pod/t-1 of job/t was deleted before it ended, not by kubestep nor by the Job controller',
+    ]);
+    expect(messages(t.tick(T0 + 20_000), 'warn')).toEqual([]);
+    expect(t.summaries(T0 + 20_000)[0]!.pods[0]!.deleted).toBe(true);
+  });
+
+  it("the Job controller's surplus pods, deleted before the Job's Failed arrives: not someone else's, and not the reason", () => {
+    // parallelism 2: pod t-1 fails; the controller marks the Job Failed and deletes t-2, whose
+    // events come first.
+    const t = running();
+    t.onJob(job('t'), false, T0);
+    t.onPod(pod('t-1', 't', 'Failed', exited(1)), false, T0 + 1_000);
+    const surplus = pod('t-2', 't', 'Running', { running: {} });
+    const notes = [
+      ...t.onPod(
+        {
+          ...surplus,
+          metadata: {
+            ...surplus.metadata,
+            creationTimestamp: new Date(T0 + 500).toISOString(),
+            deletionTimestamp: 'x',
+          },
+        },
+        false,
+        T0 + 2_000,
+      ),
+      ...t.onJob(job('t', [['Failed', 'BackoffLimitExceeded']]), false, T0 + 3_000),
+      ...t.tick(T0 + 30_000),
+    ];
+    expect(messages(notes, 'warn')).toEqual([]);
+    const [summary] = t.summaries(T0 + 30_000);
+    expect(summary!.pods.some((p) => p.deleted)).toBe(false);
+    expect(summary!.explanation).toMatch(/last: container main of pod\/t-1 exited with code 1$/);
+  });
+
+  it('a Job whose pods cannot be created (FailedCreate): its events are read, stuck after --pod-create-grace', () => {
+    const t = running();
+    t.onJob(job('t'), false, T0);
+    expect(t.eventChecks(T0 + EVENTS_AFTER_MS - 1)).toEqual([]);
+    const due = t.eventChecks(T0 + EVENTS_AFTER_MS);
+    expect(due.map((o) => o.metadata?.name)).toEqual(['t']);
+    // Read at most every 5 s.
+    expect(t.eventChecks(T0 + EVENTS_AFTER_MS + 1_000)).toEqual([]);
+    const failedCreate = {
+      type: 'Warning',
+      reason: 'FailedCreate',
+      message:
+        'Error creating: pods "t-" is forbidden: error looking up service account ci/tests: serviceaccount "tests" not found',
+    };
+    t.onEvents(due[0]!, [failedCreate], T0 + 6_000);
+    t.tick(T0 + 6_000 + DEFAULT_GRACES.podCreateMs - 1);
+    expect(t.progress().stuck).toBe(false);
+    t.tick(T0 + 6_000 + DEFAULT_GRACES.podCreateMs);
+    expect(t.progress().stuck).toBe(true);
+    const [summary] = t.summaries(T0 + 70_000);
+    expect(summary!.result).toBe('Stuck');
+    expect(summary!.explanation).toBe(
+      'no pod can be created: Error creating: pods "t-" is forbidden: error looking up service account ci/tests: serviceaccount "tests" not found (for 1 min 0 s)',
+    );
+    const [e] = t.explanations([summary!]);
+    expect(e!.message).toMatch(
+      /what to do: create the ServiceAccount tests in the Job's namespace/,
+    );
+    expect(e!.subjects.map((x) => x.label)).toEqual(['job/t']);
+  });
+
+  it('a pod appearing clears a FailedCreate (a quota that freed up)', () => {
+    const t = running();
+    t.onJob(job('t'), false, T0);
+    const [j] = t.eventChecks(T0 + EVENTS_AFTER_MS);
+    t.onEvents(
+      j!,
+      [{ type: 'Warning', reason: 'FailedCreate', message: 'exceeded quota: q' }],
+      T0 + 5_000,
+    );
+    t.onPod(pod('t-1', 't', 'Running', { running: {} }), false, T0 + 20_000);
+    t.tick(T0 + 600_000);
+    expect(t.progress().stuck).toBe(false);
+  });
+
+  it('a pod being created with FailedMount events: stuck after --config-error-grace, the Secret named', () => {
+    const t = running();
+    t.onJob(job('t'), false, T0);
+    const creating = pod('t-1', 't', 'Pending', { waiting: { reason: 'ContainerCreating' } });
+    t.onPod(creating, false, T0);
+    const due = t.eventChecks(T0 + EVENTS_AFTER_MS);
+    expect(due.map((o) => o.metadata?.name)).toEqual(['t-1']);
+    const mount = {
+      type: 'Warning',
+      reason: 'FailedMount',
+      message: 'MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found',
+    };
+    t.onEvents(due[0]!, [mount], T0 + 5_000);
+    t.tick(T0 + 5_000 + DEFAULT_GRACES.configErrorMs);
+    const [summary] = t.summaries(T0 + 40_000);
+    expect(summary!.result).toBe('Stuck');
+    expect(summary!.reason).toBe('FailedMount');
+    expect(summary!.explanation).toMatch(
+      /^pod\/t-1 cannot start: FailedMount: MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found/,
+    );
+    const [e] = t.explanations([summary!]);
+    expect(e!.message).toMatch(/what to do: create the Secret db-creds in the pod's namespace/);
   });
 
   it('a pod that ended is not "deleted by someone else" when it goes', () => {
@@ -291,7 +399,7 @@ describe('JobTracker.stoppedOutcome', () => {
     ['bad input', new InputError('rejected by the API server'), undefined, true, undefined],
   ])('%s → %s', (_name, err, abortReason, created, kind) => {
     const t = new JobTracker({ runId: 'r', jobs: [plan('t')], graces: DEFAULT_GRACES }, T0);
-    if (created) t.created(plan('t'), job('t'));
+    if (created) t.created(plan('t'), job('t'), T0);
     expect(t.stoppedOutcome(err, abortReason, T0)?.kind).toBe(kind);
   });
 

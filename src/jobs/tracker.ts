@@ -6,9 +6,16 @@ import { formatDuration } from '../core/format.js';
 import { CancelledError, InputError, messageOf, RunTimeoutError } from '../core/errors.js';
 import { cancelled, type JobSummary, type Outcome } from '../core/outcome.js';
 import type { ListOptions } from '../kube/api.js';
-import type { Job, KubeObject, Pod } from '../kube/types.js';
+import type { Job, KubeEvent, KubeObject, Pod } from '../kube/types.js';
 import { LABEL_RUN_ID, type TestJob } from '../manifests/jobs.js';
-import { ProblemClock, testPodProblem, type StuckGraces } from '../pods/problems.js';
+import {
+  isBeingCreated,
+  mountFailureOf,
+  ProblemClock,
+  testPodProblem,
+  type MountFailure,
+  type StuckGraces,
+} from '../pods/problems.js';
 import { finishedBefore, isJobFinished, jobState } from './status.js';
 import { stuckHint, summarizeJob, waitingStatus, type StuckPod } from './summary.js';
 
@@ -65,8 +72,25 @@ interface Tracked {
   pods: Map<string, Pod>;
   /** Names of pods deleted before they ended while the Job ran: not by kubestep. */
   deletedPods: Set<string>;
+  /**
+   * Pods seen being deleted before they ended, by name, with when (ms): someone else's doing
+   * unless the Job turns out finished within {@link CONTROLLER_WINDOW_MS} (the Job controller
+   * deletes the pods still running when a Job fails or completes, and the pods' events may come
+   * before the Job's).
+   */
+  suspects: Map<string, number>;
+  /** When kubestep first knew the Job, ms (its own clock). */
+  seenMs?: number;
+  /** The Job controller cannot create a pod (`FailedCreate` events), since when (ms). */
+  failedCreate?: { message: string; sinceMs: number } | undefined;
   stuck?: StuckPod | undefined;
 }
+
+/** How long a Job may have no pod, or a pod stay being created, before its events are read, ms. */
+export const EVENTS_AFTER_MS = 5_000;
+
+/** How long after a pod is seen being deleted its Job may turn out finished, ms. */
+export const CONTROLLER_WINDOW_MS = 5_000;
 
 /** `kubestep wait` warns about a Job that had finished this long before it started, ms. */
 const STALE_RESULT_MS = 60_000;
@@ -90,6 +114,12 @@ export class JobTracker {
   private readonly tracked: Map<string, Tracked>;
   /** Since when each pod has had its current problem: the start of its grace. */
   private readonly problems = new ProblemClock();
+  /** Pods being created (ContainerCreating), by uid: since when, ms. */
+  private readonly creatingSince = new Map<string, number>();
+  /** The newest mount failure of a pod being created, by uid (from its events). */
+  private readonly mountFailures = new Map<string, MountFailure>();
+  /** When the events of an object were last read, by uid, ms. */
+  private readonly lastEventCheck = new Map<string, number>();
   private settled = false;
 
   /** `startedAtMs`: when the command started (durations, and `wait`'s stale-result warning). */
@@ -101,9 +131,70 @@ export class JobTracker {
   }
 
   /** Records the Job that creating `plan` gave (created, or adopted after a lost answer). */
-  created(plan: TestJob, job: Job): void {
+  created(plan: TestJob, job: Job, nowMs: number): void {
     const t = this.tracked.get(key(plan.namespace, plan.name));
-    if (t) t.created = job;
+    if (t) {
+      t.created = job;
+      t.seenMs ??= nowMs;
+    }
+  }
+
+  /**
+   * Objects whose events tell what the watch does not, to be read (at most every
+   * {@link EVENTS_AFTER_MS} each): a Job that has had no pod for that long (the Job controller's
+   * `FailedCreate`), a pod still being created that long (the kubelet's `FailedMount`).
+   */
+  eventChecks(nowMs: number): KubeObject[] {
+    const due: KubeObject[] = [];
+    const isDue = (uid: string) => {
+      const last = this.lastEventCheck.get(uid);
+      if (last !== undefined && nowMs - last < EVENTS_AFTER_MS) return false;
+      this.lastEventCheck.set(uid, nowMs);
+      return true;
+    };
+    for (const t of this.tracked.values()) {
+      const job = t.job ?? t.created;
+      if (!job?.metadata?.uid || t.stuck || (t.job && isJobFinished(t.job))) continue;
+      if (t.pods.size === 0 && t.seenMs !== undefined && nowMs - t.seenMs >= EVENTS_AFTER_MS) {
+        if (isDue(job.metadata.uid)) due.push(job);
+      }
+      for (const pod of t.pods.values()) {
+        const uid = pod.metadata?.uid ?? '';
+        const since = this.creatingSince.get(uid);
+        if (since !== undefined && nowMs - since >= EVENTS_AFTER_MS && isDue(uid)) due.push(pod);
+      }
+    }
+    return due;
+  }
+
+  /** The events of an object that {@link eventChecks} named (oldest first). */
+  onEvents(object: KubeObject, events: readonly KubeEvent[], nowMs: number): void {
+    const uid = object.metadata?.uid ?? '';
+    for (const t of this.tracked.values()) {
+      if ((t.job ?? t.created)?.metadata?.uid === uid) {
+        const failed = [...events]
+          .reverse()
+          .find((e) => e.type === 'Warning' && e.reason === 'FailedCreate');
+        if (failed && t.pods.size === 0) {
+          t.failedCreate = {
+            message: (failed.message ?? '').trim(),
+            sinceMs: t.failedCreate?.sinceMs ?? nowMs,
+          };
+        }
+        this.tick(nowMs);
+        return;
+      }
+    }
+    const failure = mountFailureOf(events);
+    if (failure) this.mountFailures.set(uid, failure);
+    else this.mountFailures.delete(uid);
+    for (const t of this.tracked.values()) {
+      const pod = t.pods.get(uid);
+      if (!pod) continue;
+      const problem = testPodProblem(pod, this.plan.graces, failure);
+      this.problems.note(uid, problem?.reason, nowMs);
+    }
+    this.tick(nowMs);
   }
 
   /** True when some Job of the plan exists (was created, or found by `wait`). */
@@ -128,6 +219,8 @@ export class JobTracker {
       });
     }
     if (!wasFinished && isJobFinished(job)) {
+      // Pods being deleted meanwhile: the Job controller's surplus pods, not someone else's.
+      t.suspects.clear();
       const s = jobState(job);
       const reason = s.phase !== 'running' && s.reason ? ` (${s.reason})` : '';
       const phase = s.phase === 'complete' ? 'Complete' : 'Failed';
@@ -145,31 +238,64 @@ export class JobTracker {
     const notes: TrackerNote[] = [];
     const uid = pod.metadata.uid;
     t.pods.set(uid, pod);
-    // Deleted before it ended, while the Job ran: not by kubestep (it deletes only afterwards).
+    // Deleted before it ended, while the Job ran: not by kubestep (it deletes only afterwards);
+    // by someone else unless the Job turns out finished (see Tracked.suspects).
     const phase = pod.status?.phase;
     const ended = phase === 'Succeeded' || phase === 'Failed';
     const name = pod.metadata.name ?? '';
     const deleting = deleted || Boolean(pod.metadata.deletionTimestamp);
     if (deleting && !ended && !(t.job && isJobFinished(t.job)) && !t.deletedPods.has(name)) {
-      t.deletedPods.add(name);
-      notes.push({
-        kind: 'warn',
-        message: `pod/${name} of job/${t.plan.name} is being deleted before it ended (not by kubestep)`,
-      });
+      if (!t.suspects.has(name)) t.suspects.set(name, nowMs);
     }
-    const problem = deleted ? undefined : testPodProblem(pod, this.plan.graces);
+    t.failedCreate = undefined;
+    if (!deleted && isBeingCreated(pod)) {
+      if (!this.creatingSince.has(uid)) this.creatingSince.set(uid, nowMs);
+    } else {
+      this.creatingSince.delete(uid);
+      this.mountFailures.delete(uid);
+    }
+    const problem = deleted
+      ? undefined
+      : testPodProblem(pod, this.plan.graces, this.mountFailures.get(uid));
     this.problems.note(uid, problem?.reason, nowMs);
     notes.push({ kind: 'follow', pod, deleted });
-    this.tick(nowMs);
+    notes.push(...this.tick(nowMs));
     return notes;
   }
 
-  /** Time passes: a pod whose problem outlived its grace makes its Job stuck. */
-  tick(nowMs: number): void {
+  /**
+   * Time passes: a pod whose problem outlived its grace makes its Job stuck; a pod deleted while
+   * its Job still runs {@link CONTROLLER_WINDOW_MS} later was deleted by someone else (warned).
+   */
+  tick(nowMs: number): TrackerNote[] {
+    const notes: TrackerNote[] = [];
     for (const t of this.tracked.values()) {
-      if (t.stuck || !t.job || isJobFinished(t.job)) continue;
+      if (t.job && isJobFinished(t.job)) continue;
+      for (const [name, sinceMs] of t.suspects) {
+        if (nowMs - sinceMs < CONTROLLER_WINDOW_MS) continue;
+        t.suspects.delete(name);
+        t.deletedPods.add(name);
+        notes.push({
+          kind: 'warn',
+          message: `pod/${name} of job/${t.plan.name} was deleted before it ended, not by kubestep nor by the Job controller`,
+        });
+      }
+      if (t.stuck || !t.job) continue;
+      const failed = t.failedCreate;
+      if (failed && t.pods.size === 0 && nowMs - failed.sinceMs >= this.plan.graces.podCreateMs) {
+        t.stuck = {
+          pod: '',
+          reason: 'FailedCreate',
+          message: `${failed.message} (for ${formatDuration(nowMs - failed.sinceMs)})`,
+        };
+        continue;
+      }
       for (const pod of t.pods.values()) {
-        const problem = testPodProblem(pod, this.plan.graces);
+        const problem = testPodProblem(
+          pod,
+          this.plan.graces,
+          this.mountFailures.get(pod.metadata?.uid ?? ''),
+        );
         if (!problem) continue;
         const seen = this.problems.startedMs(pod.metadata?.uid ?? '', problem.reason, nowMs);
         if (nowMs - seen < problem.graceMs) continue;
@@ -182,6 +308,7 @@ export class JobTracker {
         break;
       }
     }
+    return notes;
   }
 
   /** Where the run stands. Once settled, it stays so (and `wait -l` adopts no more Jobs). */
@@ -256,25 +383,28 @@ export class JobTracker {
   }
 
   /**
-   * For each Job of `jobs` that failed or cannot start: its explanation (with what to do for a
-   * stuck one) and whose events to show: the stuck pod, else the newest pod that failed, else the
-   * newest pod; and the Job.
+   * For each Job of `jobs` that failed, cannot start, or (`timedOut`) still ran when the run's
+   * --timeout passed: its explanation (with what to do for a stuck one) and whose events to show: the stuck
+   * pod, else the newest pod that failed, else the newest pod; and the Job.
    */
-  explanations(jobs: readonly JobSummary[]): Explanation[] {
+  explanations(jobs: readonly JobSummary[], timedOut = false): Explanation[] {
     return jobs
-      .filter((j) => j.result === 'Failed' || j.result === 'Stuck')
+      .filter(
+        (j) =>
+          j.result === 'Failed' || j.result === 'Stuck' || (timedOut && j.result === 'Running'),
+      )
       .map((j) => {
         const t = this.tracked.get(key(j.namespace, j.name));
         const stuck = j.result === 'Stuck';
         const pods = t ? [...t.pods.values()] : [];
         const pod =
-          pods.find((p) => p.metadata?.name === t?.stuck?.pod) ??
+          pods.find((p) => Boolean(t?.stuck?.pod) && p.metadata?.name === t?.stuck?.pod) ??
           [...pods].reverse().find((p) => p.status?.phase === 'Failed') ??
           pods.at(-1);
         return {
-          title: `job/${j.name} ${stuck ? 'cannot start' : 'failed'}`,
+          title: `job/${j.name} ${stuck ? 'cannot start' : j.result === 'Running' ? 'did not finish' : 'failed'}`,
           message: stuck
-            ? `${j.explanation}\nwhat to do: ${stuckHint(j.reason ?? '')}`
+            ? `${j.explanation}\nwhat to do: ${stuckHint(j.reason ?? '', t?.stuck?.message ?? '')}`
             : j.explanation,
           subjects: [
             ...(pod ? [{ label: `pod/${pod.metadata?.name}`, object: pod }] : []),
@@ -340,7 +470,13 @@ export function informerSelectors(plan: TrackerPlan): { jobs: ListOptions; pods:
 }
 
 function fresh(plan: TestJob): Tracked {
-  return { plan, deleted: false, pods: new Map(), deletedPods: new Set<string>() };
+  return {
+    plan,
+    deleted: false,
+    pods: new Map(),
+    deletedPods: new Set<string>(),
+    suspects: new Map<string, number>(),
+  };
 }
 
 function key(ns: string, name: string): string {

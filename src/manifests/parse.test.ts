@@ -19,6 +19,26 @@ describe('parseManifests', () => {
     expect(docs[1]!.origin.line).toBe(5);
   });
 
+  it.each<[string, unknown]>([
+    ['0700', 448],
+    ['0400', 256],
+    ['-0755', -493],
+    ['0o700', 448],
+    ['0x1F', 31],
+    ['"0700"', '0700'],
+    ["'0644'", '0644'],
+    ['700', 700],
+    ['0', 0],
+    ['08', 8],
+  ])('reads %s as kubectl does', (text, value) => {
+    expect(parse(`defaultMode: ${text}`)[0]!.object).toEqual({ defaultMode: value });
+  });
+
+  it('reads a substituted number as kubectl does', () => {
+    env.MODE = '0600';
+    expect(parse('defaultMode: ${MODE}')[0]!.object).toEqual({ defaultMode: 384 });
+  });
+
   it.each([
     ['plain name', 'name: tests-${RUN_ID}', { name: 'tests-r1' }],
     ['plain number', 'backoffLimit: ${RETRIES}', { backoffLimit: 2 }],

@@ -1,7 +1,34 @@
 // Multi-document YAML manifests with `${NAME}` substitution in their string values. Pure.
-import { LineCounter, parse as parseYamlValue, parseAllDocuments, visit } from 'yaml';
+import {
+  LineCounter,
+  parse as parseYamlValue,
+  parseAllDocuments,
+  visit,
+  type ScalarTag,
+  type Tags,
+} from 'yaml';
 import { InputError } from '../core/errors.js';
 import { describeProblem, substitute, type Lookup } from './substitute.js';
+
+/**
+ * Integers with a leading 0 are octal (`0700` is 448), as kubectl reads them: its YAML decoder
+ * (go-yaml v2 through sigs.k8s.io/yaml) parses integers with Go's `strconv.ParseInt(s, 0, 64)`,
+ * where a leading 0 means octal. YAML 1.2, the yaml library's default, reads `0700` as 700, which
+ * turns a `defaultMode: 0700` into mode 01274. `0o700`, `0x1F` and quoted `"0700"` already read
+ * as kubectl reads them (448, 31, a string).
+ * Source: https://github.com/go-yaml/yaml/blob/v2/resolve.go
+ */
+const LEGACY_OCTAL: ScalarTag = {
+  identify: () => false,
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  format: 'OCT',
+  test: /^[-+]?0[0-7]+$/,
+  resolve: (text) => (text.startsWith('-') ? -1 : 1) * parseInt(text.replace(/^[-+]/, ''), 8),
+};
+
+/** Options of every manifest YAML parse: integers as kubectl reads them ({@link LEGACY_OCTAL}). */
+const KUBECTL_YAML = { customTags: (tags: Tags) => [LEGACY_OCTAL, ...tags] };
 
 /** A manifest file's text and the name to show for it (`<stdin>` for `-`). */
 export interface ManifestSource {
@@ -48,7 +75,11 @@ export function parseManifests(
   const problems: string[] = [];
   for (const source of sources) {
     const lineCounter = new LineCounter();
-    const docs = parseAllDocuments(source.text, { lineCounter, prettyErrors: false });
+    const docs = parseAllDocuments(source.text, {
+      ...KUBECTL_YAML,
+      lineCounter,
+      prettyErrors: false,
+    });
     if (!Array.isArray(docs)) {
       // An empty stream (only comments or whitespace).
       continue;
@@ -115,7 +146,7 @@ export function parseManifests(
 /** A substituted plain scalar means what the same text would mean in YAML, if it is a scalar. */
 function reparsePlain(text: string): unknown {
   try {
-    const v: unknown = parseYamlValue(text);
+    const v: unknown = parseYamlValue(text, KUBECTL_YAML);
     if (typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
   } catch {
     // Not valid YAML on its own: it stays a string.

@@ -19,8 +19,17 @@ export interface StuckGraces {
   imagePullMs: number;
   /** `PodScheduled=False/Unschedulable`: an autoscaler may add a node. */
   unschedulableMs: number;
-  /** `CreateContainerConfigError`, `CreateContainerError`, `RunContainerError`: a missing Secret or ConfigMap may be created by another step. */
+  /**
+   * `CreateContainerConfigError`, `CreateContainerError`, `RunContainerError`, a volume that cannot
+   * be mounted (`FailedMount`), a claim that does not exist or is not bound: a missing Secret,
+   * ConfigMap or PersistentVolumeClaim may be created by another step.
+   */
   configErrorMs: number;
+  /**
+   * A Job that has no pod because the Job controller cannot create one (`FailedCreate`: a missing
+   * ServiceAccount, a quota, an admission or PodSecurity refusal): quotas free up.
+   */
+  podCreateMs: number;
 }
 
 /** The defaults of the --image-pull-grace, --unschedulable-grace and --config-error-grace flags. */
@@ -28,6 +37,7 @@ export const DEFAULT_GRACES: StuckGraces = {
   imagePullMs: 120_000,
   unschedulableMs: 300_000,
   configErrorMs: 30_000,
+  podCreateMs: 60_000,
 };
 
 /**
@@ -49,7 +59,12 @@ export function stuckGraceMs(reason: string, graces: StuckGraces): number | unde
     case 'CreateContainerConfigError':
     case 'CreateContainerError':
     case 'RunContainerError':
+    case 'FailedMount':
+    case 'FailedAttachVolume':
+    case 'MissingClaim':
       return graces.configErrorMs;
+    case 'FailedCreate':
+      return graces.podCreateMs;
     case 'Unschedulable':
       return graces.unschedulableMs;
     default:
@@ -66,7 +81,10 @@ function problemClass(reason: string): string {
   if (
     reason === 'CreateContainerConfigError' ||
     reason === 'CreateContainerError' ||
-    reason === 'RunContainerError'
+    reason === 'RunContainerError' ||
+    reason === 'FailedMount' ||
+    reason === 'FailedAttachVolume' ||
+    reason === 'MissingClaim'
   ) {
     return 'config';
   }
@@ -139,15 +157,66 @@ export function podProblem(pod: Pod, graces: StuckGraces = DEFAULT_GRACES): PodP
 export function testPodProblem(
   pod: Pod,
   graces: StuckGraces = DEFAULT_GRACES,
+  mountFailure?: MountFailure,
 ): PodProblem | undefined {
   const phase = pod.status?.phase;
   if (phase === 'Failed' || phase === 'Succeeded' || pod.metadata?.deletionTimestamp) {
     return undefined;
   }
-  return stuckProblem(pod, graces, false);
+  return stuckProblem(pod, graces, false, mountFailure);
 }
 
-function stuckProblem(pod: Pod, graces: StuckGraces, crashLoop: boolean): PodProblem | undefined {
+/** The newest `FailedMount` or `FailedAttachVolume` warning event of a pod. */
+export interface MountFailure {
+  reason: 'FailedMount' | 'FailedAttachVolume';
+  message: string;
+}
+
+/**
+ * The pod's volume problem from its newest warning events (newest last), or undefined: the
+ * kubelet reports a Secret, ConfigMap or claim it cannot mount only as `FailedMount` events,
+ * while the pod stays `ContainerCreating`.
+ * Source: https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/
+ */
+export function mountFailureOf(
+  events: readonly { type?: string; reason?: string; message?: string }[],
+): MountFailure | undefined {
+  for (const e of [...events].reverse()) {
+    if (e.type !== 'Warning') continue;
+    if (e.reason === 'FailedMount' || e.reason === 'FailedAttachVolume')
+      return { reason: e.reason, message: (e.message ?? '').trim() };
+  }
+  return undefined;
+}
+
+/** The scheduler's words for a claim that does not exist, or is not bound. */
+const CLAIM_PROBLEM =
+  /persistentvolumeclaim "[^"]+" not found|unbound immediate PersistentVolumeClaims/i;
+
+/**
+ * True while the pod is still being set up on its node: scheduled, with no container status yet
+ * or a container `ContainerCreating` / `PodInitializing` (volumes mounted, images pulled).
+ */
+export function isBeingCreated(pod: Pod): boolean {
+  if (pod.status?.phase !== 'Pending') return false;
+  const statuses = allStatuses(pod);
+  const scheduled = pod.status?.conditions?.some(
+    (c) => c.type === 'PodScheduled' && c.status === 'True',
+  );
+  return (
+    (statuses.length === 0 && Boolean(scheduled)) ||
+    statuses.some((s) =>
+      ['ContainerCreating', 'PodInitializing'].includes(s.state?.waiting?.reason ?? ''),
+    )
+  );
+}
+
+function stuckProblem(
+  pod: Pod,
+  graces: StuckGraces,
+  crashLoop: boolean,
+  mountFailure?: MountFailure,
+): PodProblem | undefined {
   for (const s of allStatuses(pod)) {
     const reason = s.state?.waiting?.reason;
     const graceMs = reason ? stuckGraceMs(reason, graces) : undefined;
@@ -163,10 +232,25 @@ function stuckProblem(pod: Pod, graces: StuckGraces, crashLoop: boolean): PodPro
   }
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    // A claim that does not exist is a configuration error, not a full cluster.
+    if (CLAIM_PROBLEM.test(scheduled.message ?? '')) {
+      return {
+        reason: 'MissingClaim',
+        message: `cannot be scheduled: ${scheduled.message}`,
+        graceMs: graces.configErrorMs,
+      };
+    }
     return {
       reason: 'Unschedulable',
       message: `cannot be scheduled: ${scheduled.message ?? 'no node fits'}`,
       graceMs: graces.unschedulableMs,
+    };
+  }
+  if (mountFailure && isBeingCreated(pod)) {
+    return {
+      reason: mountFailure.reason,
+      message: `${mountFailure.reason}: ${mountFailure.message}`,
+      graceMs: graces.configErrorMs,
     };
   }
   return undefined;

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { parseDurationMs } from '../duration.js';
 
-/** Declares --image-pull-grace, --unschedulable-grace and --config-error-grace. */
+/** Declares --image-pull-grace, --unschedulable-grace, --config-error-grace and --pod-create-grace. */
 export function stuckFlags<T>(y: Argv<T>) {
   return y
     .option('image-pull-grace', {
@@ -22,7 +22,14 @@ export function stuckFlags<T>(y: Argv<T>) {
       default: '30s',
       requiresArg: true,
       describe:
-        'how long a container may fail to be created (CreateContainerConfigError: a missing Secret or ConfigMap)',
+        'how long a container may fail to be created or its volumes to mount (a missing Secret, ConfigMap or PersistentVolumeClaim)',
+    })
+    .option('pod-create-grace', {
+      type: 'string',
+      default: '1m',
+      requiresArg: true,
+      describe:
+        'how long a Job may have no pod because none can be created (FailedCreate: a missing ServiceAccount, a quota, an admission refusal)',
     });
 }
 
@@ -31,12 +38,14 @@ export function stuckOptions(a: {
   'image-pull-grace': string;
   'unschedulable-grace': string;
   'config-error-grace': string;
+  'pod-create-grace': string;
 }) {
   return {
     graces: {
       imagePullMs: parseDurationMs('image-pull-grace', a['image-pull-grace']),
       unschedulableMs: parseDurationMs('unschedulable-grace', a['unschedulable-grace']),
       configErrorMs: parseDurationMs('config-error-grace', a['config-error-grace']),
+      podCreateMs: parseDurationMs('pod-create-grace', a['pod-create-grace']),
     },
   };
 }

@@ -1,0 +1,91 @@
+// Pods as people write them (issue 20): a Job that cannot get a pod, volumes that cannot mount,
+// octal modes, and the Job controller deleting surplus pods.
+import { expect, it } from 'vitest';
+import { jobYaml, manifestFile, runCli, useTestNamespace } from './harness.js';
+
+const t = useTestNamespace('realworld');
+
+/** jobYaml with lines added to the pod spec (after restartPolicy) and to the container. */
+function job(name: string, script: string, podSpec: string, container = ''): string {
+  return jobYaml(name, script, { extra: container }).replace(
+    '      restartPolicy: Never\n',
+    `      restartPolicy: Never\n${podSpec}`,
+  );
+}
+
+it('a Job whose ServiceAccount does not exist: exit 3 after --pod-create-grace, the event and what to do', async () => {
+  const f = manifestFile(job('no-sa', 'echo never', '      serviceAccountName: missing-sa\n'));
+  const r = await runCli(['run', '-f', f, '-n', t.ns, '--pod-create-grace', '5s']);
+  expect(r.code, r.stderr).toBe(3);
+  expect(r.stderr).toMatch(
+    /job\/no-sa cannot start: no pod can be created: Error creating: .*serviceaccount "missing-sa" not found \(for [\d.]+ s\)/,
+  );
+  expect(r.stderr).toContain(
+    "what to do: create the ServiceAccount missing-sa in the Job's namespace, or fix spec.template.spec.serviceAccountName",
+  );
+  expect(r.stderr).toMatch(/events of job\/no-sa:\n.*Warning +FailedCreate/);
+  expect(r.stdout).toBe('');
+});
+
+it.each([
+  ['Secret', 'secret: { secretName: nope-secret }', 'secret "nope-secret" not found'],
+  ['ConfigMap', 'configMap: { name: nope-cm }', 'configmap "nope-cm" not found'],
+])(
+  'a %s volume that does not exist: exit 3 after --config-error-grace, named',
+  async (kind, source, words) => {
+    const name = `no-${kind.toLowerCase()}`;
+    const f = manifestFile(
+      job(
+        name,
+        'echo never',
+        `      volumes:\n        - name: v\n          ${source}\n`,
+        '          volumeMounts: [{ name: v, mountPath: /v }]\n',
+      ),
+    );
+    const r = await runCli(['run', '-f', f, '-n', t.ns, '--config-error-grace', '5s']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(
+      `cannot start: FailedMount: MountVolume.SetUp failed for volume "v" : ${words}`,
+    );
+    expect(r.stderr).toContain(
+      `what to do: create the ${kind} nope-${kind === 'Secret' ? 'secret' : 'cm'} in the pod's namespace`,
+    );
+  },
+);
+
+it('defaultMode: 0700 is octal, as kubectl reads it', async () => {
+  const deps = manifestFile(
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "modes-${RUN_ID}"}\ndata: {run.sh: "echo hi"}\n',
+    'deps.yaml',
+  );
+  const f = manifestFile(
+    job(
+      'modes',
+      'stat -L -c %a /cfg/run.sh',
+      '      volumes:\n        - name: cfg\n          configMap: { name: "modes-${RUN_ID}", defaultMode: 0700 }\n',
+      '          volumeMounts: [{ name: cfg, mountPath: /cfg }]\n',
+    ),
+  );
+  const r = await runCli(['run', '-f', f, '--deps', deps, '-n', t.ns]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toBe('700\n');
+});
+
+it('the surplus pod the Job controller deletes when the Job fails is not "someone else", nor the reason', async () => {
+  // parallelism 2 on one node: the pod that makes the directory fails, the other sleeps until
+  // the Job controller deletes it.
+  const f = manifestFile(
+    job(
+      'surplus',
+      'if mkdir /race/lock; then echo failing; exit 4; else sleep 120; fi',
+      '      volumes:\n        - name: race\n          hostPath: { path: "/tmp/kubestep-race-${RUN_ID}", type: DirectoryOrCreate }\n',
+      '          volumeMounts: [{ name: race, mountPath: /race }]\n',
+    ).replace('  backoffLimit: 0\n', '  backoffLimit: 0\n  parallelism: 2\n  completions: 2\n'),
+  );
+  const r = await runCli(['run', '-f', f, '-n', t.ns, '--grace', '60s']);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).not.toMatch(/someone else|not by kubestep/);
+  expect(r.stderr).toMatch(
+    /job\/surplus failed: .*last: container main of pod\/surplus-\w+ exited with code 4/,
+  );
+});
