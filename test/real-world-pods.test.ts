@@ -89,3 +89,34 @@ it('the surplus pod the Job controller deletes when the Job fails is not "someon
     /job\/surplus failed: .*last: container main of pod\/surplus-\w+ exited with code 4/,
   );
 });
+
+it('a dependency that exits at once: its last log lines are in the explanation', async () => {
+  const deps = manifestFile(
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: "early-${RUN_ID}"}',
+      'spec:',
+      '  restartPolicy: Never',
+      '  containers:',
+      '    - name: db',
+      '      image: busybox:local',
+      '      imagePullPolicy: Never',
+      '      command: ["sh", "-c", "echo config file /etc/db.conf is missing; echo giving up; exit 1"]',
+    ].join('\n') + '\n',
+    'deps.yaml',
+  );
+  const r = await runCli([
+    'run',
+    '-f',
+    manifestFile(jobYaml('after-early', 'echo never')),
+    '--deps',
+    deps,
+    '-n',
+    t.ns,
+  ]);
+  expect(r.code, r.stderr).toBe(3);
+  expect(r.stderr).toMatch(
+    /last log lines of pod\/early-\w+, container db:\nkubestep: {5}config file \/etc\/db.conf is missing\nkubestep: {5}giving up\n/,
+  );
+});

@@ -23,6 +23,9 @@ import type { Ledger } from '../objects/ledger.js';
 import type { StuckGraces } from '../pods/problems.js';
 import { DependencyTracker, type DependenciesVerdict, type TrackedDependency } from './tracker.js';
 
+/** How long an explanation waits for the log of a container that ended to be read, ms. */
+const SETTLE_MS = 3_000;
+
 /** The part of the world the dependencies use: they print info, warnings and debug lines. */
 export type DependencyWorld = Pick<World, 'client' | 'now'> & {
   out: Pick<Output, 'info' | 'warn' | 'debug'>;
@@ -268,6 +271,8 @@ export class Dependencies {
       })),
       this.signal,
     );
+    // A container that ended at once may not have been read yet: wait for it, briefly.
+    await Promise.all(pods.map((p) => this.follower.settle(p, SETTLE_MS)));
     for (const p of pods) {
       const name = p.metadata?.name ?? '?';
       const containers = [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map(

@@ -149,6 +149,36 @@ export class LogFollower {
     return stillOpen;
   }
 
+  /**
+   * Waits, at most `timeoutMs`, until the tails of `pod`'s containers that have ended have read
+   * their logs to the end (a dependency that exited at once: its last lines are wanted for the
+   * explanation). Shows the follower `pod` first, so that those tails exist.
+   */
+  async settle(pod: Pod, timeoutMs: number): Promise<void> {
+    this.update(pod);
+    const uid = pod.metadata?.uid ?? '';
+    const ended = new Set(
+      [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
+        .flatMap((s) => [
+          s.state?.terminated ? s.containerID : undefined,
+          s.lastState?.terminated?.containerID,
+        ])
+        .filter((id): id is string => Boolean(id)),
+    );
+    const waits = [...this.tails]
+      .filter(
+        ([k]) => k.startsWith(`${uid}/`) && ended.has(k.slice(k.indexOf('/', uid.length + 1) + 1)),
+      )
+      .map(([, p]) => p);
+    if (waits.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(waits),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
   /** Lines mirrored and lost per pod and container, in the order the containers started. */
   logCounts(): LogCount[] {
     const byContainer = new Map<string, LogCount>();
