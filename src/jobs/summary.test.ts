@@ -177,6 +177,57 @@ describe('summarizeJob explanations', () => {
       'Complete',
       'succeeded after 2 attempts',
     ],
+    [
+      'completions 8: pods, not attempts',
+      {
+        metadata: { name: 'j' },
+        spec: { completions: 8, parallelism: 4, template: { spec: { containers: [] } } },
+        status: { conditions: [{ type: 'Complete', status: 'True' }] },
+      },
+      Array.from({ length: 8 }, (_, i) => pod(`p${i}`, { phase: 'Succeeded' })),
+      {},
+      'Complete',
+      '8 of 8 pods succeeded',
+    ],
+    [
+      'completions 3 with a retry',
+      {
+        metadata: { name: 'j' },
+        spec: { completions: 3, template: { spec: { containers: [] } } },
+        status: { conditions: [{ type: 'Complete', status: 'True' }] },
+      },
+      [
+        failedPod('a', 1, '2026-01-01T00:00:00Z'),
+        ...['b', 'c', 'd'].map((n) => pod(n, { phase: 'Succeeded' }, {}, '2026-01-01T00:00:05Z')),
+      ],
+      {},
+      'Complete',
+      '3 of 3 pods succeeded (1 failed attempt retried)',
+    ],
+    [
+      "parallel pods: the controller's surplus pod is not a failed attempt",
+      failedJob('BackoffLimitExceeded', { backoffLimit: 0, parallelism: 2 }),
+      [
+        failedPod('a', 4, '2026-01-01T00:00:00Z'),
+        {
+          ...pod(
+            'b',
+            { phase: 'Failed', containerStatuses: [terminated('main', 137, 'Error')] },
+            {},
+            '2026-01-01T00:00:01Z',
+          ),
+          metadata: {
+            name: 'b',
+            uid: 'b',
+            creationTimestamp: '2026-01-01T00:00:01Z',
+            deletionTimestamp: '2026-01-01T00:00:03Z',
+          },
+        },
+      ],
+      {},
+      'Failed',
+      'failed 1 attempt (backoffLimit 0); last: container main of pod/a exited with code 4',
+    ],
   ])('%s', (_, job, pods, facts, result, explanation) => {
     const s = summarizeJob('j', 'ns', job, pods, now, facts);
     expect(s.result).toBe(result);

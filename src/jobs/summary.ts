@@ -82,6 +82,23 @@ export function attemptsOf(pods: readonly Pod[]): number {
   }, 0);
 }
 
+/**
+ * Attempts that failed: pods that ended Failed without being deleted (the Job controller deletes
+ * the pods still running when a Job ends; those did not fail), plus container restarts
+ * (`restartPolicy: OnFailure`). What `backoffLimit` counts.
+ * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy
+ */
+export function failedAttempts(pods: readonly Pod[]): number {
+  return pods.reduce((n, p) => {
+    const restarts = [
+      ...(p.status?.initContainerStatuses ?? []),
+      ...(p.status?.containerStatuses ?? []),
+    ].reduce((m, c) => Math.max(m, c.restartCount ?? 0), 0);
+    const failed = p.status?.phase === 'Failed' && !p.metadata?.deletionTimestamp ? 1 : 0;
+    return n + failed + restarts;
+  }, 0);
+}
+
 function exitCodesOf(pods: readonly PodSummary[]): number[] {
   for (const p of [...pods].reverse()) {
     const codes = p.containers
@@ -227,8 +244,16 @@ export function explainJob(
   switch (summary.result) {
     case 'NotCreated':
       return 'not created';
-    case 'Complete':
+    case 'Complete': {
+      // Parallel pods are not attempts: `completions: 8` is 8 pods that succeeded.
+      const completions = job?.spec?.completions ?? 1;
+      if (completions > 1) {
+        const ok = pods.filter((p) => p.status?.phase === 'Succeeded').length;
+        const failed = failedAttempts(pods);
+        return `${ok} of ${completions} pods succeeded${failed ? ` (${failed} failed ${failed === 1 ? 'attempt' : 'attempts'} retried)` : ''}`;
+      }
       return summary.attempts > 1 ? `succeeded after ${tries(summary.attempts)}` : 'succeeded';
+    }
     case 'Stuck': {
       const s = facts.stuck!;
       return s.pod
@@ -243,7 +268,9 @@ export function explainJob(
       const why = lastWhy();
       if (summary.reason === 'BackoffLimitExceeded') {
         const limit = job?.spec?.backoffLimit ?? 6;
-        return `failed ${tries(summary.attempts)} (backoffLimit ${limit})${why ? `; last: ${why}` : ''}`;
+        // Failed pods (and restarts) count towards backoffLimit; pods the controller deleted do not.
+        const failed = Math.max(1, failedAttempts(pods));
+        return `failed ${tries(failed)} (backoffLimit ${limit})${why ? `; last: ${why}` : ''}`;
       }
       if (summary.reason === 'DeadlineExceeded') {
         const limit = job?.spec?.activeDeadlineSeconds;

@@ -25,6 +25,27 @@ const doc = (object: unknown, index = 1): ParsedDocument => ({
 });
 const opts = { namespace: 'ci', namespaceIsExplicit: false, runId: 'r1' };
 
+describe('jobProblems: a refused kind says what takes it', () => {
+  it.each<[unknown, RegExp]>([
+    [
+      { apiVersion: 'batch/v1', kind: 'CronJob' },
+      /is a batch\/v1 CronJob; -f takes batch\/v1 Jobs only \(a CronJob runs on a schedule, not as one step: run its jobTemplate as a Job/,
+    ],
+    [
+      { apiVersion: 'v1', kind: 'List' },
+      /is a v1 List; -f takes batch\/v1 Jobs only \(give the items as documents separated by ---\)/,
+    ],
+    [{ apiVersion: 'v1', kind: 'Service' }, /\(--deps takes Pods, Services, Deployments/],
+    [
+      { apiVersion: 'extensions/v1beta1', kind: 'Job' },
+      /\(apiVersion extensions\/v1beta1 is not served for Jobs: use batch\/v1\)/,
+    ],
+    [{ apiVersion: 'v1', kind: 'Namespace' }, /is a v1 Namespace; -f takes batch\/v1 Jobs only$/],
+  ])('%o', (object, message) => {
+    expect(jobProblems(object)).toEqual([expect.stringMatching(message)]);
+  });
+});
+
 describe('jobProblems', () => {
   it.each([
     ['a valid Job', job(), []],

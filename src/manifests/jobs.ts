@@ -103,6 +103,27 @@ export function placeDocument(
   return namespace;
 }
 
+/** What does take a kind that -f refuses: the hint after the refusal. */
+function kindHint(kind: unknown, apiVersion: unknown): string {
+  switch (kind) {
+    case 'Job':
+      return ` (apiVersion ${String(apiVersion)} is not served for Jobs: use batch/v1)`;
+    case 'CronJob':
+      return ' (a CronJob runs on a schedule, not as one step: run its jobTemplate as a Job, i.e. kind: Job with its jobTemplate.spec as spec)';
+    case 'List':
+      return ' (give the items as documents separated by ---)';
+    case 'Pod':
+    case 'Service':
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'ConfigMap':
+    case 'Secret':
+      return ' (--deps takes Pods, Services, Deployments, StatefulSets, ConfigMaps and Secrets that the tests need)';
+    default:
+      return '';
+  }
+}
+
 /** Every reason why `object` cannot run as a test Job; empty when it can. */
 export function jobProblems(object: unknown): string[] {
   if (!isObj(object)) return ['is not a YAML mapping: expected a batch/v1 Job'];
@@ -112,8 +133,7 @@ export function jobProblems(object: unknown): string[] {
       typeof kind === 'string'
         ? `a ${typeof apiVersion === 'string' ? `${apiVersion} ` : ''}${kind}`
         : 'an object without kind';
-    const hint = kind === 'Job' ? '' : ' (dependencies such as Pods and Services go in --deps)';
-    return [`is ${what}; -f takes batch/v1 Jobs only${hint}`];
+    return [`is ${what}; -f takes batch/v1 Jobs only${kindHint(kind, apiVersion)}`];
   }
   const problems: string[] = [];
   const metadata = isObj(object.metadata) ? object.metadata : {};
