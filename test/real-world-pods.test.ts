@@ -120,3 +120,48 @@ it('a dependency that exits at once: its last log lines are in the explanation',
     /last log lines of pod\/early-\w+, container db:\nkubestep: {5}config file \/etc\/db.conf is missing\nkubestep: {5}giving up\n/,
   );
 });
+
+it('fields a 1.20 API server drops: named, exit 2, nothing created; --allow-dropped-fields warns and runs', async () => {
+  const f = manifestFile(`apiVersion: batch/v1
+kind: Job
+metadata: {name: dropped}
+spec:
+  backoffLimit: 0
+  completions: 1
+  completionMode: Indexed
+  backoffLimitPerIndex: 1
+  suspend: true
+  successPolicy:
+    rules: [{succeededIndexes: "0"}]
+  podFailurePolicy:
+    rules: [{action: FailJob, onExitCodes: {containerName: main, operator: In, values: [42]}}]
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      initContainers:
+        - name: side
+          image: busybox:local
+          imagePullPolicy: Never
+          restartPolicy: Always
+          command: ["sh", "-c", "echo side"]
+      containers:
+        - name: main
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", "echo main"]
+`);
+  const r = await runCli(['run', '-f', f, '-n', t.ns]);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr).toContain(
+    'tests.yaml: document 1 (line 1): the API server drops spec.completionMode, spec.backoffLimitPerIndex, spec.suspend, spec.successPolicy, spec.podFailurePolicy, spec.template.spec.initContainers[0].restartPolicy',
+  );
+  expect(r.stderr).toContain('pass --allow-dropped-fields');
+  expect(r.stderr).not.toContain('created job/');
+  const allowed = await runCli(['run', '-f', f, '-n', t.ns, '--allow-dropped-fields']);
+  expect(allowed.code, allowed.stderr).toBe(0);
+  expect(allowed.stderr).toMatch(
+    /warning: .*the API server drops spec.completionMode.* \(--allow-dropped-fields: going on without them\)/,
+  );
+  expect(allowed.stdout).toContain('main');
+});

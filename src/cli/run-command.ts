@@ -47,6 +47,8 @@ export interface ManifestOptions {
   /** Environment variables `${NAME}` may read although their names look like credentials (--env). */
   allowEnv: string[];
   runId?: string | undefined;
+  /** Fields the API server drops are a warning, not exit 2 (--allow-dropped-fields). */
+  allowDroppedFields?: boolean;
 }
 
 /** Typed options of `kubestep run`. */
@@ -340,6 +342,7 @@ async function run(
         jobs: p.jobs,
         dependencies: p.dependencies,
         replace: opts.replace,
+        allowDroppedFields: opts.allowDroppedFields ?? false,
         cleanup: opts.cleanup,
         graceMs: opts.graceMs,
         drainMs: 30_000,
@@ -407,6 +410,7 @@ async function up(
         runId: p.runId,
         dependencies: p.dependencies,
         replace: opts.replace,
+        allowDroppedFields: opts.allowDroppedFields ?? false,
         graceMs: opts.graceMs,
         depsTimeoutMs: opts.depsTimeoutMs,
         lifetimeSeconds: lifetime,

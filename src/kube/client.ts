@@ -76,8 +76,11 @@ export class KubeClient implements KubeApi {
   /**
    * Creates the object (`ns` undefined: a cluster-scoped one, e.g. a Namespace) and returns it
    * as stored. With `dryRun` the API server validates and
-   * admits it without storing anything (a name that exists already answers 409 after validation).
-   * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run
+   * admits it without storing anything (a name that exists already answers 409 after validation),
+   * with strict field validation (`fieldValidation=Strict`: an unknown or duplicate field is a 400
+   * on servers that support it, 1.25+; older ones ignore the parameter and drop such fields).
+   * Source: https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run and
+   * https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation
    */
   async create<T extends KubeObject>(
     res: Resource,
@@ -86,7 +89,7 @@ export class KubeClient implements KubeApi {
     signal: AbortSignal,
     opts: { dryRun?: boolean } = {},
   ): Promise<T> {
-    const query = opts.dryRun ? { dryRun: 'All' } : {};
+    const query = opts.dryRun ? { dryRun: 'All', fieldValidation: 'Strict' } : {};
     return this.json<T>(
       'POST',
       `${res.kind}/${body.metadata?.name ?? ''}`,

@@ -7,6 +7,7 @@ import type { Job, KubeObject } from '../kube/types.js';
 import { anchorName } from '../manifests/deps.js';
 import { heldMessage, otherHolder } from './holder.js';
 import { LABEL_RUN_ID } from '../manifests/jobs.js';
+import { droppedFields } from '../manifests/dropped.js';
 import { describeOrigin, type DocumentOrigin } from '../manifests/parse.js';
 import { isJobFinished, jobState } from '../jobs/status.js';
 import { refName, refOf, type ObjectRef } from '../objects/ledger.js';
@@ -30,6 +31,8 @@ export interface PreflightOptions {
   graceMs: number;
   /** This process as the holder of the run (see run/holder.ts). */
   holder?: string | undefined;
+  /** Fields the API server drops are a warning, not an error (--allow-dropped-fields). */
+  allowDroppedFields?: boolean;
 }
 
 /**
@@ -92,24 +95,33 @@ export async function preflight(
     });
   });
   if (conflicts.length > 0) throw new InfraError(conflicts.join('\n'));
-  await dryRunCreate(deps, planned, signal);
+  await dryRunCreate(deps, planned, opts.allowDroppedFields ?? false, signal);
   for (const s of stale) deps.out.info(s.note);
   await deleteObjects(deps, stale, deps.now() + opts.graceMs, signal);
 }
 
-/** Server-side dry-run of every create: schema, admission and quota errors before anything exists. */
+/**
+ * Server-side dry-run of every create: schema, admission and quota errors before anything exists;
+ * and the fields the server would drop (it does not know them: {@link droppedFields}), bad input
+ * unless `allowDropped` (then a warning).
+ */
 async function dryRunCreate(
-  { client }: DeleteDeps,
+  { client, out }: DeleteDeps,
   planned: readonly PlannedObject[],
+  allowDropped: boolean,
   signal: AbortSignal,
 ): Promise<void> {
   const problems: string[] = [];
   const refused: string[] = [];
+  const dropped: string[] = [];
   let infra: Error | undefined;
   await Promise.all(
     planned.map(async (p) => {
       try {
-        await client.create(p.res, p.namespace, p.object, signal, { dryRun: true });
+        const stored = await client.create(p.res, p.namespace, p.object, signal, { dryRun: true });
+        const gone = droppedFields(p.object, stored);
+        if (gone.length > 0)
+          dropped.push(`${describeOrigin(p.origin)}: the API server drops ${gone.join(', ')}`);
       } catch (err) {
         if (isStatus(err, 409)) return; // exists: validation passed; the stale one is replaced
         const refusal = err instanceof KubeApiError ? classifyRefusal(err) : undefined;
@@ -120,6 +132,17 @@ async function dryRunCreate(
       }
     }),
   );
+  if (dropped.length > 0) {
+    const why =
+      'this cluster does not know these fields, so the objects would run otherwise than written';
+    if (!allowDropped) {
+      problems.push(
+        `${dropped.join('\n')}\n(${why}: remove them, run on a cluster that knows them, or pass --allow-dropped-fields to go on without them)`,
+      );
+    } else {
+      for (const d of dropped) out.warn(`${d} (--allow-dropped-fields: going on without them)`);
+    }
+  }
   if (problems.length > 0) throw new InputError(problems.join('\n'));
   if (refused.length > 0) throw new InfraError(refused.join('\n'));
   if (infra) throw infra;

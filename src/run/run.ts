@@ -27,6 +27,8 @@ export interface StartPlan {
   dependencies: readonly Dependency[];
   /** Replace a running object of the same name that belongs to another run (--replace). */
   replace: boolean;
+  /** Fields the API server drops are a warning, not exit 2 (--allow-dropped-fields). */
+  allowDroppedFields?: boolean;
   /** How long teardown (and replacing stale objects) may take, ms. */
   graceMs: number;
   /** How long the dependencies may take to become ready, ms. */

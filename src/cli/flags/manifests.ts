@@ -55,6 +55,12 @@ export function manifestFlags<T>(y: Argv<T>) {
       default: true,
       describe:
         'first delete what earlier runs of the same manifests left behind, if those runs are over (killed, or ended keeping objects); --no-sweep: do not',
+    })
+    .option('allow-dropped-fields', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'go on (with a warning) when the API server drops fields it does not know (e.g. podFailurePolicy on an older cluster); default: exit 2',
     });
 }
 
@@ -67,6 +73,7 @@ export function manifestOptions(a: {
   env: string[];
   'run-id'?: string | undefined;
   sweep: boolean;
+  'allow-dropped-fields': boolean;
 }) {
   for (const name of a.env) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -88,6 +95,7 @@ export function manifestOptions(a: {
     setSecret,
     allowEnv: a.env,
     runId: a['run-id'],
+    allowDroppedFields: a['allow-dropped-fields'],
     sweep: a.sweep,
   };
 }
