@@ -153,7 +153,9 @@ describe('stuck test pods (exit 3)', () => {
     expect(r.code).toBe(3);
     expect(job.reason).toBe('CreateContainerConfigError');
     expect(job.explanation).toContain('secret "no-such-secret" not found');
-    expect(r.stderr).toContain('what to do: create the Secret or ConfigMap');
+    expect(r.stderr).toContain(
+      "what to do: create the Secret no-such-secret in the pod's namespace",
+    );
     expect(failMs).toBeGreaterThanOrEqual(3_000);
     expect(failMs).toBeLessThan(3_000 + 10_000);
     await deletionRequested();
