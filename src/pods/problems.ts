@@ -194,21 +194,18 @@ const CLAIM_PROBLEM =
   /persistentvolumeclaim "[^"]+" not found|unbound immediate PersistentVolumeClaims/i;
 
 /**
- * True while the pod is still being set up on its node: scheduled, with no container status yet
- * or a container `ContainerCreating` / `PodInitializing` (volumes mounted, images pulled).
+ * True while the pod is still being set up: `Pending`, not refused by the scheduler, no container
+ * started yet (volumes mounted, images pulled; the kubelet may not have reported container
+ * states yet).
  */
 export function isBeingCreated(pod: Pod): boolean {
-  if (pod.status?.phase !== 'Pending') return false;
-  const statuses = allStatuses(pod);
-  const scheduled = pod.status?.conditions?.some(
-    (c) => c.type === 'PodScheduled' && c.status === 'True',
+  if (pod.status?.phase !== 'Pending' || pod.metadata?.deletionTimestamp) return false;
+  // Not waiting for a node (that is the scheduler's condition), and no container has started.
+  const unscheduled = pod.status?.conditions?.some(
+    (c) => c.type === 'PodScheduled' && c.status === 'False',
   );
-  return (
-    (statuses.length === 0 && Boolean(scheduled)) ||
-    statuses.some((s) =>
-      ['ContainerCreating', 'PodInitializing'].includes(s.state?.waiting?.reason ?? ''),
-    )
-  );
+  const started = allStatuses(pod).some((s) => s.state?.running || s.state?.terminated);
+  return !unscheduled && !started;
 }
 
 function stuckProblem(
