@@ -140,7 +140,7 @@ export async function runJobs(
         due.map(async (o) => {
           const { events, error } = await eventsOf(client, o, innerSignal);
           if (error) out.debug(`events of ${o.kind ?? 'object'}/${o.metadata?.name}: ${error}`);
-          else tracker.onEvents(o, events, world.now());
+          else apply(tracker.onEvents(o, events, world.now()));
         }),
       ).finally(() => {
         reading = false;

@@ -73,13 +73,15 @@ export function summarizeJob(
 
 /** Attempts of a Job: its pods, plus restarts of their containers (`restartPolicy: OnFailure`). */
 export function attemptsOf(pods: readonly Pod[]): number {
-  return pods.reduce((n, p) => {
-    const restarts = [
-      ...(p.status?.initContainerStatuses ?? []),
-      ...(p.status?.containerStatuses ?? []),
-    ].reduce((m, c) => Math.max(m, c.restartCount ?? 0), 0);
-    return n + 1 + restarts;
-  }, 0);
+  return pods.reduce((n, p) => n + 1 + restartsOf(p), 0);
+}
+
+/** The most restarts of any one container of `pod` (`restartPolicy: OnFailure`). */
+function restartsOf(pod: Pod): number {
+  return [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ].reduce((m, c) => Math.max(m, c.restartCount ?? 0), 0);
 }
 
 /**
@@ -90,12 +92,8 @@ export function attemptsOf(pods: readonly Pod[]): number {
  */
 export function failedAttempts(pods: readonly Pod[]): number {
   return pods.reduce((n, p) => {
-    const restarts = [
-      ...(p.status?.initContainerStatuses ?? []),
-      ...(p.status?.containerStatuses ?? []),
-    ].reduce((m, c) => Math.max(m, c.restartCount ?? 0), 0);
     const failed = p.status?.phase === 'Failed' && !p.metadata?.deletionTimestamp ? 1 : 0;
-    return n + failed + restarts;
+    return n + failed + restartsOf(p);
   }, 0);
 }
 

@@ -167,8 +167,8 @@ export class JobTracker {
     return due;
   }
 
-  /** The events of an object that {@link eventChecks} named (oldest first). */
-  onEvents(object: KubeObject, events: readonly KubeEvent[], nowMs: number): void {
+  /** The events of an object that {@link eventChecks} named; returns what {@link tick} noted. */
+  onEvents(object: KubeObject, events: readonly KubeEvent[], nowMs: number): TrackerNote[] {
     const uid = object.metadata?.uid ?? '';
     for (const t of this.tracked.values()) {
       if ((t.job ?? t.created)?.metadata?.uid === uid) {
@@ -181,8 +181,7 @@ export class JobTracker {
             sinceMs: t.failedCreate?.sinceMs ?? nowMs,
           };
         }
-        this.tick(nowMs);
-        return;
+        return this.tick(nowMs);
       }
     }
     const failure = mountFailureOf(events);
@@ -194,7 +193,7 @@ export class JobTracker {
       const problem = testPodProblem(pod, this.plan.graces, failure);
       this.problems.note(uid, problem?.reason, nowMs);
     }
-    this.tick(nowMs);
+    return this.tick(nowMs);
   }
 
   /** True when some Job of the plan exists (was created, or found by `wait`). */
