@@ -130,7 +130,7 @@ describe('output', () => {
   // Characters that escaping changes (JSON: " \\; Markdown: | < \\; workflow commands: %25):
   // redaction must come first. The secret reaches kubestep's own text through the container
   // runtime's error for a command that does not exist (the explanation of the failed Job).
-  const HOSTILE = 'zq7"|<\\%25q8';
+  const HOSTILE = 'ZQ7"|<\\%25Q8';
   const badCommand = (name: string) =>
     jobYaml(name, 'unused').replace(/command: .*/, 'command:\n            - /bin/${PW}');
 
@@ -161,10 +161,10 @@ describe('output', () => {
     // The runtime's message made it into the explanation, with the secret hidden.
     expect(json).toMatch(/\/bin\/\*\*\*/);
     for (const text of [json, md, r.stderr, r.stdout.split('\n').slice(1).join('\n')]) {
-      expect(text).not.toMatch(/zq7|q8/);
+      expect(text).not.toMatch(/ZQ7|Q8/);
     }
     // The mask itself is escaped for the runner: % as %25 (so %25 stays literal).
-    expect(r.stdout.split('\n')[0]).toBe('::add-mask::zq7"|<\\%2525q8');
+    expect(r.stdout.split('\n')[0]).toBe('::add-mask::ZQ7"|<\\%2525Q8');
 
     const up = await runCli([
       'up',
@@ -194,7 +194,7 @@ describe('output', () => {
     ]);
     expect(up.code, up.stderr).toBe(3);
     expect(up.stderr).toContain('***');
-    expect(up.stderr + up.stdout).not.toMatch(/zq7|q8/);
+    expect(up.stderr + up.stdout).not.toMatch(/ZQ7|Q8/);
   });
 
   it('refuses a --set-secret too short to hide', async () => {
