@@ -157,6 +157,9 @@ spec:
     'tests.yaml: document 1 (line 1): the API server drops spec.completionMode, spec.backoffLimitPerIndex, spec.suspend, spec.successPolicy, spec.podFailurePolicy, spec.template.spec.initContainers[0].restartPolicy',
   );
   expect(r.stderr).toContain('pass --allow-dropped-fields');
+  expect(r.stderr).toContain(
+    'native sidecars need Kubernetes 1.28 or newer: here the sidecar would be an init container that never ends',
+  );
   expect(r.stderr).not.toContain('created job/');
   const allowed = await runCli(['run', '-f', f, '-n', t.ns, '--allow-dropped-fields']);
   expect(allowed.code, allowed.stderr).toBe(0);

@@ -52,7 +52,8 @@ export interface ManifestOptions {
 }
 
 /** Typed options of `kubestep run`. */
-export interface RunOptions extends ClusterOptions, StuckOptions, ManifestOptions, CloudFlags {
+export interface RunOptions
+  extends ClusterOptions, StuckOptions, SidecarOptions, ManifestOptions, CloudFlags {
   files: string[];
   runId?: string | undefined;
   replace: boolean;
@@ -71,6 +72,11 @@ export interface RunOptions extends ClusterOptions, StuckOptions, ManifestOption
 /** How long pods may stay stuck: the --*-grace flags. */
 export interface StuckOptions {
   graces: StuckGraces;
+}
+
+/** The test pods' regular containers that are sidecars (--sidecar). */
+export interface SidecarOptions {
+  sidecars?: string[] | undefined;
 }
 
 /** Typed options of `kubestep up`. */
@@ -351,6 +357,7 @@ async function run(
         leaseSeconds: opts.leaseSeconds,
         sweep: opts.sweep,
         graces: opts.graces,
+        sidecars: opts.sidecars,
         holder: `${hostname()}/${randomBytes(4).toString('hex')}`,
       },
       AbortSignal.any([signal, timeout.signal]),

@@ -18,11 +18,12 @@ import {
   reported,
   type ClusterOptions,
   type Io,
+  type SidecarOptions,
   type StuckOptions,
 } from './run-command.js';
 
 /** Typed options of `kubestep wait`. */
-export interface WaitOptions extends ClusterOptions, StuckOptions, CloudFlags {
+export interface WaitOptions extends ClusterOptions, StuckOptions, SidecarOptions, CloudFlags {
   /** Job names (from `job/NAME` arguments); empty with `selector`. */
   names: string[];
   /** -l: a label selector of the Jobs. */
@@ -83,6 +84,7 @@ export async function waitCommand(
           drainMs: 30_000,
           anchors: new Map(),
           graces: opts.graces,
+          sidecars: opts.sidecars,
           existing: {
             namespace: ns,
             selector: opts.selector,

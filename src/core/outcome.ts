@@ -10,6 +10,8 @@ export type JobResult = 'Complete' | 'Failed' | 'Stuck' | 'Running' | 'NotCreate
 export interface ContainerSummary {
   name: string;
   init: boolean;
+  /** A sidecar (native, named, or a known proxy): its end does not decide the pod's result. */
+  sidecar?: boolean;
   /** e.g. `exit 0`, `exit 137 (OOMKilled)`, `waiting: ImagePullBackOff`, `running`. */
   state: string;
   exitCode?: number;

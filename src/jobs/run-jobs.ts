@@ -2,7 +2,7 @@
 // the tracker (tracker.ts decides), follow logs, and race the result against the signal.
 // Imperative shell over KubeApi. Preflight and teardown are in run/.
 import { raceAbort, sleep } from '../core/abort.js';
-import { InfraError } from '../core/errors.js';
+import { InfraError, messageOf } from '../core/errors.js';
 import { formatDuration } from '../core/format.js';
 import type { Outcome } from '../core/outcome.js';
 import { eventsOf } from '../kube/events.js';
@@ -17,6 +17,7 @@ import { createForRun } from '../objects/create.js';
 import { printEvents } from '../objects/events.js';
 import type { Ledger } from '../objects/ledger.js';
 import type { StuckGraces } from '../pods/problems.js';
+import { SIDECAR_STOP_GRACE_S } from '../pods/sidecars.js';
 import { informerSelectors, JobTracker, type ExistingJobs, type TrackerNote } from './tracker.js';
 import { withLogCounts } from './summary.js';
 
@@ -32,6 +33,8 @@ export interface JobsPlan {
   watchdog?: Promise<never> | undefined;
   /** How long a test pod may stay stuck (image pull, unschedulable, config error), per reason. */
   graces: StuckGraces;
+  /** The test pods' regular containers that are sidecars (--sidecar). */
+  sidecars?: readonly string[] | undefined;
   /**
    * Follow Jobs that exist already (`kubestep wait`) instead of creating `jobs`: `jobs` then
    * holds the named ones (their `job` field unused), or nothing with a selector.
@@ -71,12 +74,16 @@ export async function runJobs(
   finished.catch(() => undefined);
   let appeared!: () => void;
   const allAppeared = new Promise<void>((resolve) => (appeared = resolve));
+  const ending = new Set<Promise<void>>();
   const apply = (notes: TrackerNote[]) => {
     for (const n of notes) {
       if (n.kind === 'info') out.info(n.message);
       else if (n.kind === 'warn') out.warn(n.message);
       else if (n.kind === 'follow') follower.update(n.pod, n.deleted);
-      else ledger.add(JOBS, n.job, 'test');
+      else if (n.kind === 'end-pod') {
+        const p = endSidecarPod(world, n.pod, innerSignal).finally(() => ending.delete(p));
+        ending.add(p);
+      } else ledger.add(JOBS, n.job, 'test');
     }
   };
   const check = () => {
@@ -160,7 +167,8 @@ export async function runJobs(
         const pods = await client.list<Pod>(PODS, ns, selectors.pods, signal);
         pods.items.forEach((p) => apply(tracker.onPod(p, false, world.now())));
       }
-      const open = await follower.drain(plan.drainMs);
+      // Sidecars still running (their pods are deleted with the Job) are not waited for.
+      const open = await follower.drain(plan.drainMs, tracker.runningSidecars());
       if (open > 0) {
         out.warn(
           `${open} log streams were still open ${Math.round(plan.drainMs / 1000)} s after the Jobs finished; their last lines may be missing`,
@@ -168,6 +176,7 @@ export async function runJobs(
       }
     }
     const outcome = counted(tracker.outcome(world.now()));
+    markSidecarPods(tracker, ledger);
     await explain(world, tracker, outcome, signal);
     return outcome;
   } catch (err) {
@@ -188,7 +197,45 @@ export async function runJobs(
   } finally {
     clearInterval(ticker);
     inner.abort(new Error('done'));
-    await Promise.allSettled(informers);
+    await Promise.allSettled([...informers, ...ending]);
+  }
+}
+
+/**
+ * Deletes `pod`, whose main containers ended while its sidecars run and whose Job goes on, so that
+ * the Job controller makes the next pod (the tracker counts the deleted pod's result); the
+ * sidecars get SIDECAR_STOP_GRACE_S. A failure is a warning: the Job then waits for its sidecars.
+ */
+async function endSidecarPod({ client, out }: World, pod: Pod, signal: AbortSignal): Promise<void> {
+  const name = pod.metadata?.name ?? '';
+  try {
+    await client.delete(
+      PODS,
+      pod.metadata?.namespace,
+      name,
+      {
+        propagationPolicy: 'Background',
+        uid: pod.metadata?.uid,
+        gracePeriodSeconds: SIDECAR_STOP_GRACE_S,
+      },
+      signal,
+    );
+    out.info(`deleting pod/${name} to stop its sidecars; the Job goes on`);
+  } catch (err) {
+    if (signal.aborted) return;
+    out.warn(
+      `could not delete pod/${name} to stop its sidecars (${messageOf(err)}): its Job waits for them until --timeout; grant delete on pods (deploy/rbac.yaml)`,
+    );
+  }
+}
+
+/** Tells teardown which pods of each test Job still run sidecars: it stops them right after the Job. */
+function markSidecarPods(tracker: JobTracker, ledger: Ledger): void {
+  for (const [k, pods] of tracker.sidecarPods()) {
+    const item = ledger.items.find(
+      (i) => i.res === JOBS && i.stage === 'test' && `${i.namespace}/${i.name}` === k,
+    );
+    if (item) item.sidecarPods = pods;
   }
 }
 

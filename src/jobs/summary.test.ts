@@ -385,3 +385,81 @@ describe('stuckHint follows the message, not the reason alone', () => {
     expect(stuckHint(reason, message)).toMatch(hint);
   });
 });
+
+describe('native sidecars (Kubernetes 1.29+ shapes)', () => {
+  // The pod of the docs' job-sidecar.yaml after the Job ended: the kubelet stopped the sidecar
+  // (exit 137 or 143) once myjob had exited.
+  // Source: https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/#jobs-with-sidecar-containers
+  const spec = {
+    restartPolicy: 'Never',
+    initContainers: [
+      {
+        name: 'logshipper',
+        image: 'alpine:latest',
+        restartPolicy: 'Always',
+        command: ['sh', '-c', 'tail -F /opt/logs.txt'],
+      },
+    ],
+    containers: [{ name: 'myjob', image: 'alpine:latest' }],
+  };
+  const ended = (phase: string, myjob: number, sidecarRestarts = 0) =>
+    pod(
+      'myjob-abc',
+      {
+        phase,
+        initContainerStatuses: [
+          { ...terminated('logshipper', 137, 'Error'), restartCount: sidecarRestarts },
+        ],
+        containerStatuses: [terminated('myjob', myjob, myjob ? 'Error' : 'Completed')],
+      },
+      spec,
+    );
+
+  it('marks the sidecar, leaves its exit code out, and counts no restart of it as an attempt', () => {
+    const done: Job = {
+      metadata: { name: 'myjob' },
+      spec: {},
+      status: {
+        startTime: '2026-01-01T00:00:00Z',
+        conditions: [
+          { type: 'Complete', status: 'True', lastTransitionTime: '2026-01-01T00:00:05Z' },
+        ],
+      },
+    };
+    const s = summarizeJob('myjob', 'ns', done, [ended('Succeeded', 0, 2)], { nowMs: 0 });
+    expect(s).toMatchObject({
+      result: 'Complete',
+      attempts: 1,
+      exitCodes: [0],
+      explanation: 'succeeded',
+    });
+    expect(s.pods[0]!.containers.map((c) => [c.name, c.init, !!c.sidecar])).toEqual([
+      ['logshipper', true, true],
+      ['myjob', false, false],
+    ]);
+    expect(attemptsOf([ended('Succeeded', 0, 2)])).toBe(1);
+  });
+
+  it('explains a failed pod by its main container, not by the sidecar the kubelet stopped', () => {
+    expect(explainPod(ended('Failed', 4))).toBe(
+      'container myjob of pod/myjob-abc exited with code 4',
+    );
+  });
+
+  it('names a regular sidecar only when no main container explains', () => {
+    const p = pod('p', {
+      phase: 'Failed',
+      containerStatuses: [terminated('main', 0, 'Completed'), terminated('shipper', 1, 'Error')],
+    });
+    expect(explainPod(p, false, new Set(['shipper']))).toBe(
+      'container shipper of pod/p exited with code 1',
+    );
+    const q = pod('q', {
+      phase: 'Failed',
+      containerStatuses: [terminated('shipper', 137, 'Error'), terminated('main', 2, 'Error')],
+    });
+    expect(explainPod(q, false, new Set(['shipper']))).toBe(
+      'container main of pod/q exited with code 2',
+    );
+  });
+});

@@ -3,6 +3,10 @@ import { formatDuration } from '../core/format.js';
 import type { ContainerSummary, JobResult, JobSummary, PodSummary } from '../core/outcome.js';
 import { jobState } from './status.js';
 import type { ContainerStatus, Job, Pod } from '../kube/types.js';
+import { nativeSidecarsOf, sidecarsOf, type MainsEnded } from '../pods/sidecars.js';
+
+/** A Job's result decided by kubestep from its pods' main containers (its sidecars run on). */
+export type Verdict = 'Complete' | 'Failed';
 
 /** A pod of a Job that cannot start, as runJobs found it. */
 export interface StuckPod {
@@ -17,6 +21,12 @@ export interface SeenFacts {
   /** Names of the Job's pods that were deleted before they ended, not by kubestep. */
   deletedPods?: ReadonlySet<string>;
   stuck?: StuckPod | undefined;
+  /** Pods whose main containers ended while sidecars ran, by name: their result. */
+  mainsEnded?: ReadonlyMap<string, MainsEnded>;
+  /** The result decided from main containers, while the Job itself has no terminal condition. */
+  verdict?: Verdict | undefined;
+  /** Regular containers named as sidecars (`--sidecar`). */
+  sidecars?: readonly string[] | undefined;
 }
 
 /**
@@ -38,16 +48,18 @@ export function summarizeJob(
       ? 'Complete'
       : state!.phase === 'failed'
         ? 'Failed'
-        : facts.stuck
-          ? 'Stuck'
-          : 'Running';
+        : facts.verdict
+          ? facts.verdict
+          : facts.stuck
+            ? 'Stuck'
+            : 'Running';
   const start = parseTime(job?.status?.startTime) ?? times.startedAtMs;
   const end =
     state && state.phase !== 'running' ? (parseTime(state.at) ?? times.nowMs) : times.nowMs;
   const sorted = [...pods].sort(byCreation);
   const deleted = facts.deletedPods ?? new Set<string>();
   const podSummaries = sorted.map((p) => {
-    const s = summarizePod(p);
+    const s = summarizePod(p, sidecarsOf(p, facts.sidecars ?? [], job?.metadata?.annotations));
     if (deleted.has(s.name)) s.deleted = true;
     return s;
   });
@@ -65,6 +77,7 @@ export function summarizeJob(
     if (state.message) summary.message = state.message;
     if (state.at) summary.finishedAt = state.at;
   } else if (result === 'Stuck') summary.reason = facts.stuck!.reason;
+  else if (result === 'Failed') summary.reason = 'BackoffLimitExceeded';
   if (job?.status?.startTime) summary.startedAt = job.status.startTime;
   if (start !== undefined) summary.durationMs = Math.max(0, end - start);
   summary.explanation = explainJob(summary, job, sorted, facts);
@@ -76,12 +89,38 @@ export function attemptsOf(pods: readonly Pod[]): number {
   return pods.reduce((n, p) => n + 1 + restartsOf(p), 0);
 }
 
-/** The most restarts of any one container of `pod` (`restartPolicy: OnFailure`). */
+/**
+ * The most restarts of any one container of `pod` (`restartPolicy: OnFailure`); native sidecars
+ * restart on their own and do not count.
+ */
 function restartsOf(pod: Pod): number {
+  const native = nativeSidecarsOf(pod);
   return [
-    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.initContainerStatuses ?? []).filter((c) => !native.has(c.name)),
     ...(pod.status?.containerStatuses ?? []),
   ].reduce((m, c) => Math.max(m, c.restartCount ?? 0), 0);
+}
+
+/**
+ * Pods that succeeded and attempts that failed, as `completions` and `backoffLimit` count them: a
+ * pod in `mainsEnded` by its main containers' result (its sidecars kept it running, or kubestep
+ * deleted it), any other by {@link failedAttempts}' rules; restarts count as failures.
+ */
+export function podResults(
+  pods: readonly Pod[],
+  mainsEnded: ReadonlyMap<string, MainsEnded>,
+): { succeeded: number; failed: number } {
+  let succeeded = 0;
+  let failed = 0;
+  for (const p of pods) {
+    const m = mainsEnded.get(p.metadata?.name ?? '');
+    const deleting = Boolean(p.metadata?.deletionTimestamp);
+    const phase = p.status?.phase;
+    if (m ? m.succeeded : phase === 'Succeeded' && !deleting) succeeded++;
+    if (m ? !m.succeeded : phase === 'Failed' && !deleting) failed++;
+    failed += restartsOf(p);
+  }
+  return { succeeded, failed };
 }
 
 /**
@@ -100,7 +139,7 @@ export function failedAttempts(pods: readonly Pod[]): number {
 function exitCodesOf(pods: readonly PodSummary[]): number[] {
   for (const p of [...pods].reverse()) {
     const codes = p.containers
-      .filter((c) => c.exitCode !== undefined && (!c.init || c.exitCode !== 0))
+      .filter((c) => c.exitCode !== undefined && !c.sidecar && (!c.init || c.exitCode !== 0))
       .map((c) => c.exitCode!);
     if (codes.length > 0) return codes;
   }
@@ -175,7 +214,11 @@ export function stuckHint(reason: string, message = ''): string {
  * the first container that failed (OOMKilled with its memory limit, else its exit code).
  * Source: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-states
  */
-export function explainPod(pod: Pod, deleted = false): string | undefined {
+export function explainPod(
+  pod: Pod,
+  deleted = false,
+  sidecars: ReadonlySet<string> = new Set(),
+): string | undefined {
   const name = `pod/${pod.metadata?.name ?? '?'}`;
   if (deleted) return `${name} was deleted by someone else before it ended`;
   const status = pod.status;
@@ -187,7 +230,13 @@ export function explainPod(pod: Pod, deleted = false): string | undefined {
     return `${name} ran longer than its activeDeadlineSeconds${limit !== undefined ? ` (${limit} s)` : ''}`;
   }
   const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  const statuses = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])];
+  // Sidecars last: one stopped with its pod (exit 137, 143) explains only when no main container does.
+  const side = new Set([...sidecars, ...nativeSidecarsOf(pod)]);
+  const all = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])];
+  const statuses = [
+    ...all.filter((s) => !side.has(s.name)),
+    ...all.filter((s) => side.has(s.name)),
+  ];
   for (const s of statuses) {
     const t = s.state?.terminated ?? s.lastState?.terminated;
     if (!t || t.exitCode === 0) continue;
@@ -222,16 +271,27 @@ export function explainJob(
   facts: SeenFacts = {},
 ): string {
   const deleted = facts.deletedPods ?? new Set<string>();
+  const mains = facts.mainsEnded ?? new Map<string, MainsEnded>();
+  const sidecars = (p: Pod) => sidecarsOf(p, facts.sidecars ?? [], job?.metadata?.annotations);
+  const counts = podResults(pods, mains);
   const tries = (n: number) => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
+  // Sidecars that kept pods running after their main containers ended (kubestep stops them).
+  const stillRan = [...new Set([...mains.values()].flatMap((m) => m.running))];
+  const sidecarNote =
+    stillRan.length > 0
+      ? `; decided by the main containers (sidecar ${stillRan.join(', ')} still ran)`
+      : '';
   // The newest pod that failed on its own explains best; a deleted one only when none did (the
   // Job controller itself deletes the pods still running when the Job fails).
   const lastWhy = () => {
     const newestFirst = [...pods].reverse();
     // Pods being deleted (by someone else, or the controller's surplus pods) come last.
+    // (kubestep deletes pods whose main containers ended while their sidecars ran: they count.)
     const gone = (p: Pod) =>
-      deleted.has(p.metadata?.name ?? '') || Boolean(p.metadata?.deletionTimestamp);
+      deleted.has(p.metadata?.name ?? '') ||
+      (Boolean(p.metadata?.deletionTimestamp) && !mains.has(p.metadata?.name ?? ''));
     for (const p of newestFirst) {
-      const why = gone(p) ? undefined : explainPod(p);
+      const why = gone(p) ? undefined : explainPod(p, false, sidecars(p));
       if (why) return why;
     }
     for (const p of newestFirst) {
@@ -246,11 +306,10 @@ export function explainJob(
       // Parallel pods are not attempts: `completions: 8` is 8 pods that succeeded.
       const completions = job?.spec?.completions ?? 1;
       if (completions > 1) {
-        const ok = pods.filter((p) => p.status?.phase === 'Succeeded').length;
-        const failed = failedAttempts(pods);
-        return `${ok} of ${completions} pods succeeded${failed ? ` (${failed} failed ${failed === 1 ? 'attempt' : 'attempts'} retried)` : ''}`;
+        const { succeeded: ok, failed } = counts;
+        return `${ok} of ${completions} pods succeeded${failed ? ` (${failed} failed ${failed === 1 ? 'attempt' : 'attempts'} retried)` : ''}${sidecarNote}`;
       }
-      return summary.attempts > 1 ? `succeeded after ${tries(summary.attempts)}` : 'succeeded';
+      return `${summary.attempts > 1 ? `succeeded after ${tries(summary.attempts)}` : 'succeeded'}${sidecarNote}`;
     }
     case 'Stuck': {
       const s = facts.stuck!;
@@ -267,8 +326,8 @@ export function explainJob(
       if (summary.reason === 'BackoffLimitExceeded') {
         const limit = job?.spec?.backoffLimit ?? 6;
         // Failed pods (and restarts) count towards backoffLimit; pods the controller deleted do not.
-        const failed = Math.max(1, failedAttempts(pods));
-        return `failed ${tries(failed)} (backoffLimit ${limit})${why ? `; last: ${why}` : ''}`;
+        const failed = Math.max(1, counts.failed);
+        return `failed ${tries(failed)} (backoffLimit ${limit})${why ? `; last: ${why}` : ''}${sidecarNote}`;
       }
       if (summary.reason === 'DeadlineExceeded') {
         const limit = job?.spec?.activeDeadlineSeconds;
@@ -291,7 +350,7 @@ function byCreation(a: Pod, b: Pod): number {
 }
 
 /** One pod's containers with exit codes and reasons. */
-export function summarizePod(pod: Pod): PodSummary {
+export function summarizePod(pod: Pod, sidecars: ReadonlySet<string> = new Set()): PodSummary {
   const statuses = new Map<string, [ContainerStatus, boolean]>();
   for (const s of pod.status?.initContainerStatuses ?? []) statuses.set(s.name, [s, true]);
   for (const s of pod.status?.containerStatuses ?? []) statuses.set(s.name, [s, false]);
@@ -299,9 +358,11 @@ export function summarizePod(pod: Pod): PodSummary {
     ...(pod.spec?.initContainers ?? []).map((c): [string, boolean] => [c.name, true]),
     ...(pod.spec?.containers ?? []).map((c): [string, boolean] => [c.name, false]),
   ];
+  const side = new Set([...sidecars, ...nativeSidecarsOf(pod)]);
   const containers = names.map(([name, init]) => {
     const s = statuses.get(name)?.[0];
-    return summarizeContainer(name, init, s);
+    const c = summarizeContainer(name, init, s);
+    return side.has(name) ? { ...c, sidecar: true } : c;
   });
   const out: PodSummary = {
     name: pod.metadata?.name ?? '',
@@ -418,7 +479,7 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
       const containers = p.containers
         .map(
           (c) =>
-            `${c.init ? 'init ' : ''}${c.name}: ${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}` +
+            `${c.sidecar ? 'sidecar ' : c.init ? 'init ' : ''}${c.name}: ${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}` +
             (c.logLines !== undefined
               ? `, ${formatLines(c.logLines, c.logLinesLost)} ${c.logLines === 1 ? 'line' : 'lines'}`
               : ''),

@@ -449,3 +449,121 @@ describe('informerSelectors', () => {
     expect(informerSelectors(p)).toEqual({ jobs, pods });
   });
 });
+
+describe('JobTracker with sidecars', () => {
+  /** A pod of job `owner` with container main in `main` and sidecar `proxy` in `proxy`. */
+  function withProxy(
+    name: string,
+    owner: string,
+    main: ContainerStatus['state'],
+    proxy: ContainerStatus['state'] = { running: {} },
+    extra: Partial<NonNullable<Pod['metadata']>> = {},
+  ): Pod {
+    const p = pod(name, owner, 'Running', main, extra);
+    p.spec!.containers.push({ name: 'istio-proxy', image: 'proxy' });
+    p.status!.containerStatuses!.push({
+      name: 'istio-proxy',
+      ready: true,
+      restartCount: 0,
+      image: 'proxy',
+      state: proxy,
+    });
+    return p;
+  }
+  const ends = (notes: TrackerNote[]) =>
+    notes.flatMap((n) => (n.kind === 'end-pod' ? [n.pod.metadata?.name] : []));
+
+  it('a main container that succeeded decides the Job while istio-proxy runs on', () => {
+    const t = running();
+    t.onPod(withProxy('t-1', 't', { running: {} }), false, T0 + 1_000);
+    expect(t.progress().settled).toBe(false);
+    const notes = t.onPod(withProxy('t-1', 't', exited(0)), false, T0 + 2_000);
+    expect(messages(notes, 'info')).toEqual([
+      "pod/t-1: its main containers succeeded while sidecar istio-proxy still ran: the pod's result is theirs",
+      'job/t Complete, by its main containers (the sidecars are stopped with the Job)',
+    ]);
+    expect(ends(notes)).toEqual([]);
+    expect(t.progress().settled).toBe(true);
+    const outcome = t.outcome(T0 + 3_000);
+    expect(outcome.kind).toBe('succeeded');
+    expect(outcome.jobs[0]).toMatchObject({
+      result: 'Complete',
+      explanation: 'succeeded; decided by the main containers (sidecar istio-proxy still ran)',
+      exitCodes: [0],
+    });
+    expect(outcome.jobs[0]!.pods[0]!.containers.map((c) => [c.name, !!c.sidecar])).toEqual([
+      ['main', false],
+      ['istio-proxy', true],
+    ]);
+    expect(t.sidecarPods()).toEqual(new Map([[`${NS}/t`, ['t-1']]]));
+    expect(t.runningSidecars()).toEqual(new Set(['uid-t-1/istio-proxy']));
+  });
+
+  it('a failed main container: the pod is ended for a retry, its deletion is no one else’s, the second failure fails the Job', () => {
+    const t = running(); // backoffLimit 1
+    const first = t.onPod(withProxy('t-1', 't', exited(3)), false, T0 + 1_000);
+    expect(ends(first)).toEqual(['t-1']);
+    expect(t.progress().settled).toBe(false);
+    // kubestep deletes it; the controller makes the next pod.
+    const deleting = { deletionTimestamp: new Date(T0 + 2_000).toISOString() };
+    const gone = [
+      ...t.onPod(withProxy('t-1', 't', exited(3), { running: {} }, deleting), false, T0 + 2_000),
+      ...t.onPod(withProxy('t-1', 't', exited(3), exited(137), deleting), true, T0 + 3_000),
+      ...t.tick(T0 + 3_000 + CONTROLLER_WINDOW_MS),
+    ];
+    expect(messages(gone, 'warn')).toEqual([]);
+    const second = t.onPod(withProxy('t-2', 't', exited(3)), false, T0 + 9_000);
+    expect(ends(second)).toEqual([]);
+    expect(messages(second, 'info')).toContain(
+      'job/t Failed (BackoffLimitExceeded), by its main containers (the sidecars are stopped with the Job)',
+    );
+    const outcome = t.outcome(T0 + 10_000);
+    expect(outcome.kind).toBe('failed');
+    expect(outcome.jobs[0]).toMatchObject({
+      result: 'Failed',
+      reason: 'BackoffLimitExceeded',
+      attempts: 2,
+      exitCodes: [3],
+    });
+    expect(outcome.jobs[0]!.explanation).toBe(
+      'failed 2 attempts (backoffLimit 1); last: container main of pod/t-2 exited with code 3; decided by the main containers (sidecar istio-proxy still ran)',
+    );
+  });
+
+  it('completions: 2 counts pods whose main containers succeeded; the first is ended', () => {
+    const t = new JobTracker(
+      { runId: 'r1', jobs: [plan('t')], graces: DEFAULT_GRACES, sidecars: ['shipper'] },
+      T0,
+    );
+    const j = job('t');
+    j.spec!.completions = 2;
+    t.created(plan('t'), j, T0);
+    t.onJob(j, false, T0);
+    const named = (name: string) => {
+      const p = pod(name, 't', 'Running', exited(0));
+      p.spec!.containers.push({ name: 'shipper', image: 'x' });
+      p.status!.containerStatuses!.push({
+        name: 'shipper',
+        ready: true,
+        restartCount: 0,
+        image: 'x',
+        state: { running: {} },
+      });
+      return p;
+    };
+    expect(ends(t.onPod(named('t-1'), false, T0 + 1_000))).toEqual(['t-1']);
+    expect(t.progress().settled).toBe(false);
+    t.onPod(named('t-2'), false, T0 + 3_000);
+    expect(t.progress().settled).toBe(true);
+    expect(t.outcome(T0 + 4_000).jobs[0]!.explanation).toBe(
+      '2 of 2 pods succeeded; decided by the main containers (sidecar shipper still ran)',
+    );
+  });
+
+  it('a sidecar that ends by itself changes nothing: the Job decides', () => {
+    const t = running();
+    const notes = t.onPod(withProxy('t-1', 't', exited(0), exited(0)), false, T0 + 1_000);
+    expect(messages(notes, 'info')).toEqual([]);
+    expect(t.progress().settled).toBe(false);
+  });
+});

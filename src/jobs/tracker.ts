@@ -16,8 +16,16 @@ import {
   type MountFailure,
   type StuckGraces,
 } from '../pods/problems.js';
+import { mainsEnded, sidecarsOf, type MainsEnded } from '../pods/sidecars.js';
 import { finishedBefore, isJobFinished, jobState } from './status.js';
-import { stuckHint, summarizeJob, waitingStatus, type StuckPod } from './summary.js';
+import {
+  podResults,
+  stuckHint,
+  summarizeJob,
+  waitingStatus,
+  type StuckPod,
+  type Verdict,
+} from './summary.js';
 
 /** Jobs made by someone else, to wait for (`kubestep wait`). */
 export interface ExistingJobs {
@@ -36,6 +44,8 @@ export interface TrackerPlan {
   /** How long a test pod may stay stuck (image pull, unschedulable, config error), per reason. */
   graces: StuckGraces;
   existing?: ExistingJobs | undefined;
+  /** Regular containers that are sidecars, by name (`--sidecar`); see pods/sidecars.ts. */
+  sidecars?: readonly string[] | undefined;
 }
 
 /** What the shell does for the tracker: print, follow a pod's containers, record an adopted Job. */
@@ -45,7 +55,12 @@ export type TrackerNote =
   /** Follow (or update, or end) the tails of this pod's containers. */
   | { kind: 'follow'; pod: Pod; deleted: boolean }
   /** `kubestep wait` found a Job to follow: record it (for `--cleanup`). */
-  | { kind: 'adopted'; job: Job };
+  | { kind: 'adopted'; job: Job }
+  /**
+   * Delete this pod: its main containers have ended, its sidecars run on, and the Job goes on
+   * (a retry, or more completions); the Job controller replaces it.
+   */
+  | { kind: 'end-pod'; pod: Pod };
 
 /** Where the run stands after the events so far. */
 export interface Progress {
@@ -84,6 +99,17 @@ interface Tracked {
   /** The Job controller cannot create a pod (`FailedCreate` events), since when (ms). */
   failedCreate?: { message: string; sinceMs: number } | undefined;
   stuck?: StuckPod | undefined;
+  /** Pods whose main containers ended while sidecars ran, by name: their result is the mains'. */
+  mainsEnded: Map<string, MainsEnded>;
+  /** Pods kubestep deleted to end their sidecars while the Job went on, by name. */
+  ending: Set<string>;
+  /** The Job's result from its pods' main containers, when its sidecars keep it from finishing. */
+  verdict?: Verdict | undefined;
+}
+
+/** True when the Job has a terminal condition, or its main containers decided it. */
+function isDone(t: Tracked): boolean {
+  return t.verdict !== undefined || (t.job !== undefined && isJobFinished(t.job));
 }
 
 /** How long a Job may have no pod, or a pod stay being created, before its events are read, ms. */
@@ -154,7 +180,7 @@ export class JobTracker {
     };
     for (const t of this.tracked.values()) {
       const job = t.job ?? t.created;
-      if (!job?.metadata?.uid || t.stuck || (t.job && isJobFinished(t.job))) continue;
+      if (!job?.metadata?.uid || t.stuck || isDone(t)) continue;
       if (t.pods.size === 0 && t.seenMs !== undefined && nowMs - t.seenMs >= EVENTS_AFTER_MS) {
         if (isDue(job.metadata.uid)) due.push(job);
       }
@@ -210,14 +236,14 @@ export class JobTracker {
     if (!t?.created || job.metadata?.uid !== t.created.metadata?.uid) return notes;
     const wasFinished = t.job ? isJobFinished(t.job) : false;
     t.job = job;
-    if (deleted && !isJobFinished(job)) {
+    if (deleted && !isJobFinished(job) && !t.verdict) {
       t.deleted = true;
       notes.push({
         kind: 'warn',
         message: `job/${t.plan.name} was deleted by someone else while it ran`,
       });
     }
-    if (!wasFinished && isJobFinished(job)) {
+    if (!wasFinished && isJobFinished(job) && !t.verdict) {
       // Pods being deleted meanwhile: the Job controller's surplus pods, not someone else's.
       t.suspects.clear();
       const s = jobState(job);
@@ -243,7 +269,8 @@ export class JobTracker {
     const ended = phase === 'Succeeded' || phase === 'Failed';
     const name = pod.metadata.name ?? '';
     const deleting = deleted || Boolean(pod.metadata.deletionTimestamp);
-    if (deleting && !ended && !(t.job && isJobFinished(t.job)) && !t.deletedPods.has(name)) {
+    const known = t.deletedPods.has(name) || t.ending.has(name);
+    if (deleting && !ended && !isDone(t) && !known) {
       if (!t.suspects.has(name)) t.suspects.set(name, nowMs);
     }
     t.failedCreate = undefined;
@@ -258,8 +285,73 @@ export class JobTracker {
       : testPodProblem(pod, this.plan.graces, this.mountFailures.get(uid));
     this.problems.note(uid, problem?.reason, nowMs);
     notes.push({ kind: 'follow', pod, deleted });
+    if (!deleting && !isDone(t)) notes.push(...this.sidecarsCheck(t, pod));
     notes.push(...this.tick(nowMs));
     return notes;
+  }
+
+  /**
+   * A pod whose main containers have ended while its sidecars run: its result is the mains'.
+   * Enough such results (with the pods that ended) decide the Job, as the Job controller would
+   * from `completions` and `backoffLimit`; otherwise the pod is to be ended, so that the Job goes
+   * on. Source: https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/
+   */
+  private sidecarsCheck(t: Tracked, pod: Pod): TrackerNote[] {
+    const name = pod.metadata?.name ?? '';
+    const job = t.job ?? t.created;
+    if (t.mainsEnded.has(name)) return [];
+    const m = mainsEnded(
+      pod,
+      sidecarsOf(pod, this.plan.sidecars ?? [], job?.metadata?.annotations),
+    );
+    if (!m) return [];
+    t.mainsEnded.set(name, m);
+    const notes: TrackerNote[] = [
+      {
+        kind: 'info',
+        message: `pod/${name}: its main containers ${m.succeeded ? 'succeeded' : 'failed'} while sidecar ${m.running.join(', ')} still ran: the pod's result is theirs`,
+      },
+    ];
+    const counts = podResults([...t.pods.values()], t.mainsEnded);
+    const completions = job?.spec?.completions ?? 1;
+    const backoffLimit = job?.spec?.backoffLimit ?? 6;
+    if (counts.succeeded >= completions) t.verdict = 'Complete';
+    else if (counts.failed > backoffLimit) t.verdict = 'Failed';
+    if (t.verdict) {
+      t.suspects.clear();
+      const why = t.verdict === 'Failed' ? ' (BackoffLimitExceeded)' : '';
+      notes.push({
+        kind: 'info',
+        message: `job/${t.plan.name} ${t.verdict}${why}, by its main containers (the sidecars are stopped with the Job)`,
+      });
+    } else {
+      t.ending.add(name);
+      notes.push({ kind: 'end-pod', pod });
+    }
+    return notes;
+  }
+
+  /** Pods whose main containers ended while their sidecars ran, by Job (`namespace/name`). */
+  sidecarPods(): Map<string, string[]> {
+    const byJob = new Map<string, string[]>();
+    for (const [k, t] of this.tracked)
+      if (t.mainsEnded.size > 0) byJob.set(k, [...t.mainsEnded.keys()]);
+    return byJob;
+  }
+
+  /**
+   * The containers whose logs need not be read to their end: sidecars still running in pods
+   * whose main containers have ended, as `podUid/container`.
+   */
+  runningSidecars(): Set<string> {
+    const keys = new Set<string>();
+    for (const t of this.tracked.values()) {
+      for (const pod of t.pods.values()) {
+        const m = t.mainsEnded.get(pod.metadata?.name ?? '');
+        for (const c of m?.running ?? []) keys.add(`${pod.metadata?.uid}/${c}`);
+      }
+    }
+    return keys;
   }
 
   /**
@@ -269,7 +361,7 @@ export class JobTracker {
   tick(nowMs: number): TrackerNote[] {
     const notes: TrackerNote[] = [];
     for (const t of this.tracked.values()) {
-      if (t.job && isJobFinished(t.job)) continue;
+      if (isDone(t)) continue;
       for (const [name, sinceMs] of t.suspects) {
         if (nowMs - sinceMs < CONTROLLER_WINDOW_MS) continue;
         t.suspects.delete(name);
@@ -315,8 +407,7 @@ export class JobTracker {
     const all = [...this.tracked.values()];
     const some = all.length > 0;
     const appeared = some && all.every((t) => t.created);
-    this.settled ||=
-      appeared && all.every((t) => t.deleted || (t.job !== undefined && isJobFinished(t.job)));
+    this.settled ||= appeared && all.every((t) => t.deleted || isDone(t));
     return { appeared, stuck: all.some((t) => t.stuck), settled: this.settled };
   }
 
@@ -329,7 +420,13 @@ export class JobTracker {
         t.job ?? t.created,
         [...t.pods.values()],
         { startedAtMs: this.startedAtMs, nowMs },
-        { deletedPods: t.deletedPods, stuck: t.stuck },
+        {
+          deletedPods: t.deletedPods,
+          stuck: t.stuck,
+          mainsEnded: t.mainsEnded,
+          verdict: t.verdict,
+          sidecars: this.plan.sidecars,
+        },
       ),
     );
   }
@@ -475,6 +572,8 @@ function fresh(plan: TestJob): Tracked {
     pods: new Map(),
     deletedPods: new Set<string>(),
     suspects: new Map<string, number>(),
+    mainsEnded: new Map(),
+    ending: new Set<string>(),
   };
 }
 

@@ -18,6 +18,15 @@ export interface LogStreamOptions {
   limitBytes?: number;
 }
 
+/** Options of {@link KubeApi.delete}. */
+export interface DeleteOptions {
+  propagationPolicy: 'Foreground' | 'Background' | 'Orphan';
+  /** Precondition: only the object with this uid (a newer one of the same name is kept). */
+  uid?: string | undefined;
+  /** Pods: seconds between SIGTERM and SIGKILL instead of terminationGracePeriodSeconds. */
+  gracePeriodSeconds?: number | undefined;
+}
+
 /** Options of list and watch calls. */
 export interface ListOptions {
   labelSelector?: string;
@@ -50,7 +59,7 @@ export interface KubeApi {
     res: Resource,
     ns: string | undefined,
     name: string,
-    opts: { propagationPolicy: 'Foreground' | 'Background' | 'Orphan'; uid?: string | undefined },
+    opts: DeleteOptions,
     signal: AbortSignal,
   ): Promise<'absent' | 'gone' | 'deleting'>;
   /** JSON merge patch; undefined when the object does not exist. */

@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { sleep } from '../core/abort.js';
 import { InfraError, messageOf } from '../core/errors.js';
-import type { KubeApi, ListOptions, LogStreamOptions } from './api.js';
+import type { DeleteOptions, KubeApi, ListOptions, LogStreamOptions } from './api.js';
 import { LineSplitter } from './line-splitter.js';
 import { describeNetworkError, isStatus, isTransient, KubeApiError } from './errors.js';
 import { PODS, type Resource } from './resources.js';
@@ -105,7 +105,7 @@ export class KubeClient implements KubeApi {
    * Deletes the object (`ns` undefined: a cluster-scoped one) with `propagationPolicy`
    * (Foreground: dependents such as a Job's pods go first; Background: the garbage collector
    * removes them after; Orphan: they stay, without the owner reference). `uid` adds a precondition so that a newer object of the same name is
-   * kept. Returns `absent` when it was not there (or was a newer one), `gone` when the answer shows
+   * kept; `gracePeriodSeconds` shortens a pod's terminationGracePeriodSeconds. Returns `absent` when it was not there (or was a newer one), `gone` when the answer shows
    * it deleted at once, `deleting` when it still exists with a deletionTimestamp (finalizers,
    * graceful pod termination).
    * Source: https://kubernetes.io/docs/concepts/architecture/garbage-collection/
@@ -114,13 +114,16 @@ export class KubeClient implements KubeApi {
     res: Resource,
     ns: string | undefined,
     name: string,
-    opts: { propagationPolicy: 'Foreground' | 'Background' | 'Orphan'; uid?: string | undefined },
+    opts: DeleteOptions,
     signal: AbortSignal,
   ): Promise<'absent' | 'gone' | 'deleting'> {
     const body = {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
       propagationPolicy: opts.propagationPolicy,
+      ...(opts.gracePeriodSeconds !== undefined
+        ? { gracePeriodSeconds: opts.gracePeriodSeconds }
+        : {}),
       ...(opts.uid ? { preconditions: { uid: opts.uid } } : {}),
     };
     try {

@@ -130,23 +130,25 @@ export class LogFollower {
 
   /**
    * Resolves when every tail has ended, or after `timeoutMs`; then stops the rest and returns
-   * how many were still open.
+   * how many were still open. Tails of `skip` (`podUid/container`: sidecars still running) are not
+   * waited for and not counted: they are stopped with the rest.
    */
-  async drain(timeoutMs: number): Promise<number> {
-    const all = Promise.all([...this.tails.values()]);
+  async drain(timeoutMs: number, skip: ReadonlySet<string> = new Set()): Promise<number> {
+    const skipped = (key: string) => [...skip].some((k) => key.startsWith(`${k}/`));
+    const all = Promise.all([...this.tails].filter(([k]) => !skipped(k)).map(([, p]) => p));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>(
       (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
     );
     const first = await Promise.race([all.then(() => 'done' as const), timeout]);
     clearTimeout(timer);
-    const stillOpen = this.open.size;
-    for (const key of this.open) this.lose(key, null);
-    if (first === 'timeout') {
-      this.ctl.abort(new Error('log drain timed out'));
-      await all;
+    const open = [...this.open].filter((k) => !skipped(k));
+    for (const key of open) this.lose(key, null);
+    if (first === 'timeout' || this.open.size > 0) {
+      this.ctl.abort(new Error(first === 'timeout' ? 'log drain timed out' : 'drained'));
+      await Promise.all([...this.tails.values()]);
     }
-    return stillOpen;
+    return open.length;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedFields } from './dropped.js';
+import { droppedFields, droppedHint } from './dropped.js';
 
 // A Job as written for Kubernetes 1.28+ (from the Job documentation), and as a v1.20 API server
 // answers a dry-run create of it: the fields it does not know are gone, defaults are added.
@@ -106,5 +106,20 @@ describe('droppedFields', () => {
         { metadata: { annotations: {} } },
       ),
     ).toEqual(['metadata.annotations["a.b/c"]']);
+  });
+});
+
+describe('droppedHint', () => {
+  it.each([
+    [
+      ['spec.template.spec.initContainers[1].restartPolicy'],
+      /native sidecars need Kubernetes 1.28/,
+    ],
+    [['spec.podFailurePolicy'], undefined],
+    [[], undefined],
+  ])('%j', (paths, want) => {
+    const hint = droppedHint(paths);
+    if (want) expect(hint).toMatch(want);
+    else expect(hint).toBeUndefined();
   });
 });

@@ -48,3 +48,14 @@ function walk(w: unknown, s: unknown, path: string, out: string[]): void {
     walk(v, s[k], child, out);
   }
 }
+
+/**
+ * What a dropped field means for the run, when kubestep knows more than the path: a native
+ * sidecar (`initContainers[].restartPolicy: Always`, Kubernetes 1.28+) becomes an init container
+ * that never ends, so the pod would never start its containers. Undefined for other paths.
+ * Source: https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/
+ */
+export function droppedHint(paths: readonly string[]): string | undefined {
+  if (!paths.some((p) => /initContainers\[\d+\]\.restartPolicy$/.test(p))) return undefined;
+  return 'native sidecars need Kubernetes 1.28 or newer: here the sidecar would be an init container that never ends; make it a regular container and name it with --sidecar or the annotation kubestep.dev/sidecars (README: Sidecars)';
+}

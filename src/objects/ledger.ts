@@ -19,6 +19,11 @@ export interface ObjectRef {
    * and waits for them: ~70 ms for an ended pod; Foreground took 100-900 ms on the local cluster.
    */
   pods?: string | undefined;
+  /**
+   * Jobs: pods whose main containers ended while sidecars ran, by name: deleted right after the
+   * Job, with a short grace period (pods/sidecars.ts SIDECAR_STOP_GRACE_S).
+   */
+  sidecarPods?: string[] | undefined;
 }
 
 /** The ObjectRef of `object` (as the API server returned it) of kind `res`. */

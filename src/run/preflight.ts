@@ -7,7 +7,7 @@ import type { Job, KubeObject } from '../kube/types.js';
 import { anchorName } from '../manifests/deps.js';
 import { heldMessage, otherHolder } from './holder.js';
 import { LABEL_RUN_ID } from '../manifests/jobs.js';
-import { droppedFields } from '../manifests/dropped.js';
+import { droppedFields, droppedHint } from '../manifests/dropped.js';
 import { describeOrigin, type DocumentOrigin } from '../manifests/parse.js';
 import { isJobFinished, jobState } from '../jobs/status.js';
 import { refName, refOf, type ObjectRef } from '../objects/ledger.js';
@@ -120,8 +120,11 @@ async function dryRunCreate(
       try {
         const stored = await client.create(p.res, p.namespace, p.object, signal, { dryRun: true });
         const gone = droppedFields(p.object, stored);
+        const hint = droppedHint(gone);
         if (gone.length > 0)
-          dropped.push(`${describeOrigin(p.origin)}: the API server drops ${gone.join(', ')}`);
+          dropped.push(
+            `${describeOrigin(p.origin)}: the API server drops ${gone.join(', ')}${hint ? ` (${hint})` : ''}`,
+          );
       } catch (err) {
         if (isStatus(err, 409)) return; // exists: validation passed; the stale one is replaced
         const refusal = err instanceof KubeApiError ? classifyRefusal(err) : undefined;

@@ -52,6 +52,8 @@ export interface RunPlan extends StartPlan {
   drainMs: number;
   /** Lifetime of the anchor Job, s: the cluster deletes the run's objects after it. */
   backstopSeconds: number;
+  /** The test pods' regular containers that are sidecars (--sidecar). */
+  sidecars?: readonly string[] | undefined;
   /** The run's heartbeat lease, s (see run/heartbeat.ts); renewed every third of it. */
   leaseSeconds: number;
 }
@@ -103,6 +105,7 @@ export async function runAll(deps: World, plan: RunPlan, signal: AbortSignal): P
         anchors,
         watchdog: started.dependencies?.broken,
         graces: plan.graces,
+        sidecars: plan.sidecars,
       },
       ledger,
       signal,

@@ -9,6 +9,7 @@ import { refName, type Ledger, type ObjectRef } from '../objects/ledger.js';
 import { DEPLOYMENTS, JOBS, PODS, STATEFULSETS } from '../kube/resources.js';
 import type { KubeObject } from '../kube/types.js';
 import { runSelector } from '../manifests/jobs.js';
+import { SIDECAR_STOP_GRACE_S } from '../pods/sidecars.js';
 
 /** The part of the world deletions use. */
 export type DeleteDeps = Pick<World, 'client' | 'now'> & { out: Pick<Output, 'info' | 'warn'> };
@@ -43,6 +44,16 @@ export async function deleteObjects(
       { propagationPolicy: foreground ? 'Foreground' : 'Background', uid: t.uid },
       signal,
     );
+    // Sidecars whose main containers ended: stopped now (the Job is gone, so no pod replaces them).
+    for (const pod of t.sidecarPods ?? []) {
+      await deps.client.delete(
+        PODS,
+        t.namespace,
+        pod,
+        { propagationPolicy: 'Background', gracePeriodSeconds: SIDECAR_STOP_GRACE_S },
+        signal,
+      );
+    }
     // A Job gone at once may leave pods for the garbage collector: wait for them too.
     if (result === 'deleting' || withPods) lingering.push(t);
   }

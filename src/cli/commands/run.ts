@@ -6,7 +6,7 @@ import { parseDurationMs, positive } from '../duration.js';
 import { clusterFlags, clusterOptions } from '../flags/cluster.js';
 import { manifestFlags, manifestOptions } from '../flags/manifests.js';
 import { reportFlags, reportOptions } from '../flags/report.js';
-import { stuckFlags, stuckOptions } from '../flags/stuck.js';
+import { sidecarFlags, sidecarOptions, stuckFlags, stuckOptions } from '../flags/stuck.js';
 import type { Io, RunOptions } from '../run-command.js';
 
 const CLEANUP = ['always', 'on-success', 'never'] as const;
@@ -18,7 +18,7 @@ export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<vo
     'start the dependencies, create the test Jobs, mirror their logs, wait until each is Complete or Failed, delete everything',
     (b) =>
       reportFlags(
-        stuckFlags(clusterFlags(manifestFlags(b))),
+        sidecarFlags(stuckFlags(clusterFlags(manifestFlags(b)))),
         'limit for the whole run; then the Jobs fail (exit 1) and are cleaned up',
       )
         .option('filename', {
@@ -64,6 +64,7 @@ export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<vo
         ...clusterOptions(a),
         ...manifestOptions(a),
         ...stuckOptions(a),
+        ...sidecarOptions(a),
         ...reportOptions(a),
         files: a.filename,
         replace: a.replace,

@@ -6,7 +6,7 @@ import { dnsLabelProblem } from '../../manifests/names.js';
 import { parseDurationMs, positive } from '../duration.js';
 import { clusterFlags, clusterOptions } from '../flags/cluster.js';
 import { reportFlags, reportOptions } from '../flags/report.js';
-import { stuckFlags, stuckOptions } from '../flags/stuck.js';
+import { sidecarFlags, sidecarOptions, stuckFlags, stuckOptions } from '../flags/stuck.js';
 import type { Io } from '../run-command.js';
 import type { WaitOptions } from '../wait-command.js';
 
@@ -17,7 +17,7 @@ export function registerWait<T>(y: Argv<T>, handle: (o: WaitOptions) => Promise<
     'follow Jobs that exist already (made by kubectl apply in an earlier step): mirror their logs, wait until each is Complete or Failed, exit like run',
     (b) =>
       reportFlags(
-        stuckFlags(clusterFlags(b)),
+        sidecarFlags(stuckFlags(clusterFlags(b))),
         'limit for the wait; then the Jobs count as failed (exit 1)',
       )
         .positional('jobs', {
@@ -61,6 +61,7 @@ export function registerWait<T>(y: Argv<T>, handle: (o: WaitOptions) => Promise<
       return handle({
         ...clusterOptions(a),
         ...stuckOptions(a),
+        ...sidecarOptions(a),
         ...reportOptions(a),
         names,
         selector: a.selector,

@@ -33,6 +33,27 @@ export function stuckFlags<T>(y: Argv<T>) {
     });
 }
 
+/** Declares --sidecar (run and wait: the test pods' regular containers that are sidecars). */
+export function sidecarFlags<T>(y: Argv<T>) {
+  return y.option('sidecar', {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe:
+      "a container of the test pods that never ends on its own (a proxy, a log shipper): the pod's result is that of the others, and kubestep stops it; repeatable (README: Sidecars)",
+  });
+}
+
+/** The --sidecar names (commas also separate them). */
+export function sidecarOptions(a: { sidecar?: string[] | undefined }) {
+  return {
+    sidecars: (a.sidecar ?? [])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+}
+
 /** The stuck flags as typed options (StuckOptions of run-command.ts). Throws UsageError. */
 export function stuckOptions(a: {
   'image-pull-grace': string;
