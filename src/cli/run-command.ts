@@ -16,7 +16,7 @@ import { backstopSeconds, toDependencies, type Dependency } from '../manifests/d
 import { toTestJobs, type TestJob } from '../manifests/jobs.js';
 import { bringDown, bringUp, runAll } from '../run/run.js';
 import type { CleanupPolicy } from '../run/teardown.js';
-import { parseManifests, type ManifestSource } from '../manifests/parse.js';
+import { readManifests, type ManifestSource } from '../manifests/parse.js';
 import { resolveRunId } from '../manifests/run-id.js';
 import { variableLookup } from '../manifests/substitute.js';
 import { outputMode } from '../report/ci.js';
@@ -141,16 +141,23 @@ async function prepare(
     env: io.env,
     allowEnv: new Set(opts.allowEnv),
   });
-  const docs = parseManifests(sources, lookup);
-  const depDocs = parseManifests(depSources, lookup);
-  const access = await resolveClusterAccess(opts, io.env, signal);
+  // Every problem at once: the variables' and YAML's, then the validation's of both kinds.
+  const parsed = readManifests(sources, lookup);
+  const depParsed = readManifests(depSources, lookup);
+  const docs = parsed.docs;
+  const depDocs = depParsed.docs;
+  const early = [...parsed.problems, ...depParsed.problems];
+  const access = await resolveClusterAccess(opts, io.env, signal).catch((err: unknown) => {
+    // The manifests' problems first: they are the user's to fix before any cluster matters.
+    throw early.length > 0 ? new InputError(early.join('\n')) : err;
+  });
   const place = {
     namespace: access.namespace,
     namespaceIsExplicit: access.namespaceIsExplicit,
     runId,
   };
   // Report the problems of both kinds of manifests at once.
-  const problems: string[] = [];
+  const problems: string[] = [...early];
   const attempt = <T>(f: () => T): T | undefined => {
     try {
       return f();

@@ -51,11 +51,6 @@ describe('dependencyProblems', () => {
     ],
     ['no name', pod({ metadata: {} }), [/metadata.name is missing: name the Pod/]],
     [
-      'generateName',
-      pod({ metadata: { generateName: 'db-' } }),
-      [/metadata.name is missing/, /generateName is not supported/],
-    ],
-    [
       'a Service named with a digit first',
       { ...service, metadata: { name: '1db' } },
       [/must start with a letter/],

@@ -24,6 +24,7 @@ import {
 } from './jobs.js';
 import { dnsLabelProblem } from './names.js';
 import { describeOrigin, type DocumentOrigin, type ParsedDocument } from './parse.js';
+import { withGeneratedName } from './shapes.js';
 
 /** The kinds --deps accepts, by `apiVersion/kind`. */
 export const DEPENDENCY_KINDS: ReadonlyMap<string, Resource> = new Map([
@@ -71,10 +72,15 @@ export function toDependencies(
   const problems: string[] = [];
   const deps: Dependency[] = [];
   const seen = new Map<string, DocumentOrigin>();
-  for (const { origin, object, nameTemplate } of docs) {
+  for (const doc of docs) {
+    const { origin } = doc;
+    const named = withGeneratedName(doc.object, opts.runId, origin);
+    const object = named.object;
+    const nameTemplate = named.nameTemplate ?? doc.nameTemplate;
     const found = dependencyProblems(object);
     let namespace = opts.namespace;
-    const res = found.length === 0 ? kindOf(object) : undefined;
+    const res = kindOf(object);
+    // The namespace and duplicates are checked whatever else is wrong: all problems at once.
     if (res) namespace = placeDocument(object as KubeObject, res.kind, opts, origin, seen, found);
     if (found.length > 0 || !res) {
       problems.push(...found.map((p) => `${describeOrigin(origin)}: ${p}`));
@@ -118,7 +124,7 @@ export function dependencyProblems(object: unknown): string[] {
   const name = metadata.name;
   if (typeof name !== 'string' || name === '') {
     problems.push(
-      `metadata.name is missing: name the ${String(object.kind)}, e.g. "postgres-\${RUN_ID}"`,
+      `metadata.name is missing: name the ${String(object.kind)}, e.g. "postgres-\${RUN_ID}", or give metadata.generateName`,
     );
   } else {
     // DNS-1123 labels fit every kind; Services need the stricter DNS-1035 (a letter first).
@@ -126,9 +132,6 @@ export function dependencyProblems(object: unknown): string[] {
       dnsLabelProblem(name) ??
       (res === SERVICES && !/^[a-z]/.test(name) ? 'must start with a letter' : undefined);
     if (p) problems.push(`metadata.name "${name}" ${p}`);
-  }
-  if (metadata.generateName !== undefined) {
-    problems.push('metadata.generateName is not supported: give a name, e.g. "db-${RUN_ID}"');
   }
   if (metadata.namespace !== undefined) {
     const ns = metadata.namespace;

@@ -33,7 +33,7 @@ describe('jobProblems: a refused kind says what takes it', () => {
     ],
     [
       { apiVersion: 'v1', kind: 'List' },
-      /is a v1 List; -f takes batch\/v1 Jobs only \(give the items as documents separated by ---\)/,
+      /is a v1 List; -f takes batch\/v1 Jobs only \(a List takes apiVersion v1 and an items array\)/,
     ],
     [{ apiVersion: 'v1', kind: 'Service' }, /\(--deps takes Pods, Services, Deployments/],
     [
@@ -142,5 +142,85 @@ describe('toTestJobs', () => {
     expect(() =>
       toTestJobs([doc({ kind: 'Pod' }, 1), doc(job({ metadata: {} }), 2)], opts),
     ).toThrow(/document 1.*\n.*document 2/);
+  });
+});
+
+describe('toTestJobs: shapes users write', () => {
+  const explicit = { ...opts, namespaceIsExplicit: true };
+  it('reports a missing name and a wrong namespace together', () => {
+    expect(() => toTestJobs([doc(job({ metadata: { namespace: 'prod' } }))], explicit)).toThrow(
+      /metadata.name is missing.*\n.*metadata.namespace is "prod" but --namespace is "ci"/,
+    );
+  });
+
+  it('names a Job with generateName: the same for the same run, another for the next run', () => {
+    const gen = job({ metadata: { generateName: 'migrate-' } });
+    const [a] = toTestJobs([doc(gen)], opts);
+    const [again] = toTestJobs([doc(gen)], opts);
+    const [next] = toTestJobs([doc(gen)], { ...opts, runId: 'r2' });
+    expect(a!.name).toMatch(/^migrate-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    expect(again!.name).toBe(a!.name);
+    expect(next!.name).not.toBe(a!.name);
+    expect(a!.job.metadata).not.toHaveProperty('generateName');
+    // Runs of the same document share the template label (the sweep finds them).
+    expect(a!.job.metadata?.labels?.[LABEL_TEMPLATE]).toBe(
+      next!.job.metadata?.labels?.[LABEL_TEMPLATE],
+    );
+    expect(a!.job.metadata?.labels?.[LABEL_TEMPLATE]).toBe(templateKey('Job', 'ci', 'migrate-'));
+  });
+
+  it('runs a bare Pod with restartPolicy Never as a Job around it (backoffLimit 0)', () => {
+    const helmTest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'web-test-connection',
+        labels: { app: 'web' },
+        annotations: { 'helm.sh/hook': 'test' },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'wget', image: 'busybox:local', command: ['wget', 'web:80'] }],
+      },
+    };
+    const [t] = toTestJobs([doc(helmTest)], opts);
+    expect(t!.name).toBe('web-test-connection');
+    expect(t!.job).toMatchObject({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'web-test-connection', annotations: { 'helm.sh/hook': 'test' } },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels: { app: 'web', [LABEL_RUN_ID]: 'r1' } },
+          spec: helmTest.spec,
+        },
+      },
+    });
+  });
+
+  it('refuses a bare Pod that keeps running, saying where it goes', () => {
+    const server = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'db' },
+      spec: { containers: [] },
+    };
+    expect(() => toTestJobs([doc(server)], opts)).toThrow(
+      /is a v1 Pod; -f takes batch\/v1 Jobs only \(a Pod runs as a test with spec.restartPolicy Never or OnFailure; one that keeps running is a dependency: --deps\)/,
+    );
+  });
+});
+
+describe('toTestJobs: duplicates', () => {
+  it('are Jobs of the same name, not other kinds of that name', () => {
+    const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web' } };
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' } };
+    expect(() => toTestJobs([doc(rs, 1), doc(svc, 2)], opts)).toThrow(InputError);
+    try {
+      toTestJobs([doc(rs, 1), doc(svc, 2)], opts);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('also defined');
+    }
   });
 });

@@ -4,6 +4,7 @@ import { InputError } from '../core/errors.js';
 import type { Job, KubeObject } from '../kube/types.js';
 import { dnsLabelProblem, labelKeyProblem, labelValueProblem } from './names.js';
 import { describeOrigin, type DocumentOrigin, type ParsedDocument } from './parse.js';
+import { isTestPod, podAsJob, withGeneratedName } from './shapes.js';
 
 /** Label on everything kubestep creates. Source: Kubernetes' recommended labels. */
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
@@ -48,14 +49,19 @@ export function toTestJobs(docs: readonly ParsedDocument[], opts: RenderOptions)
   if (docs.length === 0) {
     throw new InputError('the manifests hold no documents: give at least one batch/v1 Job with -f');
   }
-  for (const { origin, object, nameTemplate } of docs) {
+  for (const doc of docs) {
+    const { origin } = doc;
     const where = describeOrigin(origin);
+    const asJob = isTestPod(doc.object) ? podAsJob(doc.object as Obj) : doc.object;
+    const named = withGeneratedName(asJob, opts.runId, origin);
+    const object = named.object;
+    const nameTemplate = named.nameTemplate ?? doc.nameTemplate;
     const found = jobProblems(object);
     const job = object as Job;
     let namespace = opts.namespace;
-    if (found.length === 0) {
+    // The namespace and duplicates are checked whatever else is wrong: all problems at once.
+    if (isObj(object) && object.kind === 'Job')
       namespace = placeDocument(job, 'Job', opts, origin, seen, found);
-    }
     if (found.length > 0) {
       problems.push(...found.map((p) => `${where}: ${p}`));
       continue;
@@ -92,7 +98,8 @@ export function placeDocument(
   }
   const namespace = docNs ?? opts.namespace;
   const key = `${kind}/${namespace}/${object.metadata?.name ?? ''}`;
-  const earlier = seen.get(key);
+  const earlier = object.metadata?.name ? seen.get(key) : undefined;
+  if (!object.metadata?.name) return namespace;
   if (earlier) {
     found.push(
       `${kind} "${namespace}/${object.metadata?.name ?? ''}" is also defined in ${describeOrigin(earlier)}: give each ${kind} its own name`,
@@ -111,8 +118,9 @@ function kindHint(kind: unknown, apiVersion: unknown): string {
     case 'CronJob':
       return ' (a CronJob runs on a schedule, not as one step: run its jobTemplate as a Job, i.e. kind: Job with its jobTemplate.spec as spec)';
     case 'List':
-      return ' (give the items as documents separated by ---)';
+      return ' (a List takes apiVersion v1 and an items array)';
     case 'Pod':
+      return ' (a Pod runs as a test with spec.restartPolicy Never or OnFailure; one that keeps running is a dependency: --deps)';
     case 'Service':
     case 'Deployment':
     case 'StatefulSet':
@@ -139,7 +147,9 @@ export function jobProblems(object: unknown): string[] {
   const metadata = isObj(object.metadata) ? object.metadata : {};
   const name = metadata.name;
   if (typeof name !== 'string' || name === '') {
-    problems.push('metadata.name is missing: name the Job, e.g. "tests-${RUN_ID}"');
+    problems.push(
+      'metadata.name is missing: name the Job, e.g. "tests-${RUN_ID}", or give metadata.generateName',
+    );
   } else {
     const p = dnsLabelProblem(name);
     if (p) problems.push(`metadata.name "${name}" ${p}`);

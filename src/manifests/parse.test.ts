@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../core/errors.js';
-import { parseManifests } from './parse.js';
+import { describeOrigin, parseManifests, readManifests } from './parse.js';
 
 const env: Record<string, string> = {
   RUN_ID: 'r1',
@@ -104,5 +104,45 @@ describe('parseManifests', () => {
     expect(parse('labels: {app: "web-${RUN_ID}"}')[0]!.object).toEqual({
       labels: { app: 'web-r1' },
     });
+  });
+});
+
+describe('readManifests', () => {
+  const read = (text: string) => readManifests([{ name: 'm.yaml', text }], lookup);
+
+  it('gives the items of a kind: List as documents, each with its line', () => {
+    const { docs, problems } = read(`apiVersion: v1
+kind: List
+items:
+  - kind: Job
+    metadata: {name: a}
+  - kind: Job
+    metadata:
+      name: "b-\${RUN_ID}"
+`);
+    expect(problems).toEqual([]);
+    expect(docs.map((d) => [d.origin.item, d.origin.line, d.nameTemplate])).toEqual([
+      [1, 4, 'a'],
+      [2, 6, 'b-${RUN_ID}'],
+    ]);
+    expect(describeOrigin(docs[1]!.origin)).toBe('m.yaml: document 1, item 2 (line 6)');
+    expect(docs[1]!.object).toEqual({ kind: 'Job', metadata: { name: 'b-r1' } });
+  });
+
+  it('names each undefined variable once, with every line, the lines inside a block scalar too', () => {
+    const { docs, problems } = read(`kind: Job
+metadata: {name: "t-\${NOPE}"}
+spec:
+  script: |
+    echo start
+    echo \${NOPE}
+    echo \${ALSO_NOPE} \${NOPE}
+`);
+    expect(problems).toEqual([
+      'm.yaml: document 1, lines 2, 6, 7: variable ${NOPE} is not defined: pass --set NOPE=VALUE or set it in the environment',
+      'm.yaml: document 1, line 7: variable ${ALSO_NOPE} is not defined: pass --set ALSO_NOPE=VALUE or set it in the environment',
+    ]);
+    // The document is kept with a stand-in, so that its other problems can be found.
+    expect(docs[0]!.object).toMatchObject({ metadata: { name: 't-x' } });
   });
 });

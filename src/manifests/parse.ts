@@ -41,8 +41,10 @@ export interface DocumentOrigin {
   source: string;
   /** 1-based position among the documents of its file. */
   index: number;
-  /** 1-based line where the document starts. */
+  /** 1-based line where the document (or the item) starts. */
   line: number;
+  /** 1-based position in the `items` of a `kind: List` document, for an object from one. */
+  item?: number;
 }
 
 /** One parsed, substituted document. */
@@ -55,7 +57,7 @@ export interface ParsedDocument {
 
 /** `tests.yaml: document 2 (line 14)`. */
 export function describeOrigin(o: DocumentOrigin): string {
-  return `${o.source}: document ${o.index} (line ${o.line})`;
+  return `${o.source}: document ${o.index}${o.item !== undefined ? `, item ${o.item}` : ''} (line ${o.line})`;
 }
 
 /**
@@ -71,6 +73,22 @@ export function parseManifests(
   sources: readonly ManifestSource[],
   lookup: Lookup,
 ): ParsedDocument[] {
+  const { docs, problems } = readManifests(sources, lookup);
+  if (problems.length > 0) throw new InputError(problems.join('\n'));
+  return docs;
+}
+
+/**
+ * {@link parseManifests} without throwing: the documents and every problem, so that a caller can
+ * report them together with the validation's. A document with variable problems is kept, its
+ * undefined variables replaced by `x` (so that its other problems can be found); a caller must
+ * not run anything when `problems` is not empty. Each distinct problem of a document is one line,
+ * with every line of the source where it occurs. A `kind: List` document gives its `items`.
+ */
+export function readManifests(
+  sources: readonly ManifestSource[],
+  lookup: Lookup,
+): { docs: ParsedDocument[]; problems: string[] } {
   const out: ParsedDocument[] = [];
   const problems: string[] = [];
   for (const source of sources) {
@@ -100,6 +118,17 @@ export function parseManifests(
         return;
       }
       const rawName: unknown = doc.getIn(['metadata', 'name']);
+      // The same for the items of a List (read before substitution changes them).
+      const rawItemNames: unknown[] = [];
+      for (let k = 0; doc.hasIn(['items', k]); k++)
+        rawItemNames.push(doc.getIn(['items', k, 'metadata', 'name']));
+      // Each distinct problem of the document once, with the lines where it occurs.
+      const found = new Map<string, number[]>();
+      const note = (message: string, line: number) => {
+        const lines = found.get(message) ?? [];
+        if (!lines.includes(line)) lines.push(line);
+        found.set(message, lines);
+      };
       visit(doc, {
         Scalar(key, node) {
           if (typeof node.value !== 'string') return;
@@ -107,21 +136,37 @@ export function parseManifests(
           if (key === 'key' && hasVariable(node.value)) {
             // A key decides which field is set: a variable there could silently set another
             // field (metadata.name of a different object) than the one reviewed.
-            problems.push(
-              `${origin.source}: document ${origin.index}, line ${line}: \${…} in the mapping key ${JSON.stringify(node.value)}: kubestep substitutes values only; write the key out (or "$\${" for a literal "\${")`,
+            note(
+              `\${…} in the mapping key ${JSON.stringify(node.value)}: kubestep substitutes values only; write the key out (or "$\${" for a literal "\${")`,
+              line,
             );
             return;
           }
           const r = substitute(node.value, lookup);
           for (const p of r.problems) {
-            problems.push(
-              `${origin.source}: document ${origin.index}, line ${line}: ${describeProblem(p)}`,
+            const raw = node.range ? source.text.slice(node.range[0], node.range[1]) : '';
+            const offset = problemOffset(node.value, raw, p.at);
+            note(
+              describeProblem(p),
+              offset === undefined ? line : lineCounter.linePos(node.range![0] + offset).line,
             );
           }
-          if (!r.changed || r.problems.length > 0) return;
-          node.value = node.type === 'PLAIN' ? reparsePlain(r.text) : r.text;
+          if (!r.changed) return;
+          // With problems: a stand-in, so that the document's other problems can be found.
+          const text =
+            r.problems.length > 0
+              ? substitute(node.value, (n) => {
+                  const v = lookup(n);
+                  return typeof v === 'string' ? v : 'x';
+                }).text
+              : r.text;
+          node.value = node.type === 'PLAIN' ? reparsePlain(text) : text;
         },
       });
+      for (const [message, lines] of found) {
+        const where = lines.length === 1 ? `line ${lines[0]}` : `lines ${lines.join(', ')}`;
+        problems.push(`${origin.source}: document ${origin.index}, ${where}: ${message}`);
+      }
       let object: unknown;
       try {
         object = doc.toJS({ maxAliasCount: 100 });
@@ -134,13 +179,52 @@ export function parseManifests(
         return;
       }
       if (object === null || object === undefined) return;
+      if (isList(object)) {
+        // What `kubectl get -o yaml` writes: each item is a document of its own.
+        object.items.forEach((item, k) => {
+          const node = doc.getIn(['items', k], true) as { range?: [number, number] } | undefined;
+          const rawItemName = rawItemNames[k];
+          out.push({
+            origin: {
+              ...origin,
+              item: k + 1,
+              line: node?.range ? lineCounter.linePos(node.range[0]).line : origin.line,
+            },
+            object: item,
+            nameTemplate: typeof rawItemName === 'string' ? rawItemName : undefined,
+          });
+        });
+        return;
+      }
       out.push({ origin, object, nameTemplate: typeof rawName === 'string' ? rawName : undefined });
     });
   }
-  if (problems.length > 0) {
-    throw new InputError(problems.join('\n'));
+  return { docs: out, problems };
+}
+
+/** A `kind: List` (apiVersion v1) with an `items` array. */
+function isList(o: unknown): o is { items: unknown[] } {
+  if (typeof o !== 'object' || o === null) return false;
+  const r = o as Record<string, unknown>;
+  return r.kind === 'List' && r.apiVersion === 'v1' && Array.isArray(r.items);
+}
+
+/**
+ * Where in `raw` (a scalar's source text) the `${` at index `at` of its `value` is: the same
+ * occurrence of the same `${…}` text, counted from the start. Undefined when the source text
+ * differs too much (escapes in a double-quoted string).
+ */
+function problemOffset(value: string, raw: string, at: number): number | undefined {
+  const close = value.indexOf('}', at);
+  const token = value.slice(at, close < 0 ? at + 2 : close + 1);
+  let n = 0;
+  for (let i = value.indexOf(token); i >= 0 && i < at; i = value.indexOf(token, i + 1)) n++;
+  let pos = -1;
+  for (let k = 0; k <= n; k++) {
+    pos = raw.indexOf(token, pos + 1);
+    if (pos < 0) return undefined;
   }
-  return out;
+  return pos;
 }
 
 /** A substituted plain scalar means what the same text would mean in YAML, if it is a scalar. */

@@ -33,16 +33,16 @@ describe('substitute', () => {
   });
 
   it.each([
-    ['undefined', 'x-${NOPE}', [{ kind: 'undefined', name: 'NOPE' }]],
+    ['undefined', 'x-${NOPE}', [{ kind: 'undefined', name: 'NOPE', at: 2 }]],
     ['unterminated', 'x-${RUN_ID', [{ kind: 'unterminated', at: 2 }]],
-    ['bad name', '${1X}', [{ kind: 'bad-name', name: '1X' }]],
-    ['empty name', '${}', [{ kind: 'bad-name', name: '' }]],
+    ['bad name', '${1X}', [{ kind: 'bad-name', name: '1X', at: 0 }]],
+    ['empty name', '${}', [{ kind: 'bad-name', name: '', at: 0 }]],
     [
       'several',
       '${A} ${B}',
       [
-        { kind: 'undefined', name: 'A' },
-        { kind: 'undefined', name: 'B' },
+        { kind: 'undefined', name: 'A', at: 0 },
+        { kind: 'undefined', name: 'B', at: 5 },
       ],
     ],
   ])('reports %s', (_, input, problems) => {
@@ -50,9 +50,11 @@ describe('substitute', () => {
   });
 
   it('explains each problem with the next step', () => {
-    expect(describeProblem({ kind: 'undefined', name: 'DB' })).toContain('--set DB=VALUE');
+    expect(describeProblem({ kind: 'undefined', name: 'DB', at: 0 })).toContain('--set DB=VALUE');
     expect(describeProblem({ kind: 'unterminated', at: 0 })).toContain('no closing');
-    expect(describeProblem({ kind: 'bad-name', name: '1' })).toContain('not a variable name');
+    expect(describeProblem({ kind: 'bad-name', name: '1', at: 0 })).toContain(
+      'not a variable name',
+    );
   });
 });
 
@@ -99,7 +101,7 @@ describe('variableLookup', () => {
 
   it('reports a withheld variable with the flag that allows it', () => {
     const r = substitute('${ACTIONS_RUNTIME_TOKEN}', look());
-    expect(r.problems).toEqual([{ kind: 'withheld', name: 'ACTIONS_RUNTIME_TOKEN' }]);
+    expect(r.problems).toEqual([{ kind: 'withheld', name: 'ACTIONS_RUNTIME_TOKEN', at: 0 }]);
     expect(describeProblem(r.problems[0]!)).toContain('--env ACTIONS_RUNTIME_TOKEN');
     expect(r.text).not.toContain('tok');
   });

@@ -12,12 +12,12 @@ export const WITHHELD = Symbol('withheld');
 /** The value of `${NAME}`: a string, undefined (not defined), or {@link WITHHELD}. */
 export type Lookup = (name: string) => string | undefined | typeof WITHHELD;
 
-/** Why a string could not be substituted. */
+/** Why a string could not be substituted; `at`: index of the `$` in the text. */
 export type SubstituteProblem =
-  | { kind: 'undefined'; name: string }
-  | { kind: 'withheld'; name: string }
+  | { kind: 'undefined'; name: string; at: number }
+  | { kind: 'withheld'; name: string; at: number }
   | { kind: 'unterminated'; at: number }
-  | { kind: 'bad-name'; name: string };
+  | { kind: 'bad-name'; name: string; at: number };
 
 /** Result of {@link substitute}: the new text, whether it changed, and every problem found. */
 export interface SubstituteResult {
@@ -62,11 +62,11 @@ export function substitute(text: string, lookup: Lookup): SubstituteResult {
     }
     const name = text.slice(dollar + 2, close);
     if (!VAR_NAME.test(name)) {
-      problems.push({ kind: 'bad-name', name });
+      problems.push({ kind: 'bad-name', name, at: dollar });
     } else {
       const value = lookup(name);
-      if (value === undefined) problems.push({ kind: 'undefined', name });
-      else if (value === WITHHELD) problems.push({ kind: 'withheld', name });
+      if (value === undefined) problems.push({ kind: 'undefined', name, at: dollar });
+      else if (value === WITHHELD) problems.push({ kind: 'withheld', name, at: dollar });
       else out += value;
     }
     i = close + 1;
