@@ -168,3 +168,67 @@ spec:
   );
   expect(allowed.stdout).toContain('main');
 });
+
+it('dependencies: a Pod whose Secret volume does not exist, a Deployment whose ServiceAccount does not: exit 3, named, no test Job', async () => {
+  const tests = manifestFile(jobYaml('"never-${RUN_ID}"', 'echo never'));
+  const podDep = manifestFile(
+    `apiVersion: v1
+kind: Pod
+metadata: {name: "db-\${RUN_ID}"}
+spec:
+  containers:
+    - {name: db, image: "busybox:local", imagePullPolicy: Never, command: ["sleep", "3600"], volumeMounts: [{name: creds, mountPath: /creds}]}
+  volumes:
+    - {name: creds, secret: {secretName: db-creds-missing}}
+`,
+    'deps.yaml',
+  );
+  const r = await runCli([
+    'run',
+    '-f',
+    tests,
+    '--deps',
+    podDep,
+    '-n',
+    t.ns,
+    '--config-error-grace',
+    '5s',
+  ]);
+  expect(r.code, r.stderr).toBe(3);
+  expect(r.stderr).toMatch(
+    /dependency pod\/db-\w+: FailedMount: MountVolume.SetUp failed for volume "creds" : secret "db-creds-missing" not found/,
+  );
+  expect(r.stderr).toContain('the test Jobs were not created');
+  expect(r.stderr).not.toContain('created job/');
+
+  const deployment = manifestFile(
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: "api-\${RUN_ID}"}
+spec:
+  selector: {matchLabels: {app: "api-\${RUN_ID}"}}
+  template:
+    metadata: {labels: {app: "api-\${RUN_ID}"}}
+    spec:
+      serviceAccountName: api-missing
+      containers: [{name: api, image: "busybox:local", imagePullPolicy: Never, command: ["sleep", "3600"]}]
+`,
+    'deps.yaml',
+  );
+  const d = await runCli([
+    'run',
+    '-f',
+    tests,
+    '--deps',
+    deployment,
+    '-n',
+    t.ns,
+    '--pod-create-grace',
+    '5s',
+  ]);
+  expect(d.code, d.stderr).toBe(3);
+  expect(d.stderr).toMatch(
+    /dependency deployment\/api-\w+: no pod can be created: .*serviceaccount "api-missing" not found/,
+  );
+  expect(d.stderr).not.toContain('created job/');
+});

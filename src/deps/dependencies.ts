@@ -3,6 +3,7 @@
 import { InfraError, messageOf } from '../core/errors.js';
 import { formatDuration } from '../core/format.js';
 import type { LogSink, Output } from '../core/output.js';
+import { eventsOf } from '../kube/events.js';
 import { runInformer } from '../kube/informer.js';
 import {
   DEPLOYMENTS,
@@ -129,8 +130,26 @@ export class Dependencies {
           out.info(`waiting for dependencies (${formatDuration(now() - started)}): ${v.why}`);
         }
       };
-      // Grace periods and the deadline pass without any event: look again every second.
-      timer = setInterval(check, 1000);
+      // Grace periods and the deadline pass without any event: look again every second; read
+      // the events of what only events explain (a mount failure, no pod created), one read at a
+      // time.
+      let reading = false;
+      timer = setInterval(() => {
+        check();
+        const due = reading ? [] : this.tracker.eventChecks(now());
+        if (due.length === 0) return;
+        reading = true;
+        void Promise.all(
+          due.map(async (o) => {
+            const { events, error } = await eventsOf(this.world.client, o, this.signal);
+            if (error) out.debug(`events of ${o.metadata?.name}: ${error}`);
+            else this.tracker.onEvents(o, events, now());
+          }),
+        ).finally(() => {
+          reading = false;
+          check();
+        });
+      }, 1000);
       onAbort = () => reject(asError(this.signal.reason));
       this.signal.addEventListener('abort', onAbort, { once: true });
       this.onChange = check;

@@ -15,6 +15,8 @@ import {
   isPodReady,
   podProblem,
   podWaitingFor,
+  type MountFailure,
+  type PodProblem,
   type StuckGraces,
 } from '../pods/problems.js';
 import type { Endpoints, KubeObject, Pod, Service, Workload } from '../kube/types.js';
@@ -30,6 +32,13 @@ export interface DependencyView {
   pods: Pod[];
   /** For a Service: its Endpoints, when seen. */
   endpoints?: Endpoints | undefined;
+  /** Its pods' newest mount failures (from their events), by pod uid. */
+  mountFailures?: ReadonlyMap<string, MountFailure> | undefined;
+  /**
+   * A StatefulSet's newest `FailedCreate` event while it has no pod (a Deployment says the same
+   * in its `ReplicaFailure` condition).
+   */
+  failedCreate?: string | undefined;
 }
 
 /** Readiness of one dependency. */
@@ -48,14 +57,18 @@ export type Readiness =
  */
 export function readinessOf(
   view: DependencyView,
-  firstSeenMs: (pod: Pod, reason: string) => number,
+  firstSeenMs: (o: KubeObject, reason: string) => number,
   nowMs: number,
   graces: StuckGraces = DEFAULT_GRACES,
 ): Readiness {
   const what = `${view.res.kind}/${view.name}`;
   if (view.deleted) return { state: 'failed', why: `${what} was deleted` };
+  const created = workloadProblem(view, graces);
+  if (created && nowMs - firstSeenMs(view.object, created.reason) >= created.graceMs) {
+    return { state: 'failed', why: `${what}: ${created.message}` };
+  }
   for (const pod of view.pods) {
-    const p = podProblem(pod, graces);
+    const p = podProblem(pod, graces, view.mountFailures?.get(pod.metadata?.uid ?? ''));
     if (p && nowMs - firstSeenMs(pod, p.reason) >= p.graceMs) {
       const podName = pod.metadata?.name ?? '?';
       const where = view.res === PODS ? '' : ` (pod/${podName})`;
@@ -113,6 +126,30 @@ export function readinessOf(
     };
   }
   return { state: 'ready' };
+}
+
+/**
+ * A Deployment or StatefulSet that cannot create its pods (a missing ServiceAccount, a quota, an
+ * admission refusal): the Deployment's `ReplicaFailure` condition, a StatefulSet's `FailedCreate`
+ * event; under --pod-create-grace. Undefined when it has pods or no such word.
+ * Source: https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#failed-deployment
+ */
+export function workloadProblem(
+  view: DependencyView,
+  graces: StuckGraces = DEFAULT_GRACES,
+): PodProblem | undefined {
+  if (view.res !== DEPLOYMENTS && view.res !== STATEFULSETS) return undefined;
+  if (view.pods.length > 0) return undefined;
+  const failure = (view.object as Workload).status?.conditions?.find(
+    (c) => c.type === 'ReplicaFailure' && c.status === 'True',
+  );
+  const message = failure?.message ?? view.failedCreate;
+  if (!message) return undefined;
+  return {
+    reason: 'FailedCreate',
+    message: `no pod can be created: ${message.trim()}`,
+    graceMs: graces.podCreateMs,
+  };
 }
 
 /** True when every `matchLabels` pair of `selector` is among `labels` (an empty selector: false). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIGMAPS, DEPLOYMENTS, PODS, SERVICES } from '../kube/resources.js';
+import { CONFIGMAPS, DEPLOYMENTS, PODS, SERVICES, STATEFULSETS } from '../kube/resources.js';
 import type { ContainerStatus, Endpoints, KubeObject, Pod, Workload } from '../kube/types.js';
 import type { Dependency } from '../manifests/deps.js';
 import { DEFAULT_GRACES } from '../pods/problems.js';
@@ -196,5 +196,93 @@ describe('DependencyTracker: breaking while the tests run', () => {
     t.onPod(next(), deleted, T0 + 10_000);
     expect(t.breakage()?.what).toBe(what);
     expect(t.breakage()).toBeUndefined();
+  });
+});
+
+describe('DependencyTracker: what only events tell', () => {
+  it('a Pod whose Secret volume cannot be mounted fails after --config-error-grace, named', () => {
+    const t = new DependencyTracker(DEFAULT_GRACES);
+    const d = dep(PODS, 'db');
+    t.created(d, d.object);
+    const creating = pod('db', { waiting: 'ContainerCreating' });
+    t.onPod(creating, false, T0);
+    expect(t.eventChecks(T0 + 1_000)).toEqual([]);
+    const due = t.eventChecks(T0 + 5_000);
+    expect(due.map((o) => o.metadata?.name)).toEqual(['db']);
+    // Read at most every 5 s.
+    expect(t.eventChecks(T0 + 6_000)).toEqual([]);
+    t.onEvents(
+      creating,
+      [
+        {
+          type: 'Warning',
+          reason: 'FailedMount',
+          message: 'MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found',
+        },
+      ],
+      T0 + 5_000,
+    );
+    expect(t.verdict(T0 + 6_000, DEADLINE, TIMEOUT).state).toBe('waiting');
+    const v = t.verdict(T0 + 5_000 + DEFAULT_GRACES.configErrorMs, DEADLINE, TIMEOUT);
+    expect(v).toMatchObject({
+      state: 'failed',
+      why: 'dependency pod/db: FailedMount: MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found',
+    });
+  });
+
+  it('a Deployment that cannot create pods (ReplicaFailure) fails after --pod-create-grace', () => {
+    const t = new DependencyTracker(DEFAULT_GRACES);
+    const d = dep(DEPLOYMENTS, 'api', {
+      spec: { replicas: 1, selector: { matchLabels: { app: 'api' } } },
+    } as Workload);
+    t.created(d, d.object);
+    const failing: Workload = {
+      ...(d.object as Workload),
+      status: {
+        observedGeneration: 1,
+        conditions: [
+          {
+            type: 'ReplicaFailure',
+            status: 'True',
+            reason: 'FailedCreate',
+            message:
+              'pods "api-5d8f-" is forbidden: error looking up service account ci/api: serviceaccount "api" not found',
+          },
+        ],
+      },
+    };
+    t.onWorkload(DEPLOYMENTS, NS, failing, false);
+    expect(t.verdict(T0, DEADLINE, TIMEOUT).state).toBe('waiting');
+    const v = t.verdict(T0 + DEFAULT_GRACES.podCreateMs, DEADLINE, TIMEOUT);
+    expect(v.state).toBe('failed');
+    expect(v.state === 'failed' ? v.why : '').toMatch(
+      /^dependency deployment\/api: no pod can be created: pods "api-5d8f-" is forbidden: .*serviceaccount "api" not found$/,
+    );
+  });
+
+  it('a StatefulSet without pods has its FailedCreate events read', () => {
+    const t = new DependencyTracker(DEFAULT_GRACES);
+    const d = dep(STATEFULSETS, 'cache', {
+      spec: { replicas: 1, selector: { matchLabels: { app: 'cache' } } },
+    } as Workload);
+    t.created(d, d.object);
+    expect(t.eventChecks(T0)).toEqual([]);
+    expect(t.eventChecks(T0 + 5_000).map((o) => o.metadata?.name)).toEqual(['cache']);
+    t.onEvents(
+      d.object,
+      [
+        {
+          type: 'Warning',
+          reason: 'FailedCreate',
+          message: 'create Pod cache-0 in StatefulSet cache failed error: exceeded quota: q',
+        },
+      ],
+      T0 + 5_000,
+    );
+    expect(t.verdict(T0 + 6_000, DEADLINE, TIMEOUT).state).toBe('waiting');
+    expect(t.verdict(T0 + 6_000 + DEFAULT_GRACES.podCreateMs, DEADLINE, TIMEOUT)).toMatchObject({
+      state: 'failed',
+      why: 'dependency statefulset/cache: no pod can be created: create Pod cache-0 in StatefulSet cache failed error: exceeded quota: q',
+    });
   });
 });

@@ -4,10 +4,26 @@
 // the shell (creation, informers, timers, logs, explanations).
 import { formatDuration } from '../core/format.js';
 import { DEPLOYMENTS, PODS, SERVICES, STATEFULSETS, type Resource } from '../kube/resources.js';
-import type { Endpoints, KubeObject, Pod, Workload } from '../kube/types.js';
+import type { Endpoints, KubeEvent, KubeObject, Pod, Workload } from '../kube/types.js';
 import type { Dependency } from '../manifests/deps.js';
-import { podProblem, ProblemClock, type StuckGraces } from '../pods/problems.js';
-import { podBreakage, readinessOf, selectorMatches, type DependencyView } from './readiness.js';
+import {
+  isBeingCreated,
+  mountFailureOf,
+  podProblem,
+  ProblemClock,
+  type MountFailure,
+  type StuckGraces,
+} from '../pods/problems.js';
+import {
+  podBreakage,
+  readinessOf,
+  selectorMatches,
+  workloadProblem,
+  type DependencyView,
+} from './readiness.js';
+
+/** How long a pod may be created, or a StatefulSet have no pod, before its events are read, ms. */
+export const DEP_EVENTS_AFTER_MS = 5_000;
 
 /** One dependency as the tracker knows it. */
 export interface TrackedDependency extends DependencyView {
@@ -43,6 +59,12 @@ export class DependencyTracker {
   /** The pods as they were when all dependencies were ready: restarts count from there. */
   private baseline: Map<string, Pod> | undefined;
   private broken = false;
+  /** Pods being created, and StatefulSets without pods, by uid: since when, ms. */
+  private readonly waitingSince = new Map<string, number>();
+  /** The newest mount failure of a pod being created, by uid (from its events). */
+  private readonly mountFailures = new Map<string, MountFailure>();
+  /** When the events of an object were last read, by uid, ms. */
+  private readonly lastEventCheck = new Map<string, number>();
 
   constructor(private readonly graces: StuckGraces) {}
 
@@ -60,8 +82,66 @@ export class DependencyTracker {
     if (!uid) return false;
     if (this.pods.get(uid)?.deleted) return false;
     this.pods.set(uid, { pod, deleted });
-    this.problems.note(uid, podProblem(pod, this.graces)?.reason, nowMs);
+    if (!deleted && isBeingCreated(pod)) {
+      if (!this.waitingSince.has(uid)) this.waitingSince.set(uid, nowMs);
+    } else {
+      this.waitingSince.delete(uid);
+      this.mountFailures.delete(uid);
+    }
+    this.problems.note(
+      uid,
+      podProblem(pod, this.graces, this.mountFailures.get(uid))?.reason,
+      nowMs,
+    );
     return true;
+  }
+
+  /**
+   * Objects whose events tell what the watch does not, to be read (each at most every
+   * {@link DEP_EVENTS_AFTER_MS}) while the dependencies are not ready: a pod still being created
+   * that long (the kubelet's `FailedMount`), a StatefulSet that long without a pod (its
+   * `FailedCreate`).
+   */
+  eventChecks(nowMs: number): KubeObject[] {
+    if (this.baseline) return [];
+    const due: KubeObject[] = [];
+    const consider = (o: KubeObject, waiting: boolean) => {
+      const uid = o.metadata?.uid ?? '';
+      if (!waiting) return void this.waitingSince.delete(uid);
+      const since = this.waitingSince.get(uid) ?? nowMs;
+      this.waitingSince.set(uid, since);
+      const last = this.lastEventCheck.get(uid);
+      if (nowMs - since < DEP_EVENTS_AFTER_MS) return;
+      if (last !== undefined && nowMs - last < DEP_EVENTS_AFTER_MS) return;
+      this.lastEventCheck.set(uid, nowMs);
+      due.push(o);
+    };
+    for (const { pod, deleted } of this.pods.values()) {
+      if (!deleted && this.waitingSince.has(pod.metadata?.uid ?? '')) consider(pod, true);
+    }
+    for (const t of this.tracked) {
+      if (t.res === STATEFULSETS) consider(t.object, this.podsOf(t).length === 0);
+    }
+    return due;
+  }
+
+  /** The events of an object that {@link eventChecks} named. */
+  onEvents(object: KubeObject, events: readonly KubeEvent[], nowMs: number): void {
+    const uid = object.metadata?.uid ?? '';
+    const t = this.tracked.find((x) => x.res === STATEFULSETS && x.object.metadata?.uid === uid);
+    if (t) {
+      const failed = [...events]
+        .reverse()
+        .find((e) => e.type === 'Warning' && e.reason === 'FailedCreate');
+      t.failedCreate = failed?.message;
+      return;
+    }
+    const p = this.pods.get(uid);
+    if (!p) return;
+    const failure = mountFailureOf(events);
+    if (failure) this.mountFailures.set(uid, failure);
+    else this.mountFailures.delete(uid);
+    this.problems.note(uid, podProblem(p.pod, this.graces, failure)?.reason, nowMs);
   }
 
   /**
@@ -187,9 +267,14 @@ export class DependencyTracker {
     t.pods = pods.filter((p) => !p.deleted).map((p) => p.pod);
     t.endpoints =
       t.res === SERVICES ? this.endpoints.get(`${t.dep.namespace}/${t.name}`) : undefined;
+    t.mountFailures = this.mountFailures;
+    if (t.res === DEPLOYMENTS || t.res === STATEFULSETS) {
+      const uid = t.object.metadata?.uid ?? '';
+      this.problems.note(uid, workloadProblem(t, this.graces)?.reason, nowMs);
+    }
     return readinessOf(
       t,
-      (pod, reason) => this.problems.startedMs(pod.metadata?.uid ?? '', reason, nowMs),
+      (o, reason) => this.problems.startedMs(o.metadata?.uid ?? '', reason, nowMs),
       nowMs,
       this.graces,
     );

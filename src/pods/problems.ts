@@ -131,7 +131,11 @@ function lastExit(s: ContainerStatus): string {
  * Why the pod cannot run, or undefined when nothing is wrong (yet). A pod that ended (phase
  * Failed or Succeeded) is final at once: a dependency must keep running.
  */
-export function podProblem(pod: Pod, graces: StuckGraces = DEFAULT_GRACES): PodProblem | undefined {
+export function podProblem(
+  pod: Pod,
+  graces: StuckGraces = DEFAULT_GRACES,
+  mountFailure?: MountFailure,
+): PodProblem | undefined {
   const phase = pod.status?.phase;
   if (phase === 'Failed' || phase === 'Succeeded') {
     const why = pod.status?.reason ?? (phase === 'Failed' ? 'Failed' : 'Completed');
@@ -145,7 +149,7 @@ export function podProblem(pod: Pod, graces: StuckGraces = DEFAULT_GRACES): PodP
       graceMs: 0,
     };
   }
-  return stuckProblem(pod, graces, true);
+  return stuckProblem(pod, graces, true, mountFailure);
 }
 
 /**
