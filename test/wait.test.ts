@@ -132,6 +132,32 @@ describe('kubestep wait', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('name the Jobs (job/NAME ...) or give a selector (-l)');
   });
+
+  it('--sidecar: a Job made by kubectl with a log shipper that never ends passes when its main container does', async () => {
+    const shipper = `        - name: shipper
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", "echo shipping; exec tail -f /dev/null"]
+`;
+    await apply(jobYaml('shipped', 'echo main done', { extra: shipper }));
+    const r = await runCli([
+      'wait',
+      'job/shipped',
+      '-n',
+      t.ns,
+      '--sidecar',
+      'shipper',
+      '--cleanup',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\/main\] main done\n/);
+    expect(r.stderr).toContain('job/shipped Complete, by its main containers');
+    await until(
+      async () => (await getJob('shipped')) === undefined,
+      30_000,
+      'job/shipped to be gone',
+    );
+  });
 });
 
 /** The pod name in `[pod/NAME/main]` of the first prefixed line. */
