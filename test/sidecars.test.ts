@@ -96,3 +96,29 @@ it('completions: 2 with the sidecar named in the pod template annotation: each p
   );
   expect(await objectsOf(t.client, t.ns, 'sc-two')).toEqual([]);
 });
+
+it('a sidecar that never runs (runAsNonRoot on a root image) is a stuck pod, not a pass: exit 3', async () => {
+  const f = manifestFile(
+    withSidecar('noproxy', 'echo ran without its proxy', 'cloud-sql-proxy').replace(
+      '          command: ["sh", "-c", "echo cloud-sql-proxy up; exec tail -f /dev/null"]\n',
+      '          command: ["sh", "-c", "echo cloud-sql-proxy up; exec tail -f /dev/null"]\n          securityContext: {runAsNonRoot: true}\n',
+    ),
+  );
+  const r = await runCli([
+    'run',
+    '-f',
+    f,
+    '-n',
+    t.ns,
+    '--run-id',
+    'sc-stuck',
+    '--config-error-grace',
+    '5s',
+  ]);
+  expect(r.code, r.stderr).toBe(3);
+  expect(r.stderr).toMatch(
+    /job\/noproxy cannot start: pod\/noproxy-\w+ cannot start: container cloud-sql-proxy: CreateContainerConfigError: container has runAsNonRoot/,
+  );
+  expect(r.stderr).not.toContain('decided by the main containers');
+  expect(await objectsOf(t.client, t.ns, 'sc-stuck')).toEqual([]);
+});

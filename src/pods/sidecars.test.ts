@@ -118,6 +118,11 @@ describe('mainsEnded', () => {
       undefined,
     ],
     ['no main container', pod({ proxy: running }), undefined],
+    [
+      'a sidecar that never ran (runAsNonRoot): the stuck rules decide',
+      pod({ main: exited(0), proxy: { waiting: { reason: 'CreateContainerConfigError' } } }),
+      undefined,
+    ],
   ])('%s', (_what, p, want) => {
     expect(mainsEnded(p, sc)).toEqual(want);
   });

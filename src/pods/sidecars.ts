@@ -76,7 +76,8 @@ export interface MainsEnded {
 /**
  * When every regular container of `pod` that is not in `sidecars` has terminated and some sidecar
  * has not: the pod's result is its main containers' (`succeeded`). Undefined otherwise, for a pod
- * that ended or is being deleted, and for a pod without main containers. With `restartPolicy:
+ * that ended or is being deleted, for a pod without main containers, and while a sidecar has never
+ * run (`CreateContainerConfigError`, an image that cannot be pulled: a stuck pod). With `restartPolicy:
  * OnFailure` a main container that failed is restarted by the kubelet, so only exits with code 0
  * count as ended.
  */
@@ -97,5 +98,11 @@ export function mainsEnded(pod: Pod, sidecars: ReadonlySet<string>): MainsEnded 
   const succeeded = exits.every((c) => c === 0);
   if (!succeeded && pod.spec?.restartPolicy === 'OnFailure') return undefined;
   const running = names.filter((n) => sidecars.has(n) && !statuses.get(n)?.state?.terminated);
-  return running.length > 0 ? { succeeded, running } : undefined;
+  // A sidecar that never ran (its image or config is broken) is the pod's problem, not an ended
+  // test's: the stuck rules decide (the test may have run without its proxy).
+  const neverRan = running.some((n) => {
+    const st = statuses.get(n);
+    return !st?.state?.running && !st?.lastState?.terminated && (st?.restartCount ?? 0) === 0;
+  });
+  return running.length > 0 && !neverRan ? { succeeded, running } : undefined;
 }
