@@ -9,6 +9,7 @@ import {
   existingJob,
   informerSelectors,
   JobTracker,
+  sidecarHint,
   type TrackerNote,
 } from './tracker.js';
 
@@ -565,5 +566,40 @@ describe('JobTracker with sidecars', () => {
     const notes = t.onPod(withProxy('t-1', 't', exited(0), exited(0)), false, T0 + 1_000);
     expect(messages(notes, 'info')).toEqual([]);
     expect(t.progress().settled).toBe(false);
+  });
+});
+
+describe('sidecarHint', () => {
+  const twoContainers = (
+    main: ContainerStatus['state'],
+    shipper: ContainerStatus['state'],
+  ): Pod => ({
+    metadata: { name: 'p' },
+    spec: {
+      containers: [
+        { name: 'main', image: 'x' },
+        { name: 'shipper', image: 'x' },
+      ],
+    },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        { name: 'main', ready: false, restartCount: 0, image: 'x', state: main },
+        { name: 'shipper', ready: true, restartCount: 0, image: 'x', state: shipper },
+      ],
+    },
+  });
+  it.each<[string, Pod, RegExp | undefined]>([
+    [
+      'one ended, one runs',
+      twoContainers(exited(0), { running: {} }),
+      /^container shipper of pod\/p still ran after main had ended: if it is a sidecar, name it with --sidecar shipper/,
+    ],
+    ['both run', twoContainers({ running: {} }, { running: {} }), undefined],
+    ['both ended', twoContainers(exited(0), exited(0)), undefined],
+  ])('%s', (_what, p, want) => {
+    const hint = sidecarHint(p);
+    if (want) expect(hint).toMatch(want);
+    else expect(hint).toBeUndefined();
   });
 });

@@ -497,11 +497,12 @@ export class JobTracker {
           pods.find((p) => Boolean(t?.stuck?.pod) && p.metadata?.name === t?.stuck?.pod) ??
           [...pods].reverse().find((p) => p.status?.phase === 'Failed') ??
           pods.at(-1);
+        const hint = j.result === 'Running' && pod ? sidecarHint(pod) : undefined;
         return {
           title: `job/${j.name} ${stuck ? 'cannot start' : j.result === 'Running' ? 'did not finish' : 'failed'}`,
           message: stuck
             ? `${j.explanation}\nwhat to do: ${stuckHint(j.reason ?? '', t?.stuck?.message ?? '')}`
-            : j.explanation,
+            : `${j.explanation}${hint ? `\nwhat to do: ${hint}` : ''}`,
           subjects: [
             ...(pod ? [{ label: `pod/${pod.metadata?.name}`, object: pod }] : []),
             ...(t?.job ? [{ label: `job/${j.name}`, object: t.job }] : []),
@@ -563,6 +564,19 @@ export function informerSelectors(plan: TrackerPlan): { jobs: ListOptions; pods:
     jobs: names.length === 1 ? { fieldSelector: `metadata.name=${names[0]}` } : {},
     pods: { labelSelector: `job-name in (${names.join(',')})` },
   };
+}
+
+/**
+ * For a pod that did not finish: when some of its containers have ended and others still run,
+ * the likely cause is a sidecar kubestep was not told about, and what to do. Undefined otherwise.
+ */
+export function sidecarHint(pod: Pod): string | undefined {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const ended = statuses.filter((c) => c.state?.terminated).map((c) => c.name);
+  const running = statuses.filter((c) => c.state?.running).map((c) => c.name);
+  if (ended.length === 0 || running.length === 0) return undefined;
+  const names = running.join(', ');
+  return `container ${names} of pod/${pod.metadata?.name} still ran after ${ended.join(', ')} had ended: if it is a sidecar, name it with --sidecar ${running.join(',')} or the annotation kubestep.dev/sidecars (README: Sidecars)`;
 }
 
 function fresh(plan: TestJob): Tracked {
