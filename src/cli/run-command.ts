@@ -22,6 +22,7 @@ import { variableLookup } from '../manifests/substitute.js';
 import { outputMode } from '../report/ci.js';
 import { createConsoleOutput } from '../report/console.js';
 import { runResult, summaryMarkdown, verdict, type RunResult } from '../report/result.js';
+import { junitReport } from '../report/junit.js';
 import { redactDeep, redactor, secretValuesOf, type Redact } from '../report/secrets.js';
 import { SECRETS } from '../kube/resources.js';
 import { needsPrefix } from '../report/log-format.js';
@@ -63,6 +64,8 @@ export interface RunOptions
   depsTimeoutMs: number;
   /** Write the result as JSON to this file (--output json). */
   outputFile?: string | undefined;
+  /** Write the run as JUnit XML to this file (--junit-report). */
+  junitReport?: string | undefined;
   /** Sweep leftovers of earlier runs of the same manifests first (--no-sweep: false). */
   sweep: boolean;
   /** Heartbeat lease, s: other runs treat this one as killed this long after its last renewal. */
@@ -223,7 +226,12 @@ export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n ==
  */
 export async function runCommand(opts: RunOptions, io: Io, signal: AbortSignal): Promise<Outcome> {
   return reported(
-    { outputFile: opts.outputFile, runId: opts.runId, secrets: Object.values(opts.setSecret) },
+    {
+      outputFile: opts.outputFile,
+      junitReport: opts.junitReport,
+      runId: opts.runId,
+      secrets: Object.values(opts.setSecret),
+    },
     io,
     signal,
     (report) => run(opts, io, signal, report),
@@ -245,7 +253,7 @@ export interface Report {
  * rethrows its error for the caller to print and map. Used by `run` and `wait`.
  */
 export async function reported(
-  opts: { outputFile?: string | undefined; runId?: string | undefined; secrets: string[] },
+  opts: ReportFiles & { runId?: string | undefined; secrets: string[] },
   io: Io,
   signal: AbortSignal,
   body: (report: Report) => Promise<Outcome>,
@@ -278,9 +286,15 @@ export async function reported(
   return outcome;
 }
 
-/** `--output json` and GitHub's step summary; secrets hidden. */
+/** Where a command writes its result besides the console (--output-file, --junit-report). */
+export interface ReportFiles {
+  outputFile?: string | undefined;
+  junitReport?: string | undefined;
+}
+
+/** `--output json`, `--junit-report` and GitHub's step summary; secrets hidden. */
 async function writeReports(
-  opts: { outputFile?: string | undefined },
+  opts: ReportFiles,
   io: Io,
   result: RunResult,
   verdictLine: string,
@@ -291,6 +305,7 @@ async function writeReports(
   if (opts.outputFile) {
     await writeFile(opts.outputFile, JSON.stringify(safe, null, 2) + '\n');
   }
+  if (opts.junitReport) await writeFile(opts.junitReport, junitReport(safe));
   const summaryFile = io.env.GITHUB_STEP_SUMMARY;
   if (io.env.GITHUB_ACTIONS === 'true' && summaryFile) {
     await appendFile(summaryFile, summaryMarkdown(safe, redact(verdictLine)));

@@ -34,6 +34,7 @@ export interface WaitOptions extends ClusterOptions, StuckOptions, SidecarOption
   /** Delete the Jobs (with their pods) at the end. */
   cleanup: boolean;
   outputFile?: string | undefined;
+  junitReport?: string | undefined;
 }
 
 /**
@@ -47,7 +48,8 @@ export async function waitCommand(
   io: Io,
   signal: AbortSignal,
 ): Promise<Outcome> {
-  return reported({ outputFile: opts.outputFile, secrets: [] }, io, signal, async (report) => {
+  const files = { outputFile: opts.outputFile, junitReport: opts.junitReport, secrets: [] };
+  return reported(files, io, signal, async (report) => {
     const { runId } = resolveRunId({ env: io.env, random: () => randomBytes(4).toString('hex') });
     report.runId = runId;
     const access = await resolveClusterAccess(opts, io.env, signal);

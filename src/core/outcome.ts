@@ -17,6 +17,12 @@ export interface ContainerSummary {
   exitCode?: number;
   reason?: string;
   restarts: number;
+  /**
+   * What the container wrote to its `terminationMessagePath` (the kubelet keeps at most 4 KiB),
+   * when it ended and wrote any. Source:
+   * https://kubernetes.io/docs/tasks/debug/debug-application/determine-reason-pod-failure/
+   */
+  terminationMessage?: string;
   /** Log lines mirrored (every instance of the container), when its log was followed. */
   logLines?: number;
   /** Log lines known to be missing (0: none); null when some are and their number is unknown. */

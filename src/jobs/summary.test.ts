@@ -5,6 +5,7 @@ import {
   explainPod,
   formatSummary,
   stuckHint,
+  summarizePod,
   summarizeJob,
   waitingStatus,
   withLogCounts,
@@ -461,5 +462,57 @@ describe('native sidecars (Kubernetes 1.29+ shapes)', () => {
     expect(explainPod(q, false, new Set(['shipper']))).toBe(
       'container main of pod/q exited with code 2',
     );
+  });
+});
+
+describe('termination messages', () => {
+  const withMessage = (message: string, reason = 'Error', policy?: string): Pod =>
+    pod(
+      'p',
+      { phase: 'Failed', containerStatuses: [terminated('main', 1, reason, { message })] },
+      {
+        containers: [
+          { name: 'main', image: 'x', ...(policy ? { terminationMessagePolicy: policy } : {}) },
+        ],
+      },
+    );
+  it.each<[string, Pod, string | undefined]>([
+    [
+      'written by the container',
+      withMessage('3 tests failed\nsee report.xml\n'),
+      '3 tests failed\nsee report.xml',
+    ],
+    [
+      'FallbackToLogsOnError: the log, not a message',
+      withMessage('last log line', 'Error', 'FallbackToLogsOnError'),
+      undefined,
+    ],
+    [
+      'a runtime error (StartError)',
+      withMessage('exec: "nope": executable file not found', 'StartError'),
+      undefined,
+    ],
+    ['empty', withMessage('  '), undefined],
+  ])('%s', (_what, p, want) => {
+    expect(summarizePod(p).containers[0]!.terminationMessage).toBe(want);
+  });
+
+  it('are a summary line each, bounded, line breaks visible', () => {
+    const long = `${'x'.repeat(400)}\nmore`;
+    const j = summarizeJob('j', 'ns', failedJob('BackoffLimitExceeded'), [withMessage(long)], {
+      nowMs: 0,
+    });
+    const lines = formatSummary([j]).filter((l) => l.includes('termination message'));
+    expect(lines).toEqual([`    pod/p main: termination message: ${'x'.repeat(300)}…`]);
+    const short = summarizeJob(
+      'j',
+      'ns',
+      failedJob('BackoffLimitExceeded'),
+      [withMessage('a\nb')],
+      { nowMs: 0 },
+    );
+    expect(formatSummary([short]).filter((l) => l.includes('termination message'))).toEqual([
+      '    pod/p main: termination message: a ⏎ b',
+    ]);
   });
 });

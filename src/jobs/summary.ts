@@ -361,7 +361,7 @@ export function summarizePod(pod: Pod, sidecars: ReadonlySet<string> = new Set()
   const side = new Set([...sidecars, ...nativeSidecarsOf(pod)]);
   const containers = names.map(([name, init]) => {
     const s = statuses.get(name)?.[0];
-    const c = summarizeContainer(name, init, s);
+    const c = summarizeContainer(pod, name, init, s);
     return side.has(name) ? { ...c, sidecar: true } : c;
   });
   const out: PodSummary = {
@@ -373,7 +373,16 @@ export function summarizePod(pod: Pod, sidecars: ReadonlySet<string> = new Set()
   return out;
 }
 
+/** True when the container's termination message may be its log (FallbackToLogsOnError). */
+function fromLogs(pod: Pod, name: string): boolean {
+  const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
+    (c) => c.name === name,
+  );
+  return spec?.terminationMessagePolicy === 'FallbackToLogsOnError';
+}
+
 function summarizeContainer(
+  pod: Pod,
   name: string,
   init: boolean,
   s: ContainerStatus | undefined,
@@ -392,6 +401,12 @@ function summarizeContainer(
       restarts,
     };
     if (t.reason) c.reason = t.reason;
+    // With terminationMessagePolicy FallbackToLogsOnError the kubelet puts log lines here: they
+    // were mirrored already, and are not a message the container wrote on purpose.
+    const message = t.message?.trim();
+    // A container that could not be started has the runtime's error here (StartError).
+    const runtimeError = t.reason === 'StartError' || t.reason === 'ContainerCannotRun';
+    if (message && !runtimeError && !fromLogs(pod, name)) c.terminationMessage = message;
     return c;
   }
   const w = s?.state?.waiting;
@@ -473,6 +488,7 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
   const lines = [line(header)];
   jobs.forEach((j, i) => {
     lines.push(line(rows[i]!));
+    lines.push(...terminationMessages(j));
     const counts = lineCounts(j);
     if (j.result === 'Complete' && (counts === undefined || counts.lost === 0)) return;
     for (const p of j.pods) {
@@ -492,6 +508,25 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
     }
   });
   return lines;
+}
+
+/** At most this much of a termination message in the summary, characters (the result file has it all). */
+const MESSAGE_CHARS = 300;
+
+/**
+ * The termination messages of a Job's containers, one summary line each (first lines, at most
+ * {@link MESSAGE_CHARS} characters, line breaks shown as ` ⏎ `).
+ */
+function terminationMessages(j: JobSummary): string[] {
+  return j.pods.flatMap((p) =>
+    p.containers
+      .filter((c) => c.terminationMessage)
+      .map((c) => {
+        const text = c.terminationMessage!.replace(/\r?\n/g, ' ⏎ ');
+        const cut = text.length > MESSAGE_CHARS ? `${text.slice(0, MESSAGE_CHARS)}…` : text;
+        return `    pod/${p.name} ${c.name}: termination message: ${cut}`;
+      }),
+  );
 }
 
 function parseTime(t: string | undefined): number | undefined {

@@ -42,6 +42,8 @@ export interface ContainerSpec {
   image?: string;
   command?: string[];
   args?: string[];
+  /** `File` (default) or `FallbackToLogsOnError`. */
+  terminationMessagePolicy?: string;
   /** Init containers only: `Always` makes a native sidecar (Kubernetes 1.28+). */
   restartPolicy?: string;
   resources?: { limits?: Record<string, string>; requests?: Record<string, string> };

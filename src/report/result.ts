@@ -48,6 +48,10 @@ export interface JobResult {
       logLines: number | null;
       /** Log lines known to be missing; null when unknown (some are, or it was not followed). */
       logLinesLost: number | null;
+      /** A sidecar (its end does not decide the pod's result). */
+      sidecar: boolean;
+      /** What it wrote to its terminationMessagePath (at most 4 KiB); null when nothing. */
+      terminationMessage: string | null;
     }[];
   }[];
 }
@@ -98,6 +102,8 @@ export function runResult(r: {
           restarts: c.restarts,
           logLines: c.logLines ?? null,
           logLinesLost: c.logLines === undefined ? null : (c.logLinesLost ?? null),
+          sidecar: c.sidecar ?? false,
+          terminationMessage: c.terminationMessage ?? null,
         })),
       })),
     })),

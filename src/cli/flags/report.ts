@@ -25,6 +25,12 @@ export function reportFlags<T>(y: Argv<T>, limit: string) {
       default: 'kubestep-result.json',
       describe: 'where --output json writes the result',
     })
+    .option('junit-report', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'also write the run as JUnit XML to this file: each Job and each attempt a test case (README: JUnit report)',
+    })
     .option('cloud-logging', {
       type: 'string',
       describe:
@@ -42,12 +48,14 @@ export function reportOptions(a: {
   timeout: string;
   output: 'text' | 'json';
   'output-file': string;
+  'junit-report'?: string | undefined;
   'cloud-logging'?: string | undefined;
   project?: string | undefined;
 }) {
   return {
     timeoutMs: positive('timeout', parseDurationMs('timeout', a.timeout)),
     outputFile: a.output === 'json' ? a['output-file'] : undefined,
+    junitReport: a['junit-report'],
     cloudLogging: a['cloud-logging'],
     project: a.project,
   };
