@@ -8,6 +8,7 @@ const LAYERS = [
   'objects',
   'pods',
   'logs',
+  'artifacts',
   'jobs',
   'deps',
   'gc',

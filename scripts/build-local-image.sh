@@ -13,6 +13,10 @@ S=${K8S_LOCAL_DIR:-/var/tmp/k8s-local}
 tag=kubestep:local
 out=$S/images/kubestep.tar
 stamp=$S/images/kubestep.stamp
+# Two test files may build it at once: one at a time (the second finds it up to date).
+mkdir -p "$S/images"
+exec 9>"$S/images/kubestep.lock"
+flock 9
 work=$(mktemp -d "$S/tmp-kubestep-image.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root

@@ -23,6 +23,7 @@ import { outputMode } from '../report/ci.js';
 import { createConsoleOutput } from '../report/console.js';
 import { runResult, summaryMarkdown, verdict, type RunResult } from '../report/result.js';
 import { junitReport } from '../report/junit.js';
+import { withArtifacts } from '../artifacts/inject.js';
 import { redactDeep, redactor, secretValuesOf, type Redact } from '../report/secrets.js';
 import { SECRETS } from '../kube/resources.js';
 import { needsPrefix } from '../report/log-format.js';
@@ -54,7 +55,13 @@ export interface ManifestOptions {
 
 /** Typed options of `kubestep run`. */
 export interface RunOptions
-  extends ClusterOptions, StuckOptions, SidecarOptions, ManifestOptions, CloudFlags {
+  extends
+    ClusterOptions,
+    StuckOptions,
+    SidecarOptions,
+    ArtifactsOptions,
+    ManifestOptions,
+    CloudFlags {
   files: string[];
   runId?: string | undefined;
   replace: boolean;
@@ -80,6 +87,11 @@ export interface StuckOptions {
 /** The test pods' regular containers that are sidecars (--sidecar). */
 export interface SidecarOptions {
   sidecars?: string[] | undefined;
+}
+
+/** --artifacts: where the test pods' files go, at most how much per pod, the collector image. */
+export interface ArtifactsOptions {
+  artifacts?: { dir: string; maxBytes: number; image: string } | undefined;
 }
 
 /** Typed options of `kubestep up`. */
@@ -216,6 +228,21 @@ export function connect(
 
 /** `1 Job`, `2 Jobs`. */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The test Jobs, each with the artifacts collector when --artifacts is given (README: Artifacts):
+ * the collector ends by itself --timeout + --grace + 60 s after it starts, so that a killed
+ * kubestep does not keep the pods running.
+ */
+function withCollectors(jobs: TestJob[], opts: RunOptions): TestJob[] {
+  const a = opts.artifacts;
+  if (!a) return jobs;
+  const deadlineSeconds = Math.ceil((opts.timeoutMs + opts.graceMs) / 1000) + 60;
+  return jobs.map((j) => ({
+    ...j,
+    job: withArtifacts(j.job, { image: a.image, deadlineSeconds }),
+  }));
+}
 
 /**
  * Runs `kubestep run` and returns its outcome: succeeded (all Jobs Complete), failed (a Job Failed),
@@ -367,7 +394,7 @@ async function run(
       { client, out, now: Date.now },
       {
         runId: p.runId,
-        jobs: p.jobs,
+        jobs: withCollectors(p.jobs, opts),
         dependencies: p.dependencies,
         replace: opts.replace,
         allowDroppedFields: opts.allowDroppedFields ?? false,
@@ -380,6 +407,7 @@ async function run(
         sweep: opts.sweep,
         graces: opts.graces,
         sidecars: opts.sidecars,
+        artifacts: opts.artifacts,
         holder: `${hostname()}/${randomBytes(4).toString('hex')}`,
       },
       AbortSignal.any([signal, timeout.signal]),

@@ -17,7 +17,8 @@ import { createForRun } from '../objects/create.js';
 import { printEvents } from '../objects/events.js';
 import type { Ledger } from '../objects/ledger.js';
 import type { StuckGraces } from '../pods/problems.js';
-import { SIDECAR_STOP_GRACE_S } from '../pods/sidecars.js';
+import { COLLECTOR, SIDECAR_STOP_GRACE_S } from '../pods/sidecars.js';
+import { Collection, type ArtifactsPlan } from './collection.js';
 import { informerSelectors, JobTracker, type ExistingJobs, type TrackerNote } from './tracker.js';
 import { withLogCounts } from './summary.js';
 
@@ -35,12 +36,17 @@ export interface JobsPlan {
   graces: StuckGraces;
   /** The test pods' regular containers that are sidecars (--sidecar). */
   sidecars?: readonly string[] | undefined;
+  /** Collect the test pods' artifacts (--artifacts): the Jobs were made with withArtifacts. */
+  artifacts?: ArtifactsPlan | undefined;
   /**
    * Follow Jobs that exist already (`kubestep wait`) instead of creating `jobs`: `jobs` then
    * holds the named ones (their `job` field unused), or nothing with a selector.
    */
   existing?: ExistingJobs | undefined;
 }
+
+/** How long the collectors of stopped pods may take to send their artifacts, ms. */
+const ARTIFACTS_DRAIN_MS = 120_000;
 
 /** How often stuck pods and the status line are looked at again without any event, ms. */
 const TICK_MS = 1_000;
@@ -62,10 +68,14 @@ export async function runJobs(
   const tracker = new JobTracker(plan, world.now());
   const inner = new AbortController();
   const innerSignal = AbortSignal.any([signal, inner.signal]);
-  const follower = new LogFollower(client, out.logs, signal);
+  const collection = plan.artifacts ? new Collection(world, plan.artifacts) : undefined;
+  const follower = new LogFollower(client, collection?.sink(out.logs) ?? out.logs, signal);
   const counted = (o: Outcome): Outcome => ({
     ...o,
-    jobs: withLogCounts(o.jobs, follower.logCounts()),
+    jobs: withLogCounts(
+      o.jobs,
+      follower.logCounts().filter((c) => c.container !== COLLECTOR),
+    ),
   });
   let done!: () => void;
   let fail!: (err: unknown) => void;
@@ -163,12 +173,16 @@ export async function runJobs(
     } else {
       // Catch up with the final pod states, so that every container's log is followed; drain
       // while the pod informer still runs: tails learn that their containers have ended.
+      // The collectors send once their pods are stopped; they are read to the end below.
+      await collection?.stop(tracker.decidedJobs(), signal);
       for (const ns of namespaces) {
         const pods = await client.list<Pod>(PODS, ns, selectors.pods, signal);
         pods.items.forEach((p) => apply(tracker.onPod(p, false, world.now())));
       }
       // Sidecars still running (their pods are deleted with the Job) are not waited for.
-      const open = await follower.drain(plan.drainMs, tracker.runningSidecars());
+      const drainMs = collection ? Math.max(plan.drainMs, ARTIFACTS_DRAIN_MS) : plan.drainMs;
+      const open = await follower.drain(drainMs, tracker.runningSidecars());
+      await collection?.report();
       if (open > 0) {
         out.warn(
           `${open} log streams were still open ${Math.round(plan.drainMs / 1000)} s after the Jobs finished; their last lines may be missing`,
@@ -216,7 +230,10 @@ async function endSidecarPod({ client, out }: World, pod: Pod, signal: AbortSign
       {
         propagationPolicy: 'Background',
         uid: pod.metadata?.uid,
-        gracePeriodSeconds: SIDECAR_STOP_GRACE_S,
+        // An artifacts collector sends within the pod's own grace period.
+        gracePeriodSeconds: pod.spec?.containers.some((c) => c.name === COLLECTOR)
+          ? undefined
+          : SIDECAR_STOP_GRACE_S,
       },
       signal,
     );

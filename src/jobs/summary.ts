@@ -3,7 +3,7 @@ import { formatDuration } from '../core/format.js';
 import type { ContainerSummary, JobResult, JobSummary, PodSummary } from '../core/outcome.js';
 import { jobState } from './status.js';
 import type { ContainerStatus, Job, Pod } from '../kube/types.js';
-import { nativeSidecarsOf, sidecarsOf, type MainsEnded } from '../pods/sidecars.js';
+import { COLLECTOR, nativeSidecarsOf, sidecarsOf, type MainsEnded } from '../pods/sidecars.js';
 
 /** A Job's result decided by kubestep from its pods' main containers (its sidecars run on). */
 export type Verdict = 'Complete' | 'Failed';
@@ -276,7 +276,9 @@ export function explainJob(
   const counts = podResults(pods, mains);
   const tries = (n: number) => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
   // Sidecars that kept pods running after their main containers ended (kubestep stops them).
-  const stillRan = [...new Set([...mains.values()].flatMap((m) => m.running))];
+  const stillRan = [...new Set([...mains.values()].flatMap((m) => m.running))].filter(
+    (c) => c !== COLLECTOR,
+  );
   const sidecarNote =
     stillRan.length > 0
       ? `; decided by the main containers (sidecar ${stillRan.join(', ')} still ran)`

@@ -16,7 +16,7 @@ import {
   type MountFailure,
   type StuckGraces,
 } from '../pods/problems.js';
-import { mainsEnded, sidecarsOf, type MainsEnded } from '../pods/sidecars.js';
+import { COLLECTOR, mainsEnded, sidecarsOf, type MainsEnded } from '../pods/sidecars.js';
 import { finishedBefore, isJobFinished, jobState } from './status.js';
 import {
   podResults,
@@ -306,12 +306,17 @@ export class JobTracker {
     );
     if (!m) return [];
     t.mainsEnded.set(name, m);
-    const notes: TrackerNote[] = [
-      {
-        kind: 'info',
-        message: `pod/${name}: its main containers ${m.succeeded ? 'succeeded' : 'failed'} while sidecar ${m.running.join(', ')} still ran: the pod's result is theirs`,
-      },
-    ];
+    // The artifacts collector is kubestep's own: not worth a word.
+    const others = m.running.filter((c) => c !== COLLECTOR);
+    const notes: TrackerNote[] =
+      others.length > 0
+        ? [
+            {
+              kind: 'info',
+              message: `pod/${name}: its main containers ${m.succeeded ? 'succeeded' : 'failed'} while sidecar ${others.join(', ')} still ran: the pod's result is theirs`,
+            },
+          ]
+        : [];
     const counts = podResults([...t.pods.values()], t.mainsEnded);
     const completions = job?.spec?.completions ?? 1;
     const backoffLimit = job?.spec?.backoffLimit ?? 6;
@@ -322,13 +327,21 @@ export class JobTracker {
       const why = t.verdict === 'Failed' ? ' (BackoffLimitExceeded)' : '';
       notes.push({
         kind: 'info',
-        message: `job/${t.plan.name} ${t.verdict}${why}, by its main containers (the sidecars are stopped with the Job)`,
+        message: `job/${t.plan.name} ${t.verdict}${why}${others.length > 0 ? ', by its main containers (the sidecars are stopped with the Job)' : ''}`,
       });
     } else {
       t.ending.add(name);
       notes.push({ kind: 'end-pod', pod });
     }
     return notes;
+  }
+
+  /** The Jobs decided from their main containers (their sidecars kept them from finishing). */
+  decidedJobs(): Job[] {
+    return [...this.tracked.values()].flatMap((t) => {
+      const job = t.job ?? t.created;
+      return t.verdict && job && !(t.job && isJobFinished(t.job)) ? [job] : [];
+    });
   }
 
   /** Pods whose main containers ended while their sidecars ran, by Job (`namespace/name`). */
@@ -348,7 +361,9 @@ export class JobTracker {
     for (const t of this.tracked.values()) {
       for (const pod of t.pods.values()) {
         const m = t.mainsEnded.get(pod.metadata?.name ?? '');
-        for (const c of m?.running ?? []) keys.add(`${pod.metadata?.uid}/${c}`);
+        // The artifacts collector is read to its end: it sends when its pod is stopped.
+        for (const c of m?.running ?? [])
+          if (c !== COLLECTOR) keys.add(`${pod.metadata?.uid}/${c}`);
       }
     }
     return keys;

@@ -17,7 +17,11 @@ export const SIDECARS_ANNOTATION = 'kubestep.dev/sidecars';
  * Sources: https://github.com/linkerd/linkerd2-proxy/pull/811 (loopback only),
  * https://github.com/GoogleCloudPlatform/cloud-sql-proxy#--quitquitquit
  */
+/** The container that `--artifacts` adds to test pods (artifacts/inject.ts): always a sidecar. */
+export const COLLECTOR = 'kubestep-artifacts';
+
 export const KNOWN_SIDECARS: ReadonlySet<string> = new Set([
+  COLLECTOR,
   'istio-proxy',
   'linkerd-proxy',
   'cloud-sql-proxy',

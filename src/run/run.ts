@@ -19,6 +19,7 @@ import { createForRun } from '../objects/create.js';
 import { preflight, type PlannedObject } from './preflight.js';
 import { deleteObjects, StillDeletingError, tearDown, type CleanupPolicy } from './teardown.js';
 import { Ledger, refName, refOf, type ObjectRef } from '../objects/ledger.js';
+import type { ArtifactsPlan } from '../jobs/collection.js';
 
 /** Everything `kubestep run` does, decided. */
 /** What `run` and `up` share: the run, its dependencies and how to start them. */
@@ -54,6 +55,8 @@ export interface RunPlan extends StartPlan {
   backstopSeconds: number;
   /** The test pods' regular containers that are sidecars (--sidecar). */
   sidecars?: readonly string[] | undefined;
+  /** Collect the test pods' artifacts (--artifacts); the Jobs are made with withArtifacts. */
+  artifacts?: ArtifactsPlan | undefined;
   /** The run's heartbeat lease, s (see run/heartbeat.ts); renewed every third of it. */
   leaseSeconds: number;
 }
@@ -106,6 +109,7 @@ export async function runAll(deps: World, plan: RunPlan, signal: AbortSignal): P
         watchdog: started.dependencies?.broken,
         graces: plan.graces,
         sidecars: plan.sidecars,
+        artifacts: plan.artifacts,
       },
       ledger,
       signal,

@@ -7,6 +7,7 @@ import { clusterFlags, clusterOptions } from '../flags/cluster.js';
 import { manifestFlags, manifestOptions } from '../flags/manifests.js';
 import { reportFlags, reportOptions } from '../flags/report.js';
 import { sidecarFlags, sidecarOptions, stuckFlags, stuckOptions } from '../flags/stuck.js';
+import { artifactsFlags, artifactsOptions } from '../flags/artifacts.js';
 import type { Io, RunOptions } from '../run-command.js';
 
 const CLEANUP = ['always', 'on-success', 'never'] as const;
@@ -18,7 +19,7 @@ export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<vo
     'start the dependencies, create the test Jobs, mirror their logs, wait until each is Complete or Failed, delete everything',
     (b) =>
       reportFlags(
-        sidecarFlags(stuckFlags(clusterFlags(manifestFlags(b)))),
+        artifactsFlags(sidecarFlags(stuckFlags(clusterFlags(manifestFlags(b))))),
         'limit for the whole run; then the Jobs fail (exit 1) and are cleaned up',
       )
         .option('filename', {
@@ -65,6 +66,7 @@ export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<vo
         ...manifestOptions(a),
         ...stuckOptions(a),
         ...sidecarOptions(a),
+        ...artifactsOptions(a),
         ...reportOptions(a),
         files: a.filename,
         replace: a.replace,

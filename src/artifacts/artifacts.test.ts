@@ -1,0 +1,150 @@
+import { mkdtemp, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { Job } from '../kube/types.js';
+import { collectArtifacts } from './collect.js';
+import { decodeFrame, encodeFrame } from './frames.js';
+import { ARTIFACTS_DIR, COLLECTOR, withArtifacts } from './inject.js';
+import { ArtifactReceiver, safePath } from './receive.js';
+
+/** What the collector writes for `dir`, as lines. */
+async function collected(dir: string): Promise<string[]> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await collectArtifacts(dir, 60_000, Promise.resolve(), out);
+  return Buffer.concat(chunks).toString().split('\n').filter(Boolean);
+}
+
+describe('frames', () => {
+  it.each([
+    { kind: 'begin' as const },
+    { kind: 'data' as const, bytes: Buffer.from([0, 1, 2, 255]) },
+    { kind: 'end' as const, size: 4, sha256: 'a'.repeat(64) },
+    { kind: 'note' as const, message: 'no such directory' },
+  ])('round-trips %j', (f) => {
+    expect(decodeFrame(encodeFrame(f))).toEqual(f);
+  });
+  it('ignores lines that are not frames', () => {
+    expect(decodeFrame('hello')).toBeUndefined();
+    expect(decodeFrame('KSA1 not base64!')).toBeUndefined();
+  });
+});
+
+describe('safePath', () => {
+  it.each([
+    ['a/b.xml', '/out/a/b.xml'],
+    ['./a', '/out/a'],
+    ['a/../b', '/out/b'],
+    ['../x', undefined],
+    ['a/../../x', undefined],
+    ['/etc/passwd', undefined],
+    ['.', undefined],
+  ])('%s', (p, want) => {
+    expect(safePath('/out', p)).toBe(want);
+  });
+});
+
+describe('collect and receive', () => {
+  it('copies files and directories byte-identical, and refuses links', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
+    const dest = join(await mkdtemp(join(tmpdir(), 'ksa-dest-')), 'pod');
+    await mkdir(join(src, 'reports/nested'), { recursive: true });
+    await writeFile(join(src, 'reports/junit.xml'), '<testsuites/>');
+    const binary = Buffer.alloc(300_000, 7);
+    binary[12345] = 0;
+    await writeFile(join(src, 'reports/nested/blob.bin'), binary);
+    await symlink('/etc/passwd', join(src, 'passwd'));
+    const lines = await collected(src);
+    expect(lines[0]).toBe('KSA1 BEGIN');
+    expect(lines.at(-1)).toMatch(/^KSA1 END \d+ [0-9a-f]{64}$/);
+    const r = new ArtifactReceiver(dest, 1 << 30);
+    await r.write(['some other line', ...lines]);
+    const got = await r.finish();
+    expect(got).toMatchObject({ files: 2, bytes: 300_013, complete: true });
+    expect(got.problems).toEqual([
+      '"passwd": SymbolicLink not copied (only files and directories are)',
+    ]);
+    expect(await readFile(join(dest, 'reports/junit.xml'), 'utf8')).toBe('<testsuites/>');
+    expect((await readFile(join(dest, 'reports/nested/blob.bin'))).equals(binary)).toBe(true);
+    expect((await readdir(dest)).sort()).toEqual(['reports']);
+  });
+
+  it('stops at the size limit and says so', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
+    const dest = join(await mkdtemp(join(tmpdir(), 'ksa-dest-')), 'pod');
+    await writeFile(join(src, 'a.txt'), 'x'.repeat(600));
+    await writeFile(join(src, 'b.txt'), 'y'.repeat(600));
+    const r = new ArtifactReceiver(dest, 1000);
+    await r.write(await collected(src));
+    const got = await r.finish();
+    expect(got).toMatchObject({ files: 1, bytes: 600, complete: true });
+    expect(got.problems).toEqual([
+      '"b.txt": not copied: the artifacts reached --artifacts-max-size (1000 bytes)',
+    ]);
+  });
+
+  it('says when the stream is incomplete or never came', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
+    await writeFile(join(src, 'a.txt'), 'x'.repeat(10_000));
+    const lines = await collected(src);
+    const base = await mkdtemp(join(tmpdir(), 'ksa-dest-'));
+    const cut = new ArtifactReceiver(join(base, 'pod'), 1 << 30);
+    await cut.write(lines.slice(0, 2));
+    const got = await cut.finish();
+    expect(got).toMatchObject({ complete: false, dir: join(base, 'pod.incomplete') });
+    expect(got.problems.at(-1)).toMatch(
+      /^the stream is incomplete \(3072 bytes arrived\): what arrived is in .*pod\.incomplete, and may be damaged$/,
+    );
+    expect((await readdir(base)).sort()).toEqual(['pod.incomplete']);
+    const none = new ArtifactReceiver(await mkdtemp(join(tmpdir(), 'ksa-dest-')), 1 << 30);
+    expect((await none.finish()).problems[0]).toMatch(/no artifacts were sent/);
+  });
+
+  it('notes a directory the collector cannot read', async () => {
+    expect(await collected('/nonexistent-dir')).toEqual([
+      expect.stringMatching(/^KSA1 NOTE could not send \/nonexistent-dir: ENOENT/),
+    ]);
+  });
+});
+
+describe('withArtifacts', () => {
+  const job: Job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 't' },
+    spec: {
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          initContainers: [{ name: 'setup', image: 'x' }],
+          containers: [
+            { name: 'main', image: 'x', env: [{ name: 'ARTIFACTS', value: '/mine' }] } as never,
+          ],
+        },
+      },
+    },
+  };
+  it('mounts the volume everywhere, sets ARTIFACTS where unset, adds the collector', () => {
+    const out = withArtifacts(job, { image: 'kubestep:local', deadlineSeconds: 3700 });
+    const spec = out.spec!.template!.spec! as unknown as Record<
+      string,
+      { name: string; env?: unknown[]; volumeMounts?: unknown[]; args?: string[] }[]
+    >;
+    expect(spec.containers!.map((c) => c.name)).toEqual(['main', COLLECTOR]);
+    expect(spec.containers![0]!.env).toEqual([{ name: 'ARTIFACTS', value: '/mine' }]);
+    expect(spec.initContainers![0]!.env).toEqual([{ name: 'ARTIFACTS', value: ARTIFACTS_DIR }]);
+    expect(spec.containers![1]!.args).toEqual([
+      'collect-artifacts',
+      '--dir',
+      ARTIFACTS_DIR,
+      '--deadline',
+      '3700',
+    ]);
+    expect(spec.volumes).toEqual([{ name: 'kubestep-artifacts', emptyDir: {} }]);
+    // The manifest itself is untouched.
+    expect(job.spec!.template!.spec!.containers).toHaveLength(1);
+  });
+});

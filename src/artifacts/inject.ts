@@ -1,0 +1,69 @@
+// Making a test Job collect artifacts (`--artifacts`): an emptyDir at ARTIFACTS_DIR in every
+// container, `ARTIFACTS` pointing at it (Prow's convention), and a collector container that sends
+// the directory through its log when kubestep stops it. Pure.
+// Source: https://docs.prow.k8s.io/docs/jobs/#job-environment-variables (ARTIFACTS)
+import type { Job } from '../kube/types.js';
+
+/** Where the artifacts volume is mounted in every container of the pod. */
+export const ARTIFACTS_DIR = '/kubestep/artifacts';
+export { COLLECTOR } from '../pods/sidecars.js';
+import { COLLECTOR } from '../pods/sidecars.js';
+const VOLUME = 'kubestep-artifacts';
+
+/** How the collector runs. */
+export interface CollectorOptions {
+  /** An image of kubestep itself (its entrypoint runs kubestep). */
+  image: string;
+  /** After this long the collector sends what there is and ends by itself (kubestep was killed), s. */
+  deadlineSeconds: number;
+}
+
+type Obj = Record<string, unknown>;
+
+/**
+ * A copy of `job` whose pod template has the artifacts volume mounted at {@link ARTIFACTS_DIR} in
+ * every container and init container, with `ARTIFACTS` set (unless a container sets it itself),
+ * and the collector container (`kubestep collect-artifacts`, small requests). Nothing else
+ * changes; without `--artifacts` kubestep does not call this.
+ */
+export function withArtifacts(job: Job, opts: CollectorOptions): Job {
+  const out = structuredClone(job) as unknown as { spec: { template: { spec: Obj } } };
+  const pod = out.spec.template.spec;
+  const mount = { name: VOLUME, mountPath: ARTIFACTS_DIR };
+  const equip = (c: Obj): Obj => {
+    const env = Array.isArray(c.env) ? (c.env as Obj[]) : [];
+    const mounts = Array.isArray(c.volumeMounts) ? (c.volumeMounts as Obj[]) : [];
+    return {
+      ...c,
+      env: env.some((e) => e.name === 'ARTIFACTS')
+        ? env
+        : [...env, { name: 'ARTIFACTS', value: ARTIFACTS_DIR }],
+      volumeMounts: [...mounts, mount],
+    };
+  };
+  const containers = (pod.containers as Obj[]).map(equip);
+  if (Array.isArray(pod.initContainers))
+    pod.initContainers = (pod.initContainers as Obj[]).map(equip);
+  pod.containers = [
+    ...containers,
+    {
+      name: COLLECTOR,
+      image: opts.image,
+      imagePullPolicy: 'IfNotPresent',
+      args: [
+        'collect-artifacts',
+        '--dir',
+        ARTIFACTS_DIR,
+        '--deadline',
+        String(opts.deadlineSeconds),
+      ],
+      volumeMounts: [{ ...mount, readOnly: true }],
+      resources: { requests: { cpu: '10m', memory: '48Mi' } },
+    },
+  ];
+  pod.volumes = [
+    ...(Array.isArray(pod.volumes) ? (pod.volumes as Obj[]) : []),
+    { name: VOLUME, emptyDir: {} },
+  ];
+  return out as unknown as Job;
+}

@@ -1,0 +1,46 @@
+// Flags of `run` that bring files out of the test pods (README: Artifacts).
+import type { Argv } from 'yargs';
+import { UsageError } from '../../core/errors.js';
+import { parseBytes } from '../../core/format.js';
+import { VERSION } from '../../core/version.js';
+
+/** The collector image by default: kubestep's own release image of this version. */
+export const DEFAULT_ARTIFACTS_IMAGE = `ghcr.io/kubestep/kubestep:${VERSION}`;
+
+/** Declares --artifacts, --artifacts-max-size and --artifacts-image. */
+export function artifactsFlags<T>(y: Argv<T>) {
+  return y
+    .option('artifacts', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'collect what the tests write to $ARTIFACTS into DIR/<job>/<pod>/ (every attempt, also when a test failed)',
+    })
+    .option('artifacts-max-size', {
+      type: 'string',
+      default: '1Gi',
+      requiresArg: true,
+      describe: 'at most this much per pod (e.g. 500Mi, 2Gi); more is reported, not copied',
+    })
+    .option('artifacts-image', {
+      type: 'string',
+      default: DEFAULT_ARTIFACTS_IMAGE,
+      requiresArg: true,
+      describe: "the collector's image: kubestep's own (a mirror of it in a private registry)",
+    });
+}
+
+/** The artifacts flags as typed options; undefined without --artifacts. Throws UsageError. */
+export function artifactsOptions(a: {
+  artifacts?: string | undefined;
+  'artifacts-max-size': string;
+  'artifacts-image': string;
+}) {
+  if (a.artifacts === undefined) return { artifacts: undefined };
+  const maxBytes = parseBytes(a['artifacts-max-size']);
+  if (maxBytes === undefined || maxBytes <= 0)
+    throw new UsageError(
+      `--artifacts-max-size ${JSON.stringify(a['artifacts-max-size'])} is not a size: give e.g. 500Mi or 2Gi`,
+    );
+  return { artifacts: { dir: a.artifacts, maxBytes, image: a['artifacts-image'] } };
+}

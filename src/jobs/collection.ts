@@ -1,0 +1,98 @@
+// Artifacts of a run's test pods (`--artifacts DIR`): the collector's log lines go to a receiver
+// per pod instead of the CI log; Jobs that kubestep decided (their collector keeps the pods
+// running) are told to stop their pods, so that the collectors send; then what arrived is reported.
+// Imperative shell; artifacts/ holds the transfer itself.
+import { join } from 'node:path';
+import { messageOf } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
+import type { LogSink, LogSource } from '../core/output.js';
+import { JOBS } from '../kube/resources.js';
+import type { Job } from '../kube/types.js';
+import type { World } from '../kube/world.js';
+import { COLLECTOR } from '../pods/sidecars.js';
+import { ArtifactReceiver, type Received } from '../artifacts/receive.js';
+
+/** Where artifacts go and how much of them. */
+export interface ArtifactsPlan {
+  /** DIR: each pod's files arrive under DIR/<job>/<pod>/. */
+  dir: string;
+  /** --artifacts-max-size, bytes per pod. */
+  maxBytes: number;
+}
+
+/** The artifacts of one run's pods. */
+export class Collection {
+  private readonly receivers = new Map<string, ArtifactReceiver>();
+
+  constructor(
+    private readonly world: World,
+    private readonly plan: ArtifactsPlan,
+  ) {}
+
+  /** `inner` with the collector containers' lines taken out and received as artifacts. */
+  sink(inner: LogSink): LogSink {
+    return {
+      write: (source: LogSource, lines: string[]) =>
+        source.container === COLLECTOR
+          ? this.receiver(source).write(lines)
+          : inner.write(source, lines),
+      note: (source, message) => {
+        if (source.container !== COLLECTOR) inner.note(source, message);
+        else this.world.out.debug(`artifacts of pod/${source.pod}: ${message}`);
+      },
+      debug: (source, message) => inner.debug(source, message),
+    };
+  }
+
+  /**
+   * Stops the pods of Jobs that kubestep decided from their main containers (the collector keeps
+   * them running): `parallelism: 0` makes the Job controller delete them without replacing them,
+   * each collector then sends within its pod's terminationGracePeriodSeconds.
+   * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#controlling-parallelism
+   */
+  async stop(jobs: readonly Job[], signal: AbortSignal): Promise<void> {
+    for (const job of jobs) {
+      const name = job.metadata?.name ?? '';
+      try {
+        await this.world.client.patch(
+          JOBS,
+          job.metadata?.namespace ?? '',
+          name,
+          { spec: { parallelism: 0 } },
+          signal,
+        );
+      } catch (err) {
+        this.world.out.warn(
+          `artifacts: could not stop the pods of job/${name} (${messageOf(err)}): their artifacts may be missing`,
+        );
+      }
+    }
+  }
+
+  /** Reports what arrived from each pod (files, bytes, where; what was refused or cut). */
+  async report(): Promise<Received[]> {
+    const all: Received[] = [];
+    for (const [pod, r] of this.receivers) {
+      const got = await r.finish();
+      all.push(got);
+      const { out } = this.world;
+      out.info(
+        `artifacts of pod/${pod}: ${got.files} ${got.files === 1 ? 'file' : 'files'}, ${formatBytes(got.bytes)} in ${got.dir}`,
+      );
+      for (const p of got.problems) out.warn(`artifacts of pod/${pod}: ${p}`);
+    }
+    return all;
+  }
+
+  private receiver(source: LogSource): ArtifactReceiver {
+    let r = this.receivers.get(source.pod);
+    if (!r) {
+      r = new ArtifactReceiver(
+        join(this.plan.dir, source.job ?? '_', source.pod),
+        this.plan.maxBytes,
+      );
+      this.receivers.set(source.pod, r);
+    }
+    return r;
+  }
+}

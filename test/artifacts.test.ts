@@ -1,0 +1,171 @@
+// Artifacts (issue 21, item 1): files the tests write to $ARTIFACTS arrive under
+// DIR/<job>/<pod>/, byte-identical, for every attempt, from an image without shell or tar; links
+// and paths out of DIR are refused; without --artifacts nothing is injected; a killed kubestep
+// leaves pods that end by themselves.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, expect, it } from 'vitest';
+import { JOBS } from '../src/kube/resources.js';
+import type { Job } from '../src/kube/types.js';
+import { manifestFile, runCli, until, useTestNamespace } from './harness.js';
+
+const t = useTestNamespace('artifacts');
+const ROOT = resolve(import.meta.dirname, '..');
+const KIT = process.env.K8S_LOCAL_KIT ?? join(ROOT, 'test/cluster');
+
+beforeAll(async () => {
+  // The collector runs kubestep's own image: kubestep:local, built from this checkout's bundle.
+  await promisify(execFile)('bash', [join(ROOT, 'scripts/build-local-image.sh'), KIT], {
+    cwd: ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}, 300_000);
+
+/** Node code for the test container (kubestep:local: node, no shell, no tar). */
+const WRITER = `
+const fs = require('fs'), crypto = require('crypto');
+const dir = process.env.ARTIFACTS;
+fs.mkdirSync(dir + '/reports/nested', { recursive: true });
+fs.writeFileSync(dir + '/reports/junit.xml', '<testsuites tests="3" failures="1"/>');
+const blob = crypto.randomBytes(5 * 1024 * 1024);
+fs.writeFileSync(dir + '/reports/nested/blob.bin', blob);
+fs.symlinkSync('/etc/passwd', dir + '/passwd');
+console.log('blob sha256 ' + crypto.createHash('sha256').update(blob).digest('hex'));
+process.exit(Number(process.env.EXIT || 0));
+`;
+
+function nodeJob(name: string, opts: { backoffLimit?: number; exit?: number } = {}): string {
+  return `apiVersion: batch/v1
+kind: Job
+metadata: {name: ${name}}
+spec:
+  backoffLimit: ${opts.backoffLimit ?? 0}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: kubestep:local
+          imagePullPolicy: Never
+          command: ["/nodejs/bin/node", "-e", ${JSON.stringify(WRITER)}]
+          env: [{name: EXIT, value: "${opts.exit ?? 0}"}]
+`;
+}
+
+const sha256 = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+
+it('every attempt of a failing Job: files and directories byte-identical, the link refused, nothing outside DIR', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
+  const r = await runCli([
+    'run',
+    '-f',
+    manifestFile(nodeJob('writer', { backoffLimit: 1, exit: 3 })),
+    '-n',
+    t.ns,
+    '--artifacts',
+    dir,
+    '--artifacts-image',
+    'kubestep:local',
+    '--timeout',
+    '3m',
+  ]);
+  expect(r.code, r.stderr).toBe(1);
+  const pods = (await readdir(join(dir, 'writer'))).sort();
+  expect(pods).toHaveLength(2);
+  const sums = [...r.stdout.matchAll(/\[pod\/(writer-\w+)\/main\] blob sha256 (\w+)/g)].map((m) => [
+    m[1],
+    m[2],
+  ]);
+  expect(sums).toHaveLength(2);
+  for (const [pod, sum] of sums) {
+    expect(await sha256(join(dir, 'writer', pod!, 'reports/nested/blob.bin'))).toBe(sum);
+    expect(await readFile(join(dir, 'writer', pod!, 'reports/junit.xml'), 'utf8')).toBe(
+      '<testsuites tests="3" failures="1"/>',
+    );
+    expect((await readdir(join(dir, 'writer', pod!))).sort()).toEqual(['reports']);
+    expect(r.stderr).toContain(
+      `artifacts of pod/${pod}: 2 files, 5.0 MiB in ${join(dir, 'writer', pod!)}`,
+    );
+    expect(r.stderr).toContain(
+      `warning: artifacts of pod/${pod}: "passwd": SymbolicLink not copied`,
+    );
+  }
+  expect((await readdir(dir)).sort()).toEqual(['writer']);
+  // The collector's lines are not in the CI log.
+  expect(r.stdout).not.toContain('KSA1');
+});
+
+it('without --artifacts the pod template is the manifest’s: nothing injected', async () => {
+  const r = await runCli([
+    'run',
+    '-f',
+    manifestFile(nodeJob('plain')),
+    '-n',
+    t.ns,
+    '--run-id',
+    'plain',
+    '--cleanup',
+    'never',
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  const job = await t.client.get<Job>(JOBS, t.ns, 'plain', AbortSignal.timeout(10_000));
+  const spec = job!.spec!.template!.spec! as unknown as Record<string, unknown[] | undefined>;
+  expect(
+    (spec.containers as { name: string; env?: unknown[] }[]).map((c) => [c.name, c.env]),
+  ).toEqual([['main', [{ name: 'EXIT', value: '0' }]]]);
+  expect(spec.volumes).toBeUndefined();
+  const down = await runCli(['down', '--run-id', 'plain', '-n', t.ns]);
+  expect(down.code, down.stderr).toBe(0);
+});
+
+it('kubestep killed (SIGKILL) while the pod waits: the collector ends by itself and the Job completes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
+  const f = manifestFile(nodeJob('orphan'));
+  // --timeout 10s and --grace 5s: the collector ends 75 s after it starts.
+  let killed = false;
+  const r = await runCli(
+    [
+      'run',
+      '-f',
+      f,
+      '-n',
+      t.ns,
+      '--run-id',
+      'orphan',
+      '--artifacts',
+      dir,
+      '--artifacts-image',
+      'kubestep:local',
+      '--timeout',
+      '10s',
+      '--grace',
+      '5s',
+    ],
+    {
+      onOutput: (text, child) => {
+        if (!killed && text.includes('created job/orphan')) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      },
+    },
+  );
+  expect(r.signal).toBe('SIGKILL');
+  await until(
+    async () => {
+      const job = await t.client.get<Job>(JOBS, t.ns, 'orphan', AbortSignal.timeout(10_000));
+      return (
+        job?.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ?? false
+      );
+    },
+    150_000,
+    'job/orphan to complete by itself',
+  );
+}, 240_000);
