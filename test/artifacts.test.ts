@@ -169,3 +169,50 @@ it('kubestep killed (SIGKILL) while the pod waits: the collector ends by itself 
     'job/orphan to complete by itself',
   );
 }, 240_000);
+
+it('JUnit among the artifacts: counts and the failed case in the summary, an annotation at its file and line, --fail-on-test-failures', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
+  const junit =
+    '<testsuites><testsuite name="api"><testcase name="test_ok" time="0.5"/><testcase name="test_status" file="tests/test_api.py" line="7" time="0.25"><failure message="assert 500 == 200">E  assert 500 == 200</failure></testcase><testcase name="test_todo"><skipped/></testcase></testsuite></testsuites>';
+  const f = manifestFile(`apiVersion: batch/v1
+kind: Job
+metadata: {name: swallowed}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: busybox:local
+          imagePullPolicy: Never
+          # The test command swallows its exit code: the Job is Complete.
+          command: ["sh", "-c", ${JSON.stringify(`echo '${junit}' > $ARTIFACTS/junit.xml; echo tests ran`)}]
+`);
+  const r = await runCli(
+    [
+      'run',
+      '-f',
+      f,
+      '-n',
+      t.ns,
+      '--artifacts',
+      dir,
+      '--artifacts-image',
+      'kubestep:local',
+      '--fail-on-test-failures',
+      '--junit-report',
+      join(dir, 'run.xml'),
+    ],
+    { env: { GITHUB_ACTIONS: 'true' } },
+  );
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stdout).toContain(
+    '::error file=tests/test_api.py,line=7,title=api › test_status::assert 500 == 200%0AE  assert 500 == 200',
+  );
+  expect(r.stderr).toContain('tests: 3 (1 failed, 0 errors, 1 skipped; 0.8 s) in 1 JUnit report');
+  expect(r.stderr).toContain('✗ api › test_status: assert 500 == 200');
+  expect(r.stderr).toContain(
+    'Complete, but its JUnit reports 1 failed test case (--fail-on-test-failures)',
+  );
+});

@@ -91,7 +91,8 @@ export interface SidecarOptions {
 
 /** --artifacts: where the test pods' files go, at most how much per pod, the collector image. */
 export interface ArtifactsOptions {
-  artifacts?: { dir: string; maxBytes: number; image: string } | undefined;
+  artifacts?:
+    { dir: string; maxBytes: number; image: string; failOnTestFailures?: boolean } | undefined;
 }
 
 /** Typed options of `kubestep up`. */

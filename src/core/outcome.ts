@@ -40,6 +40,33 @@ export interface PodSummary {
   containers: ContainerSummary[];
 }
 
+/** A test case that failed (`<failure>`) or erred (`<error>`) in a JUnit report. */
+export interface FailedCase {
+  suite: string;
+  name: string;
+  kind: 'failure' | 'error';
+  /** The failure's `message`, else its first line. */
+  message: string;
+  /** The first lines of the failure's text (at most 5 lines, 500 characters). */
+  details?: string | undefined;
+  file?: string | undefined;
+  line?: number | undefined;
+}
+
+/** What the JUnit reports of a Job's artifacts say, counted from their test cases. */
+export interface TestReport {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  /** Sum of the test cases' `time`, s. */
+  timeSeconds: number;
+  /** Every failed or erred case, in report order. */
+  failed: FailedCase[];
+  /** The report files, relative to the artifacts directory (`<job>/<pod>/…`). */
+  files: string[];
+}
+
 /** One Job's result for the summary and the exit code. */
 export interface JobSummary {
   name: string;
@@ -52,6 +79,8 @@ export interface JobSummary {
   explanation: string;
   /** Pods started, plus container restarts (`restartPolicy: OnFailure`). */
   attempts: number;
+  /** What the JUnit reports among its artifacts say (`--artifacts`), when there are any. */
+  tests?: TestReport;
   /** Exit codes of the containers of the last attempt that ended. */
   exitCodes: number[];
   /** ISO times: the Job's `status.startTime` and its terminal condition. */

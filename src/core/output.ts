@@ -13,6 +13,16 @@ export interface Output {
    */
   error(title: string, message: string): void;
   /**
+   * A failed test case from a JUnit report: an annotation in GitHub Actions (at `file` and `line`
+   * when the report gives them); nothing elsewhere, where the summary lists the failed cases.
+   */
+  testFailure(t: {
+    title: string;
+    message: string;
+    file?: string | undefined;
+    line?: number | undefined;
+  }): void;
+  /**
    * What the run waits for now, replaced by the next call: a status line on a terminal (redrawn at
    * most once a second), a progress line in CI when nothing else was printed for a while.
    */

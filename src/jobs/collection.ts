@@ -5,12 +5,16 @@
 import { join } from 'node:path';
 import { messageOf } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
-import type { LogSink, LogSource } from '../core/output.js';
+import type { JobSummary } from '../core/outcome.js';
+import type { LogSink, LogSource, Output } from '../core/output.js';
 import { JOBS } from '../kube/resources.js';
 import type { Job } from '../kube/types.js';
 import type { World } from '../kube/world.js';
 import { COLLECTOR } from '../pods/sidecars.js';
 import { ArtifactReceiver, type Received } from '../artifacts/receive.js';
+import { emptyReport, mergeReports, parseJUnit, type TestReport } from '../artifacts/junit.js';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
 
 /** Where artifacts go and how much of them. */
 export interface ArtifactsPlan {
@@ -18,11 +22,37 @@ export interface ArtifactsPlan {
   dir: string;
   /** --artifacts-max-size, bytes per pod. */
   maxBytes: number;
+  /** --fail-on-test-failures: a Complete Job whose JUnit reports failures has failed. */
+  failOnTestFailures?: boolean | undefined;
+}
+
+/** At most this many failed test cases become annotations (GitHub Actions) per run. */
+const MAX_ANNOTATIONS = 50;
+
+/**
+ * Each failed test case of `jobs` as an annotation (the first {@link MAX_ANNOTATIONS}, then a
+ * count): GitHub shows them on the run and, with `file` and `line`, in the code.
+ */
+export function annotateTests(out: Output, jobs: readonly JobSummary[]): void {
+  const cases = jobs.flatMap((j) => j.tests?.failed ?? []);
+  for (const c of cases.slice(0, MAX_ANNOTATIONS)) {
+    out.testFailure({
+      title: `${c.suite} › ${c.name}`,
+      message: c.details ? `${c.message}\n${c.details}` : c.message,
+      file: c.file,
+      line: c.line,
+    });
+  }
+  if (cases.length > MAX_ANNOTATIONS)
+    out.info(
+      `… and ${cases.length - MAX_ANNOTATIONS} more failed test cases (the result file lists them)`,
+    );
 }
 
 /** The artifacts of one run's pods. */
 export class Collection {
   private readonly receivers = new Map<string, ArtifactReceiver>();
+  private received: Received[] = [];
 
   constructor(
     private readonly world: World,
@@ -75,6 +105,7 @@ export class Collection {
     for (const [pod, r] of this.receivers) {
       const got = await r.finish();
       all.push(got);
+      this.received.push(got);
       const { out } = this.world;
       out.info(
         `artifacts of pod/${pod}: ${got.files} ${got.files === 1 ? 'file' : 'files'}, ${formatBytes(got.bytes)} in ${got.dir}`,
@@ -82,6 +113,23 @@ export class Collection {
       for (const p of got.problems) out.warn(`artifacts of pod/${pod}: ${p}`);
     }
     return all;
+  }
+
+  /**
+   * The JUnit reports among the artifacts that arrived whole (`*.xml` files whose root is
+   * `<testsuites>` or `<testsuite>`, at most 50 MiB each), merged per Job name. Call after
+   * {@link report}.
+   */
+  async testReports(): Promise<Map<string, TestReport>> {
+    const byJob = new Map<string, TestReport>();
+    for (const got of this.received.filter((r) => r.complete)) {
+      const job = relative(this.plan.dir, got.dir).split(sep)[0] ?? '';
+      for (const file of await xmlFiles(got.dir)) {
+        const parsed = parseJUnit(await readFile(file, 'utf8'), relative(this.plan.dir, file));
+        if (parsed) byJob.set(job, mergeReports(byJob.get(job) ?? emptyReport(), parsed));
+      }
+    }
+    return byJob;
   }
 
   private receiver(source: LogSource): ArtifactReceiver {
@@ -95,4 +143,16 @@ export class Collection {
     }
     return r;
   }
+}
+
+/** The `*.xml` files under `dir` of at most 50 MiB, in name order. */
+async function xmlFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.xml'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  const small: string[] = [];
+  for (const f of files) if ((await stat(f)).size <= 50 * 1024 * 1024) small.push(f);
+  return small;
 }

@@ -6,6 +6,7 @@ import {
   formatSummary,
   stuckHint,
   summarizePod,
+  withTests,
   summarizeJob,
   waitingStatus,
   withLogCounts,
@@ -514,5 +515,61 @@ describe('termination messages', () => {
     expect(formatSummary([short]).filter((l) => l.includes('termination message'))).toEqual([
       '    pod/p main: termination message: a ⏎ b',
     ]);
+  });
+});
+
+describe('withTests', () => {
+  const report = (failures: number) => ({
+    tests: 3,
+    failures,
+    errors: 0,
+    skipped: 0,
+    timeSeconds: 1.5,
+    failed: Array.from({ length: failures }, (_, i) => ({
+      suite: 'api',
+      name: `test_${i}`,
+      kind: 'failure' as const,
+      message: `assert ${i} == 1\nmore`,
+    })),
+    files: ['t/t-x/junit.xml'],
+  });
+  const complete = summarizeJob(
+    't',
+    'ns',
+    {
+      metadata: { name: 't' },
+      status: { conditions: [{ type: 'Complete', status: 'True' }] },
+    },
+    [],
+    { nowMs: 0 },
+  );
+  const passed = { kind: 'succeeded' as const, reason: 'Complete' as const, jobs: [complete] };
+
+  it('adds the report; the run still passes without --fail-on-test-failures', () => {
+    const o = withTests(passed, new Map([['t', report(1)]]), false);
+    expect(o.kind).toBe('succeeded');
+    expect(o.jobs[0]!.tests?.failures).toBe(1);
+    expect(formatSummary(o.jobs).slice(2)).toEqual([
+      '    tests: 3 (1 failed, 0 errors, 0 skipped; 1.5 s) in 1 JUnit report',
+      '      ✗ api › test_0: assert 0 == 1',
+    ]);
+  });
+
+  it('with --fail-on-test-failures a Complete Job with failed cases fails the run', () => {
+    const o = withTests(passed, new Map([['t', report(2)]]), true);
+    expect(o).toMatchObject({ kind: 'failed', reason: 'JobFailed', message: 'job/t failed' });
+    expect(o.jobs[0]).toMatchObject({
+      result: 'Failed',
+      reason: 'TestFailures',
+      explanation: 'Complete, but its JUnit reports 2 failed test cases (--fail-on-test-failures)',
+    });
+    expect(withTests(passed, new Map([['t', report(0)]]), true).kind).toBe('succeeded');
+  });
+
+  it('lists at most 10 failed cases in the summary', () => {
+    const o = withTests(passed, new Map([['t', report(12)]]), false);
+    const lines = formatSummary(o.jobs);
+    expect(lines.filter((l) => l.includes('✗'))).toHaveLength(10);
+    expect(lines.at(-1)).toBe('      … and 2 more (the result file lists them)');
   });
 });

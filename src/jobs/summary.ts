@@ -1,6 +1,13 @@
 // What happened to each Job and its pods, in words people read. Pure.
 import { formatDuration } from '../core/format.js';
-import type { ContainerSummary, JobResult, JobSummary, PodSummary } from '../core/outcome.js';
+import type {
+  ContainerSummary,
+  JobResult,
+  JobSummary,
+  Outcome,
+  PodSummary,
+  TestReport,
+} from '../core/outcome.js';
 import { jobState } from './status.js';
 import type { ContainerStatus, Job, Pod } from '../kube/types.js';
 import { COLLECTOR, nativeSidecarsOf, sidecarsOf, type MainsEnded } from '../pods/sidecars.js';
@@ -491,6 +498,7 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
   jobs.forEach((j, i) => {
     lines.push(line(rows[i]!));
     lines.push(...terminationMessages(j));
+    lines.push(...testLines(j));
     const counts = lineCounts(j);
     if (j.result === 'Complete' && (counts === undefined || counts.lost === 0)) return;
     for (const p of j.pods) {
@@ -556,4 +564,54 @@ export function waitingStatus(jobs: readonly JobSummary[], elapsedMs: number): s
     return `job/${j.name} Running (pod/${pod.name}: ${detail}${tries})`;
   });
   return `${formatDuration(elapsedMs)}: ${parts.join(', ')}`;
+}
+
+/**
+ * `o` with each Job's JUnit report (by Job name). With `failOnTestFailures`, a Job that ended
+ * `Complete` while its reports have failed or erred cases is `Failed` (reason `TestFailures`), and
+ * a run that had succeeded has failed: test commands that swallow their own exit code are common.
+ */
+export function withTests(
+  o: Outcome,
+  reports: ReadonlyMap<string, TestReport>,
+  failOnTestFailures: boolean,
+): Outcome {
+  const jobs = o.jobs.map((j): JobSummary => {
+    const tests = reports.get(j.name);
+    if (!tests) return j;
+    const bad = tests.failures + tests.errors;
+    if (failOnTestFailures && j.result === 'Complete' && bad > 0) {
+      return {
+        ...j,
+        tests,
+        result: 'Failed',
+        reason: 'TestFailures',
+        explanation: `Complete, but its JUnit reports ${bad} failed test ${bad === 1 ? 'case' : 'cases'} (--fail-on-test-failures)`,
+      };
+    }
+    return { ...j, tests };
+  });
+  const failed = jobs.filter((j) => j.result === 'Failed').map((j) => `job/${j.name}`);
+  if (o.kind === 'succeeded' && failed.length > 0)
+    return { kind: 'failed', reason: 'JobFailed', jobs, message: `${failed.join(', ')} failed` };
+  return { ...o, jobs };
+}
+
+/** At most this many failed test cases per Job in the summary. */
+const SUMMARY_CASES = 10;
+
+/** A Job's JUnit counts and its first failed cases, as summary lines. */
+function testLines(j: JobSummary): string[] {
+  const t = j.tests;
+  if (!t) return [];
+  const lines = [
+    `    tests: ${t.tests} (${t.failures} failed, ${t.errors} errors, ${t.skipped} skipped; ${t.timeSeconds.toFixed(1)} s) in ${t.files.length} JUnit ${t.files.length === 1 ? 'report' : 'reports'}`,
+  ];
+  for (const c of t.failed.slice(0, SUMMARY_CASES)) {
+    const message = c.message.split('\n')[0]!.slice(0, 200);
+    lines.push(`      ✗ ${c.suite} › ${c.name}: ${message}`);
+  }
+  if (t.failed.length > SUMMARY_CASES)
+    lines.push(`      … and ${t.failed.length - SUMMARY_CASES} more (the result file lists them)`);
+  return lines;
 }

@@ -92,6 +92,25 @@ describe('console output', () => {
     expect(err()).toBe('kubestep: note\n');
   });
 
+  it('GitHub: a failed test case is an annotation at its file and line; elsewhere nothing', () => {
+    const gh = consoleFor('github', []);
+    gh.c.testFailure({
+      title: 'api › test_status',
+      message: 'assert 500 == 200\nE  500',
+      file: 'tests/test_api.py',
+      line: 7,
+    });
+    gh.c.testFailure({ title: 'store › TestGet', message: 'panic' });
+    expect(gh.out().split('\n')).toEqual([
+      '::error file=tests/test_api.py,line=7,title=api › test_status::assert 500 == 200%0AE  500',
+      '::error title=store › TestGet::panic',
+      '',
+    ]);
+    const plain = consoleFor('plain', []);
+    plain.c.testFailure({ title: 'api › t', message: 'm' });
+    expect(plain.out() + plain.err()).toBe('');
+  });
+
   it('GitHub: a message, an event text or an annotation cannot issue a workflow command', () => {
     const { c, out, err } = consoleFor('github', ['pa%25ss\rword-1']);
     c.info('events of pod/db:\n    Warning  Unhealthy  probe: FATAL\r::add-mask::kubestep');

@@ -117,6 +117,16 @@ export function createConsoleOutput(o: ConsoleOptions): Output {
       }
       say(`${title}: ${message}`, paint(RED));
     },
+    testFailure({ title, message, file, line }) {
+      if (!github) return;
+      interrupt();
+      const where = [
+        ...(file ? [`file=${escapeProperty(visibleControls(o.redact(file)))}`] : []),
+        ...(file && line ? [`line=${line}`] : []),
+        `title=${escapeProperty(visibleControls(o.redact(title)))}`,
+      ].join(',');
+      o.stdout.write(`::error ${where}::${escapeData(visibleControls(o.redact(message)))}\n`);
+    },
     result(ok, text) {
       say(
         text,

@@ -31,6 +31,7 @@ const job = (
   startedAt: '2026-11-29T10:00:00.000Z',
   finishedAt: null,
   durationMs: 12_500,
+  tests: null,
   pods,
 });
 

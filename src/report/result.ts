@@ -2,7 +2,7 @@
 // (Markdown). Pure.
 import { formatDuration } from '../core/format.js';
 import { visibleControls } from './ci.js';
-import { exitCodeOf, type JobSummary, type Outcome } from '../core/outcome.js';
+import { exitCodeOf, type JobSummary, type Outcome, type TestReport } from '../core/outcome.js';
 
 /** How a run ended, as `--output json` writes it (`version` changes when fields change meaning). */
 export interface RunResult {
@@ -34,6 +34,8 @@ export interface JobResult {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number | null;
+  /** What the JUnit reports among its artifacts say (`--artifacts`); null when there are none. */
+  tests: TestReport | null;
   pods: {
     name: string;
     phase: string;
@@ -90,6 +92,7 @@ export function runResult(r: {
       startedAt: j.startedAt ?? null,
       finishedAt: j.finishedAt ?? null,
       durationMs: j.durationMs ?? null,
+      tests: j.tests ?? null,
       pods: j.pods.map((p) => ({
         name: p.name,
         phase: p.phase,

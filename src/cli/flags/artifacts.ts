@@ -22,6 +22,12 @@ export function artifactsFlags<T>(y: Argv<T>) {
       requiresArg: true,
       describe: 'at most this much per pod (e.g. 500Mi, 2Gi); more is reported, not copied',
     })
+    .option('fail-on-test-failures', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'a Job that ended Complete while the JUnit reports among its artifacts have failed cases counts as failed (exit 1)',
+    })
     .option('artifacts-image', {
       type: 'string',
       default: DEFAULT_ARTIFACTS_IMAGE,
@@ -35,12 +41,26 @@ export function artifactsOptions(a: {
   artifacts?: string | undefined;
   'artifacts-max-size': string;
   'artifacts-image': string;
+  'fail-on-test-failures': boolean;
 }) {
-  if (a.artifacts === undefined) return { artifacts: undefined };
+  if (a.artifacts === undefined) {
+    if (a['fail-on-test-failures'])
+      throw new UsageError(
+        '--fail-on-test-failures reads JUnit reports among the artifacts: give --artifacts DIR',
+      );
+    return { artifacts: undefined };
+  }
   const maxBytes = parseBytes(a['artifacts-max-size']);
   if (maxBytes === undefined || maxBytes <= 0)
     throw new UsageError(
       `--artifacts-max-size ${JSON.stringify(a['artifacts-max-size'])} is not a size: give e.g. 500Mi or 2Gi`,
     );
-  return { artifacts: { dir: a.artifacts, maxBytes, image: a['artifacts-image'] } };
+  return {
+    artifacts: {
+      dir: a.artifacts,
+      maxBytes,
+      image: a['artifacts-image'],
+      failOnTestFailures: a['fail-on-test-failures'],
+    },
+  };
 }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { mergeReports, parseJUnit } from './junit.js';
+
+// pytest --junitxml (file and line on the case), jest-junit (nested suites under <testsuites>),
+// and a Go report with a bare <testsuite> root.
+const PYTEST = `<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="3" time="0.12">
+<testcase classname="tests.test_api" name="test_ok" file="tests/test_api.py" line="3" time="0.01"/>
+<testcase classname="tests.test_api" name="test_status" file="tests/test_api.py" line="7" time="0.10">
+<failure message="assert 500 == 200">def test_status():
+&gt;       assert get("/").status == 200
+E       assert 500 == 200</failure></testcase>
+<testcase classname="tests.test_api" name="test_later" time="0"><skipped message="todo"/></testcase>
+</testsuite></testsuites>`;
+
+const GO = `<testsuite name="pkg/store" tests="2">
+<testcase name="TestPut" time="0.5"/>
+<testcase name="TestGet" time="0.25"><error>panic: nil map</error></testcase>
+</testsuite>`;
+
+describe('parseJUnit', () => {
+  it('counts pytest cases and names the failure with file and line', () => {
+    const r = parseJUnit(PYTEST, 'reports/junit.xml')!;
+    expect(r).toMatchObject({
+      tests: 3,
+      failures: 1,
+      errors: 0,
+      skipped: 1,
+      files: ['reports/junit.xml'],
+    });
+    expect(r.timeSeconds).toBeCloseTo(0.11);
+    expect(r.failed).toEqual([
+      {
+        suite: 'pytest',
+        name: 'test_status',
+        kind: 'failure',
+        message: 'assert 500 == 200',
+        details:
+          'def test_status():\n>       assert get("/").status == 200\nE       assert 500 == 200',
+        file: 'tests/test_api.py',
+        line: 7,
+      },
+    ]);
+  });
+
+  it('reads a bare <testsuite> root; an error without message has its first line', () => {
+    const r = parseJUnit(GO, 'go.xml')!;
+    expect(r).toMatchObject({ tests: 2, failures: 0, errors: 1 });
+    expect(r.failed[0]).toMatchObject({
+      suite: 'pkg/store',
+      name: 'TestGet',
+      kind: 'error',
+      message: 'panic: nil map',
+    });
+  });
+
+  it('reads nested suites', () => {
+    const r = parseJUnit(
+      '<testsuites><testsuite name="a"><testsuite name="b"><testcase name="x"><failure message="m"/></testcase></testsuite></testsuite></testsuites>',
+      'n.xml',
+    )!;
+    expect(r.failed).toEqual([expect.objectContaining({ suite: 'b', name: 'x', message: 'm' })]);
+  });
+
+  it.each(['<project><version>1</version></project>', 'not xml at all <', ''])(
+    'is undefined for %j',
+    (xml) => {
+      expect(parseJUnit(xml, 'f.xml')).toBeUndefined();
+    },
+  );
+
+  it('merges', () => {
+    const m = mergeReports(parseJUnit(PYTEST, 'a.xml')!, parseJUnit(GO, 'b.xml')!);
+    expect(m).toMatchObject({
+      tests: 5,
+      failures: 1,
+      errors: 1,
+      skipped: 1,
+      files: ['a.xml', 'b.xml'],
+    });
+  });
+});

@@ -1,0 +1,93 @@
+// JUnit XML reports that tests leave in their artifacts: what they count and which cases failed.
+// Pure. The format as CI systems read it: https://github.com/testmoapp/junitxml
+import { XMLParser } from 'fast-xml-parser';
+
+export type { FailedCase, TestReport } from '../core/outcome.js';
+import type { TestReport } from '../core/outcome.js';
+
+type Node = Record<string, unknown>;
+/** Elements as objects; one with text only (`<error>panic</error>`, `<skipped/>`) as `{'#text'}`. */
+const asArray = (v: unknown): Node[] =>
+  v === undefined
+    ? []
+    : (Array.isArray(v) ? v : [v]).map((x): Node =>
+        typeof x === 'object' && x !== null ? (x as Node) : { '#text': String(x) },
+      );
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  textNodeName: '#text',
+  parseAttributeValue: false,
+  isArray: (name) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(name),
+});
+
+/** An empty report. */
+export function emptyReport(): TestReport {
+  return { tests: 0, failures: 0, errors: 0, skipped: 0, timeSeconds: 0, failed: [], files: [] };
+}
+
+/**
+ * The report in `xml` (root `<testsuites>` or `<testsuite>`, suites nested or not), or undefined
+ * when it is not JUnit XML. Counts come from the test cases, not from the suites' attributes
+ * (tools disagree about those).
+ */
+export function parseJUnit(xml: string, file: string): TestReport | undefined {
+  let doc: Node;
+  try {
+    doc = parser.parse(xml) as Node;
+  } catch {
+    return undefined;
+  }
+  if (!('testsuites' in doc) && !('testsuite' in doc)) return undefined;
+  const report = { ...emptyReport(), files: [file] };
+  const visit = (suite: Node, path: string) => {
+    const name = str(suite.name) ?? path;
+    for (const c of asArray(suite.testcase)) {
+      report.tests++;
+      report.timeSeconds += Number(str(c.time) ?? 0) || 0;
+      const failure = asArray(c.failure)[0];
+      const error = asArray(c.error)[0];
+      if (failure || error) {
+        const kind = failure ? 'failure' : 'error';
+        if (kind === 'failure') report.failures++;
+        else report.errors++;
+        const f = (failure ?? error)!;
+        const text = (str(f['#text']) ?? '').trim();
+        const firstLines = text.split('\n').slice(0, 5).join('\n').slice(0, 500);
+        const line = Number(str(c.line));
+        report.failed.push({
+          suite: name,
+          name: str(c.name) ?? '(unnamed)',
+          kind,
+          message: (str(f.message) ?? text.split('\n')[0] ?? '').trim() || kind,
+          details: firstLines || undefined,
+          file: str(c.file) ?? str(suite.file),
+          line: Number.isInteger(line) && line > 0 ? line : undefined,
+        });
+      } else if ('skipped' in c) report.skipped++;
+    }
+    for (const s of asArray(suite.testsuite)) visit(s, name);
+  };
+  const suites =
+    'testsuites' in doc
+      ? asArray(doc.testsuites).flatMap((r) => asArray(r.testsuite))
+      : asArray(doc.testsuite);
+  for (const s of suites) visit(s, file);
+  return report;
+}
+
+/** `a` and `b` together. */
+export function mergeReports(a: TestReport, b: TestReport): TestReport {
+  return {
+    tests: a.tests + b.tests,
+    failures: a.failures + b.failures,
+    errors: a.errors + b.errors,
+    skipped: a.skipped + b.skipped,
+    timeSeconds: a.timeSeconds + b.timeSeconds,
+    failed: [...a.failed, ...b.failed],
+    files: [...a.files, ...b.files],
+  };
+}
