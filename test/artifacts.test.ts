@@ -216,3 +216,42 @@ spec:
     'Complete, but its JUnit reports 1 failed test case (--fail-on-test-failures)',
   );
 });
+
+it('values for the next step: $KUBESTEP_OUTPUT lines, a multi-line value, in the result file and printed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
+  const result = join(dir, 'result.json');
+  const f = manifestFile(`apiVersion: batch/v1
+kind: Job
+metadata: {name: release}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", ${JSON.stringify("echo IMAGE=gcr.io/p/app:7 >> $KUBESTEP_OUTPUT; printf 'NOTES<<EOF\\nline 1\\nline 2\\nEOF\\n' >> $KUBESTEP_OUTPUT")}]
+`);
+  const r = await runCli([
+    'run',
+    '-f',
+    f,
+    '-n',
+    t.ns,
+    '--artifacts',
+    dir,
+    '--artifacts-image',
+    'kubestep:local',
+    '-o',
+    'json',
+    '--output-file',
+    result,
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toContain('output IMAGE=gcr.io/p/app:7');
+  expect(r.stderr).toContain('output NOTES=line 1… (13 characters)');
+  const json = JSON.parse(await readFile(result, 'utf8')) as { outputs: Record<string, string> };
+  expect(json.outputs).toEqual({ IMAGE: 'gcr.io/p/app:7', NOTES: 'line 1\nline 2' });
+});

@@ -134,8 +134,14 @@ describe('withArtifacts', () => {
       { name: string; env?: unknown[]; volumeMounts?: unknown[]; args?: string[] }[]
     >;
     expect(spec.containers!.map((c) => c.name)).toEqual(['main', COLLECTOR]);
-    expect(spec.containers![0]!.env).toEqual([{ name: 'ARTIFACTS', value: '/mine' }]);
-    expect(spec.initContainers![0]!.env).toEqual([{ name: 'ARTIFACTS', value: ARTIFACTS_DIR }]);
+    expect(spec.containers![0]!.env).toEqual([
+      { name: 'ARTIFACTS', value: '/mine' },
+      { name: 'KUBESTEP_OUTPUT', value: `${ARTIFACTS_DIR}/.kubestep-output` },
+    ]);
+    expect(spec.initContainers![0]!.env).toEqual([
+      { name: 'ARTIFACTS', value: ARTIFACTS_DIR },
+      { name: 'KUBESTEP_OUTPUT', value: `${ARTIFACTS_DIR}/.kubestep-output` },
+    ]);
     expect(spec.containers![1]!.args).toEqual([
       'collect-artifacts',
       '--dir',

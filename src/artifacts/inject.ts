@@ -7,6 +7,7 @@ import type { Job } from '../kube/types.js';
 /** Where the artifacts volume is mounted in every container of the pod. */
 export const ARTIFACTS_DIR = '/kubestep/artifacts';
 export { COLLECTOR } from '../pods/sidecars.js';
+import { OUTPUT_FILE } from './outputs.js';
 import { COLLECTOR } from '../pods/sidecars.js';
 const VOLUME = 'kubestep-artifacts';
 
@@ -33,11 +34,16 @@ export function withArtifacts(job: Job, opts: CollectorOptions): Job {
   const equip = (c: Obj): Obj => {
     const env = Array.isArray(c.env) ? (c.env as Obj[]) : [];
     const mounts = Array.isArray(c.volumeMounts) ? (c.volumeMounts as Obj[]) : [];
+    const own = (name: string) => env.some((e) => e.name === name);
     return {
       ...c,
-      env: env.some((e) => e.name === 'ARTIFACTS')
-        ? env
-        : [...env, { name: 'ARTIFACTS', value: ARTIFACTS_DIR }],
+      env: [
+        ...env,
+        ...(own('ARTIFACTS') ? [] : [{ name: 'ARTIFACTS', value: ARTIFACTS_DIR }]),
+        ...(own('KUBESTEP_OUTPUT')
+          ? []
+          : [{ name: 'KUBESTEP_OUTPUT', value: `${ARTIFACTS_DIR}/${OUTPUT_FILE}` }]),
+      ],
       volumeMounts: [...mounts, mount],
     };
   };

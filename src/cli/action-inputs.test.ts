@@ -139,6 +139,27 @@ describe('actionOutputs', () => {
   ] satisfies [Outcome, string | undefined, string][])('%o', (outcome, json, out) => {
     expect(actionOutputs(outcome, json)).toBe(out);
   });
+
+  it("sets the tests' $KUBESTEP_OUTPUT values as step outputs, multi-line ones in a heredoc", () => {
+    const json = JSON.stringify({
+      exitCode: 0,
+      outputs: { IMAGE: 'gcr.io/p/app:1', NOTES: 'a\nb', result: 'spoofed', 'bad name': 'x' },
+    });
+    const text = actionOutputs(o('succeeded'), json);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('result=passed');
+    const blocks = [...text.matchAll(/^([\w-]+)<<(kubestep_[0-9a-f]{24})\n([\s\S]*?)\n\2$/gm)].map(
+      (m) => [m[1], m[3]],
+    );
+    expect(blocks).toEqual([
+      ['IMAGE', 'gcr.io/p/app:1'],
+      ['NOTES', 'a\nb'],
+    ]);
+    // Only in summary-json: a test cannot set the action's own `result`.
+    expect(lines.filter((l) => l.startsWith('result')).map((l) => l.slice(0, 12))).toEqual([
+      'result=passe',
+    ]);
+  });
 });
 
 describe('action.yml', () => {

@@ -1,5 +1,6 @@
 // The GitHub Action's inputs (action.yml) as a kubestep command line. Pure.
 import type { Outcome } from '../core/outcome.js';
+import { randomBytes } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
 
 /**
@@ -98,6 +99,9 @@ export function actionPlan(env: Readonly<Record<string, string | undefined>>): A
   return { argv, ...(kubeconfigContent ? { kubeconfigContent } : {}) };
 }
 
+/** Outputs the action sets itself: a test's value of the same name is not taken. */
+const RESERVED = new Set(['result', 'summary-json']);
+
 /**
  * The step outputs for `$GITHUB_OUTPUT` from the command's outcome and its result JSON (as
  * `--output json` wrote it; undefined when kubestep stopped before writing one): `result` is
@@ -113,12 +117,27 @@ export function actionOutputs(outcome: Outcome, resultJson: string | undefined):
         ? 'failed'
         : 'error';
   let summary = '{}';
+  let values: Record<string, unknown> = {};
   if (resultJson !== undefined) {
     try {
-      summary = JSON.stringify(JSON.parse(resultJson));
+      const parsed = JSON.parse(resultJson) as { outputs?: Record<string, unknown> };
+      summary = JSON.stringify(parsed);
+      values = parsed.outputs ?? {};
     } catch {
       summary = JSON.stringify({ error: 'the result file is not JSON' });
     }
   }
-  return `result=${result}\nsummary-json=${summary}\n`;
+  // The tests' $KUBESTEP_OUTPUT values, each as a step output (names were checked when read; a
+  // value cannot end the heredoc early: the delimiter is random).
+  const extra = Object.entries(values)
+    .filter(
+      ([name, v]) =>
+        /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) && !RESERVED.has(name) && typeof v === 'string',
+    )
+    .map(([name, v]) => {
+      const delimiter = `kubestep_${randomBytes(12).toString('hex')}`;
+      return `${name}<<${delimiter}\n${String(v)}\n${delimiter}\n`;
+    })
+    .join('');
+  return `result=${result}\nsummary-json=${summary}\n${extra}`;
 }

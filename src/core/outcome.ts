@@ -81,6 +81,8 @@ export interface JobSummary {
   attempts: number;
   /** What the JUnit reports among its artifacts say (`--artifacts`), when there are any. */
   tests?: TestReport;
+  /** Values its pods wrote to `$KUBESTEP_OUTPUT` (`--artifacts`), when there are any. */
+  outputs?: Record<string, string>;
   /** Exit codes of the containers of the last attempt that ended. */
   exitCodes: number[];
   /** ISO times: the Job's `status.startTime` and its terminal condition. */

@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { messageOf } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
-import type { JobSummary } from '../core/outcome.js';
+import type { JobSummary, Outcome } from '../core/outcome.js';
+import { mergedOutputs, withOutputs, withTests } from './summary.js';
 import type { LogSink, LogSource, Output } from '../core/output.js';
 import { JOBS } from '../kube/resources.js';
 import type { Job } from '../kube/types.js';
@@ -13,6 +14,7 @@ import type { World } from '../kube/world.js';
 import { COLLECTOR } from '../pods/sidecars.js';
 import { ArtifactReceiver, type Received } from '../artifacts/receive.js';
 import { emptyReport, mergeReports, parseJUnit, type TestReport } from '../artifacts/junit.js';
+import { MAX_OUTPUT_BYTES, OUTPUT_FILE, parseOutputs } from '../artifacts/outputs.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 
@@ -116,6 +118,24 @@ export class Collection {
   }
 
   /**
+   * `outcome` with what the artifacts tell: each Job's JUnit report (annotated; with
+   * --fail-on-test-failures a Complete Job with failed cases fails) and its `$KUBESTEP_OUTPUT`
+   * values (printed). Call after {@link report}.
+   */
+  async apply(outcome: Outcome): Promise<Outcome> {
+    const { out } = this.world;
+    let o = withTests(outcome, await this.testReports(), this.plan.failOnTestFailures ?? false);
+    annotateTests(out, o.jobs);
+    o = withOutputs(o, await this.outputs());
+    for (const [name, value] of Object.entries(mergedOutputs(o.jobs))) {
+      const short = value.length <= 200 && !value.includes('\n');
+      const first = value.split('\n')[0]!.slice(0, 200);
+      out.info(`output ${name}=${short ? value : `${first}… (${value.length} characters)`}`);
+    }
+    return o;
+  }
+
+  /**
    * The JUnit reports among the artifacts that arrived whole (`*.xml` files whose root is
    * `<testsuites>` or `<testsuite>`, at most 50 MiB each), merged per Job name. Call after
    * {@link report}.
@@ -128,6 +148,33 @@ export class Collection {
         const parsed = parseJUnit(await readFile(file, 'utf8'), relative(this.plan.dir, file));
         if (parsed) byJob.set(job, mergeReports(byJob.get(job) ?? emptyReport(), parsed));
       }
+    }
+    return byJob;
+  }
+
+  /**
+   * The values the pods wrote to `$KUBESTEP_OUTPUT`, merged per Job name in the order the pods
+   * were received (a later value of a name wins); problems of a file are warnings. Call after
+   * {@link report}.
+   */
+  async outputs(): Promise<Map<string, Record<string, string>>> {
+    const byJob = new Map<string, Record<string, string>>();
+    for (const got of this.received.filter((r) => r.complete)) {
+      const file = join(got.dir, OUTPUT_FILE);
+      const size = await stat(file).then(
+        (s) => s.size,
+        () => undefined,
+      );
+      if (size === undefined) continue;
+      const pod = relative(this.plan.dir, got.dir);
+      if (size > MAX_OUTPUT_BYTES) {
+        this.world.out.warn(`outputs of ${pod}: ${OUTPUT_FILE} is larger than 1 MiB: not read`);
+        continue;
+      }
+      const { values, problems } = parseOutputs(await readFile(file, 'utf8'));
+      for (const p of problems) this.world.out.warn(`outputs of ${pod}: ${OUTPUT_FILE} ${p}`);
+      const job = pod.split(sep)[0] ?? '';
+      byJob.set(job, { ...byJob.get(job), ...values });
     }
     return byJob;
   }

@@ -18,10 +18,9 @@ import { printEvents } from '../objects/events.js';
 import type { Ledger } from '../objects/ledger.js';
 import type { StuckGraces } from '../pods/problems.js';
 import { COLLECTOR, SIDECAR_STOP_GRACE_S } from '../pods/sidecars.js';
-import { annotateTests, Collection, type ArtifactsPlan } from './collection.js';
-import type { TestReport } from '../core/outcome.js';
+import { Collection, type ArtifactsPlan } from './collection.js';
 import { informerSelectors, JobTracker, type ExistingJobs, type TrackerNote } from './tracker.js';
-import { withLogCounts, withTests } from './summary.js';
+import { withLogCounts } from './summary.js';
 
 /** What to run and how. */
 export interface JobsPlan {
@@ -131,7 +130,6 @@ export async function runJobs(
     ),
   );
   let ticker: NodeJS.Timeout | undefined;
-  let tests: Map<string, TestReport> | undefined;
   try {
     if (plan.existing) {
       await waitToAppear(plan.existing, tracker, allAppeared, finished, signal);
@@ -185,7 +183,6 @@ export async function runJobs(
       const drainMs = collection ? Math.max(plan.drainMs, ARTIFACTS_DRAIN_MS) : plan.drainMs;
       const open = await follower.drain(drainMs, tracker.runningSidecars());
       await collection?.report();
-      tests = await collection?.testReports();
       if (open > 0) {
         out.warn(
           `${open} log streams were still open ${Math.round(plan.drainMs / 1000)} s after the Jobs finished; their last lines may be missing`,
@@ -193,10 +190,8 @@ export async function runJobs(
       }
     }
     let outcome = counted(tracker.outcome(world.now()));
-    if (tests) {
-      outcome = withTests(outcome, tests, plan.artifacts?.failOnTestFailures ?? false);
-      annotateTests(out, outcome.jobs);
-    }
+    // What the artifacts tell: JUnit reports and $KUBESTEP_OUTPUT values.
+    if (collection && !tracker.progress().stuck) outcome = await collection.apply(outcome);
     markSidecarPods(tracker, ledger);
     await explain(world, tracker, outcome, signal);
     return outcome;

@@ -615,3 +615,19 @@ function testLines(j: JobSummary): string[] {
     lines.push(`      … and ${t.failed.length - SUMMARY_CASES} more (the result file lists them)`);
   return lines;
 }
+
+/** `o` with each Job's `$KUBESTEP_OUTPUT` values (by Job name). */
+export function withOutputs(
+  o: Outcome,
+  outputs: ReadonlyMap<string, Record<string, string>>,
+): Outcome {
+  return {
+    ...o,
+    jobs: o.jobs.map((j) => (outputs.has(j.name) ? { ...j, outputs: outputs.get(j.name)! } : j)),
+  };
+}
+
+/** The `$KUBESTEP_OUTPUT` values of all Jobs, a later Job's value of a name winning. */
+export function mergedOutputs(jobs: readonly JobSummary[]): Record<string, string> {
+  return Object.assign({}, ...jobs.map((j) => j.outputs ?? {})) as Record<string, string>;
+}

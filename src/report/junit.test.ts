@@ -32,6 +32,7 @@ const job = (
   finishedAt: null,
   durationMs: 12_500,
   tests: null,
+  outputs: {},
   pods,
 });
 
@@ -44,6 +45,7 @@ const run = (jobs: JobResult[], over: Partial<RunResult> = {}): RunResult => ({
   startedAt: '2026-11-29T10:00:00.000Z',
   finishedAt: '2026-11-29T10:00:20.000Z',
   durationMs: 20_000,
+  outputs: {},
   jobs,
   ...over,
 });

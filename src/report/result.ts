@@ -18,6 +18,8 @@ export interface RunResult {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** The values the tests wrote to `$KUBESTEP_OUTPUT` (`--artifacts`), a later Job's winning. */
+  outputs: Record<string, string>;
   jobs: JobResult[];
 }
 
@@ -36,6 +38,8 @@ export interface JobResult {
   durationMs: number | null;
   /** What the JUnit reports among its artifacts say (`--artifacts`); null when there are none. */
   tests: TestReport | null;
+  /** Its pods' `$KUBESTEP_OUTPUT` values. */
+  outputs: Record<string, string>;
   pods: {
     name: string;
     phase: string;
@@ -81,6 +85,7 @@ export function runResult(r: {
     startedAt: new Date(r.startedAtMs).toISOString(),
     finishedAt: new Date(r.finishedAtMs).toISOString(),
     durationMs: r.finishedAtMs - r.startedAtMs,
+    outputs: Object.assign({}, ...o.jobs.map((j) => j.outputs ?? {})) as Record<string, string>,
     jobs: o.jobs.map((j) => ({
       name: j.name,
       namespace: j.namespace,
@@ -93,6 +98,7 @@ export function runResult(r: {
       finishedAt: j.finishedAt ?? null,
       durationMs: j.durationMs ?? null,
       tests: j.tests ?? null,
+      outputs: j.outputs ?? {},
       pods: j.pods.map((p) => ({
         name: p.name,
         phase: p.phase,
