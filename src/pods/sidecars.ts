@@ -14,7 +14,8 @@ export const SIDECARS_ANNOTATION = 'kubestep.dev/sidecars';
  * sidecars by name. Their shutdown endpoints (Istio's 15020 /quitquitquit, Linkerd's 4191
  * /shutdown, the Cloud SQL Auth Proxy's 9091 /quitquitquit) accept requests from inside the pod
  * only, so kubestep cannot use them: it ends the pod (see README "Sidecars").
- * Sources: https://github.com/linkerd/linkerd2-proxy/pull/811 (loopback only),
+ * Sources: istio/istio pkg/istio-agent/status/server.go `handleQuit` ("Only requests from
+ * localhost are allowed"), https://github.com/linkerd/linkerd2-proxy/pull/811 (loopback only),
  * https://github.com/GoogleCloudPlatform/cloud-sql-proxy#--quitquitquit
  */
 /** The container that `--artifacts` adds to test pods (artifacts/inject.ts): always a sidecar. */
