@@ -454,6 +454,28 @@ describe('testPodProblem and stuckGraceMs', () => {
     ).toEqual({ reason: 'FailedAttachVolume', message: 'new' });
   });
 
+  it('mountFailureOf prefers a missing object to a newer transient failure (seen in CI)', () => {
+    expect(
+      mountFailureOf([
+        {
+          type: 'Warning',
+          reason: 'FailedMount',
+          message:
+            'MountVolume.SetUp failed for volume "creds" : secret "db-creds-missing" not found',
+        },
+        {
+          type: 'Warning',
+          reason: 'FailedMount',
+          message:
+            'MountVolume.SetUp failed for volume "default-token-x68cr" : failed to sync secret cache: timed out waiting for the condition',
+        },
+      ]),
+    ).toEqual({
+      reason: 'FailedMount',
+      message: 'MountVolume.SetUp failed for volume "creds" : secret "db-creds-missing" not found',
+    });
+  });
+
   it('keeps CrashLoopBackOff a problem for dependencies', () => {
     expect(stuckGraceMs('CrashLoopBackOff', graces)).toBe(0);
     expect(podProblem(waitingPod('CrashLoopBackOff'), graces)?.reason).toBe('CrashLoopBackOff');

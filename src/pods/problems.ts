@@ -177,20 +177,23 @@ export interface MountFailure {
 }
 
 /**
- * The pod's volume problem from its newest warning events (newest last), or undefined: the
- * kubelet reports a Secret, ConfigMap or claim it cannot mount only as `FailedMount` events,
- * while the pod stays `ContainerCreating`.
+ * The pod's volume problem from its warning events (newest last), or undefined: the kubelet
+ * reports a Secret, ConfigMap or claim it cannot mount only as `FailedMount` events, while the
+ * pod stays `ContainerCreating`. A missing object (`… not found`) is preferred to other words
+ * (a busy kubelet also reports `failed to sync secret cache: timed out` for a volume that mounts
+ * a moment later); among equals, the newest.
  * Source: https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/
  */
 export function mountFailureOf(
   events: readonly { type?: string; reason?: string; message?: string }[],
 ): MountFailure | undefined {
-  for (const e of [...events].reverse()) {
-    if (e.type !== 'Warning') continue;
-    if (e.reason === 'FailedMount' || e.reason === 'FailedAttachVolume')
-      return { reason: e.reason, message: (e.message ?? '').trim() };
-  }
-  return undefined;
+  const failures = [...events]
+    .reverse()
+    .filter((e) => e.type === 'Warning')
+    .filter((e) => e.reason === 'FailedMount' || e.reason === 'FailedAttachVolume');
+  const e = failures.find((x) => /not found/i.test(x.message ?? '')) ?? failures[0];
+  if (!e) return undefined;
+  return { reason: e.reason as MountFailure['reason'], message: (e.message ?? '').trim() };
 }
 
 /** The scheduler's words for a claim that does not exist, or is not bound. */
