@@ -193,3 +193,8 @@ export const DONE: Outcome = { kind: 'succeeded', reason: 'Done', jobs: [] };
 export function cancelled(signal: StopSignal, jobs: JobSummary[] = []): Outcome {
   return { kind: 'cancelled', reason: 'Cancelled', jobs, signal };
 }
+
+/** The `$KUBESTEP_OUTPUT` values of all Jobs, a later Job's value of a name winning. */
+export function mergedOutputs(jobs: readonly JobSummary[]): Record<string, string> {
+  return Object.assign({}, ...jobs.map((j) => j.outputs ?? {})) as Record<string, string>;
+}

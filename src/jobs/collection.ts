@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { messageOf } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
-import type { JobSummary, Outcome } from '../core/outcome.js';
-import { mergedOutputs, withOutputs, withTests } from './summary.js';
+import { mergedOutputs, type JobSummary, type Outcome } from '../core/outcome.js';
+import { withOutputs, withTests } from './summary.js';
 import type { LogSink, LogSource, Output } from '../core/output.js';
 import { JOBS } from '../kube/resources.js';
 import type { Job } from '../kube/types.js';

@@ -111,7 +111,10 @@ function restartsOf(pod: Pod): number {
 /**
  * Pods that succeeded and attempts that failed, as `completions` and `backoffLimit` count them: a
  * pod in `mainsEnded` by its main containers' result (its sidecars kept it running, or kubestep
- * deleted it), any other by {@link failedAttempts}' rules; restarts count as failures.
+ * deleted it); any other by its phase, without the pods being deleted (the Job controller deletes
+ * the pods still running when a Job ends; those did not fail); container restarts
+ * (`restartPolicy: OnFailure`) count as failures.
+ * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy
  */
 export function podResults(
   pods: readonly Pod[],
@@ -128,19 +131,6 @@ export function podResults(
     failed += restartsOf(p);
   }
   return { succeeded, failed };
-}
-
-/**
- * Attempts that failed: pods that ended Failed without being deleted (the Job controller deletes
- * the pods still running when a Job ends; those did not fail), plus container restarts
- * (`restartPolicy: OnFailure`). What `backoffLimit` counts.
- * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy
- */
-export function failedAttempts(pods: readonly Pod[]): number {
-  return pods.reduce((n, p) => {
-    const failed = p.status?.phase === 'Failed' && !p.metadata?.deletionTimestamp ? 1 : 0;
-    return n + failed + restartsOf(p);
-  }, 0);
 }
 
 function exitCodesOf(pods: readonly PodSummary[]): number[] {
@@ -625,9 +615,4 @@ export function withOutputs(
     ...o,
     jobs: o.jobs.map((j) => (outputs.has(j.name) ? { ...j, outputs: outputs.get(j.name)! } : j)),
   };
-}
-
-/** The `$KUBESTEP_OUTPUT` values of all Jobs, a later Job's value of a name winning. */
-export function mergedOutputs(jobs: readonly JobSummary[]): Record<string, string> {
-  return Object.assign({}, ...jobs.map((j) => j.outputs ?? {})) as Record<string, string>;
 }

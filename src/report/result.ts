@@ -2,7 +2,13 @@
 // (Markdown). Pure.
 import { formatDuration } from '../core/format.js';
 import { visibleControls } from './ci.js';
-import { exitCodeOf, type JobSummary, type Outcome, type TestReport } from '../core/outcome.js';
+import {
+  exitCodeOf,
+  mergedOutputs,
+  type JobSummary,
+  type Outcome,
+  type TestReport,
+} from '../core/outcome.js';
 
 /** How a run ended, as `--output json` writes it (`version` changes when fields change meaning). */
 export interface RunResult {
@@ -85,7 +91,7 @@ export function runResult(r: {
     startedAt: new Date(r.startedAtMs).toISOString(),
     finishedAt: new Date(r.finishedAtMs).toISOString(),
     durationMs: r.finishedAtMs - r.startedAtMs,
-    outputs: Object.assign({}, ...o.jobs.map((j) => j.outputs ?? {})) as Record<string, string>,
+    outputs: mergedOutputs(o.jobs),
     jobs: o.jobs.map((j) => ({
       name: j.name,
       namespace: j.namespace,
