@@ -11,7 +11,14 @@ import { promisify } from 'node:util';
 import { beforeAll, expect, it } from 'vitest';
 import { JOBS } from '../src/kube/resources.js';
 import type { Job } from '../src/kube/types.js';
-import { manifestFile, runCli, until, useTestNamespace } from './harness.js';
+import {
+  accountWithRules,
+  manifestFile,
+  rbacRules,
+  runCli,
+  until,
+  useTestNamespace,
+} from './harness.js';
 
 const t = useTestNamespace('artifacts');
 const ROOT = resolve(import.meta.dirname, '..');
@@ -31,14 +38,17 @@ const fs = require('fs'), crypto = require('crypto');
 const dir = process.env.ARTIFACTS;
 fs.mkdirSync(dir + '/reports/nested', { recursive: true });
 fs.writeFileSync(dir + '/reports/junit.xml', '<testsuites tests="3" failures="1"/>');
-const blob = crypto.randomBytes(5 * 1024 * 1024);
+const blob = crypto.randomBytes(Number(process.env.MIB || 50) * 1024 * 1024);
 fs.writeFileSync(dir + '/reports/nested/blob.bin', blob);
 fs.symlinkSync('/etc/passwd', dir + '/passwd');
 console.log('blob sha256 ' + crypto.createHash('sha256').update(blob).digest('hex'));
 process.exit(Number(process.env.EXIT || 0));
 `;
 
-function nodeJob(name: string, opts: { backoffLimit?: number; exit?: number } = {}): string {
+function nodeJob(
+  name: string,
+  opts: { backoffLimit?: number; exit?: number; mib?: number } = {},
+): string {
   return `apiVersion: batch/v1
 kind: Job
 metadata: {name: ${name}}
@@ -52,7 +62,7 @@ spec:
           image: kubestep:local
           imagePullPolicy: Never
           command: ["/nodejs/bin/node", "-e", ${JSON.stringify(WRITER)}]
-          env: [{name: EXIT, value: "${opts.exit ?? 0}"}]
+          env: [{name: EXIT, value: "${opts.exit ?? 0}"}, {name: MIB, value: "${opts.mib ?? 50}"}]
 `;
 }
 
@@ -61,7 +71,7 @@ const sha256 = async (file: string) =>
     .update(await readFile(file))
     .digest('hex');
 
-it('every attempt of a failing Job: files and directories byte-identical, the link refused, nothing outside DIR', async () => {
+it('every attempt of a failing Job, 50 MiB each through pods/proxy: files and directories byte-identical, the link refused, nothing outside DIR', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
   const r = await runCli([
     'run',
@@ -75,9 +85,14 @@ it('every attempt of a failing Job: files and directories byte-identical, the li
     'kubestep:local',
     '--timeout',
     '3m',
+    '--verbose',
   ]);
   expect(r.code, r.stderr).toBe(1);
   const pods = (await readdir(join(dir, 'writer'))).sort();
+  // Both attempts went the direct way (the test's credentials may get pods/proxy).
+  expect(
+    r.stderr.match(/artifacts of pod\/writer-\w+: 50\.0 MiB through pods\/proxy in/g),
+  ).toHaveLength(2);
   expect(pods).toHaveLength(2);
   const sums = [...r.stdout.matchAll(/\[pod\/(writer-\w+)\/main\] blob sha256 (\w+)/g)].map((m) => [
     m[1],
@@ -91,7 +106,7 @@ it('every attempt of a failing Job: files and directories byte-identical, the li
     );
     expect((await readdir(join(dir, 'writer', pod!))).sort()).toEqual(['reports']);
     expect(r.stderr).toContain(
-      `artifacts of pod/${pod}: 2 files, 5.0 MiB in ${join(dir, 'writer', pod!)}`,
+      `artifacts of pod/${pod}: 2 files, 50.0 MiB in ${join(dir, 'writer', pod!)}`,
     );
     expect(r.stderr).toContain(
       `warning: artifacts of pod/${pod}: "passwd": SymbolicLink not copied`,
@@ -102,11 +117,42 @@ it('every attempt of a failing Job: files and directories byte-identical, the li
   expect(r.stdout).not.toContain('KSA1');
 });
 
+it('without get on pods/proxy (deploy/rbac.yaml alone): said before the Jobs start, and the files come through the log', async () => {
+  const kubeconfig = await accountWithRules(t.client, t.ns, 'no-proxy', rbacRules());
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
+  const r = await runCli(
+    [
+      'run',
+      '-f',
+      manifestFile(nodeJob('logpath', { mib: 2 })),
+      '-n',
+      t.ns,
+      '--artifacts',
+      dir,
+      '--artifacts-image',
+      'kubestep:local',
+      '--timeout',
+      '3m',
+    ],
+    { env: { KUBECONFIG: kubeconfig } },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  const said = r.stderr.indexOf(
+    `artifacts: get on pods/proxy is not allowed in namespace ${t.ns}, so they come through the collectors' logs`,
+  );
+  expect(said).toBeGreaterThan(-1);
+  expect(said).toBeLessThan(r.stderr.indexOf('created job/logpath'));
+  const sum = /blob sha256 (\w+)/.exec(r.stdout)?.[1];
+  const [pod] = await readdir(join(dir, 'logpath'));
+  expect(await sha256(join(dir, 'logpath', pod!, 'reports/nested/blob.bin'))).toBe(sum);
+  expect(r.stderr).toContain(`artifacts of pod/${pod}: 2 files, 2.0 MiB in`);
+});
+
 it('without --artifacts the pod template is the manifest’s: nothing injected', async () => {
   const r = await runCli([
     'run',
     '-f',
-    manifestFile(nodeJob('plain')),
+    manifestFile(nodeJob('plain', { mib: 1 })),
     '-n',
     t.ns,
     '--run-id',
@@ -119,7 +165,15 @@ it('without --artifacts the pod template is the manifest’s: nothing injected',
   const spec = job!.spec!.template!.spec! as unknown as Record<string, unknown[] | undefined>;
   expect(
     (spec.containers as { name: string; env?: unknown[] }[]).map((c) => [c.name, c.env]),
-  ).toEqual([['main', [{ name: 'EXIT', value: '0' }]]]);
+  ).toEqual([
+    [
+      'main',
+      [
+        { name: 'EXIT', value: '0' },
+        { name: 'MIB', value: '1' },
+      ],
+    ],
+  ]);
   expect(spec.volumes).toBeUndefined();
   const down = await runCli(['down', '--run-id', 'plain', '-n', t.ns]);
   expect(down.code, down.stderr).toBe(0);
@@ -127,7 +181,7 @@ it('without --artifacts the pod template is the manifest’s: nothing injected',
 
 it('kubestep killed (SIGKILL) while the pod waits: the collector ends by itself and the Job completes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
-  const f = manifestFile(nodeJob('orphan'));
+  const f = manifestFile(nodeJob('orphan', { mib: 1 }));
   // --timeout 10s and --grace 5s: the collector ends 75 s after it starts.
   let killed = false;
   const r = await runCli(
@@ -204,9 +258,22 @@ spec:
       '--junit-report',
       join(dir, 'run.xml'),
     ],
-    { env: { GITHUB_ACTIONS: 'true' } },
+    { env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'summary.md') } },
   );
   expect(r.code, r.stderr).toBe(1);
+  // The merged report: the Job's suite, then the report's suite with its cases.
+  const merged = await readFile(join(dir, 'run.xml'), 'utf8');
+  expect(merged).toMatch(/<testsuite name="job\/swallowed" tests="2" failures="1"/);
+  expect(merged).toMatch(
+    /<testsuite name="job\/swallowed › api" tests="3" failures="1" errors="0" skipped="1"/,
+  );
+  expect(merged).toMatch(
+    /<testcase name="test_status" classname="api" time="0.250" file="tests\/test_api.py" line="7">/,
+  );
+  // The step summary: counts and the failed case.
+  const summary = await readFile(join(dir, 'summary.md'), 'utf8');
+  expect(summary).toContain(`| \`${t.ns}/swallowed\` | 3 | 1 | 0 | 1 | 0.8 s |`);
+  expect(summary).toContain('- ❌ ` swallowed: api › test_status ` at ` tests/test_api.py:7 `');
   expect(r.stdout).toContain(
     '::error file=tests/test_api.py,line=7,title=api › test_status::assert 500 == 200%0AE  assert 500 == 200',
   );

@@ -4,9 +4,16 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../kube/types.js';
-import { collectArtifacts } from './collect.js';
+import { collectArtifacts, serveArtifacts } from './collect.js';
 import { decodeFrame, encodeFrame } from './frames.js';
-import { ARTIFACTS_DIR, COLLECTOR, withArtifacts } from './inject.js';
+import {
+  ARTIFACTS_DIR,
+  COLLECTOR,
+  COLLECTOR_PORT,
+  TOKEN_ENV,
+  TOKEN_HEADER,
+  withArtifacts,
+} from './inject.js';
 import { ArtifactReceiver, safePath } from './receive.js';
 
 /** What the collector writes for `dir`, as lines. */
@@ -110,6 +117,86 @@ describe('collect and receive', () => {
   });
 });
 
+describe('the direct path (serveArtifacts and receiveTar)', () => {
+  const get = async (port: number, path: string, token = 'secret') =>
+    fetch(`http://127.0.0.1:${port}${path}`, { headers: { [TOKEN_HEADER]: token } });
+
+  it('serves the tar to the token only, confirms what it sent whole, then skips the log', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
+    await mkdir(join(src, 'deep/er'), { recursive: true });
+    const blob = Buffer.alloc(2_000_000);
+    for (let i = 0; i < blob.length; i++) blob[i] = (i * 31) % 251;
+    await writeFile(join(src, 'deep/er/blob.bin'), blob);
+    await symlink('/etc/passwd', join(src, 'passwd'));
+    const server = await serveArtifacts(src, 0, 'secret', '127.0.0.1');
+    try {
+      expect((await get(server.port, '/artifacts.tar', 'wrong')).status).toBe(403);
+      expect((await get(server.port, '/other')).status).toBe(404);
+      const res = await get(server.port, '/artifacts.tar');
+      expect(res.status).toBe(200);
+      const dest = join(await mkdtemp(join(tmpdir(), 'ksa-dest-')), 'pod');
+      const r = new ArtifactReceiver(dest, 1 << 30);
+      const sent = await r.receiveTar(res.body as unknown as AsyncIterable<Uint8Array>);
+      // A size or hash that was never sent is not confirmed.
+      const wrong = `/done?size=${sent.size + 1}&sha256=${sent.sha256}`;
+      expect((await get(server.port, wrong)).status).toBe(409);
+      expect(server.confirmed()).toBe(false);
+      const done = `/done?size=${sent.size}&sha256=${sent.sha256}`;
+      expect((await get(server.port, done)).status).toBe(200);
+      expect(server.confirmed()).toBe(true);
+      r.confirm(sent);
+      const got = await r.finish();
+      expect(got).toMatchObject({ complete: true, files: 1, bytes: 2_000_000, dir: dest });
+      expect((await readFile(join(dest, 'deep/er/blob.bin'))).equals(blob)).toBe(true);
+      expect(await readdir(dest)).toEqual(['deep']);
+    } finally {
+      await server.close();
+    }
+    // Stopped after a confirmed fetch, the collector sends nothing through its log.
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await collectArtifacts(src, 60_000, Promise.resolve(), out, undefined, server);
+    expect(Buffer.concat(chunks).toString()).toBe(
+      'kubestep collector: the artifacts were fetched through the API server\n',
+    );
+  });
+
+  it('leaves nothing behind when a transfer is discarded, and is not confirmed', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
+    await writeFile(join(src, 'a.bin'), Buffer.alloc(1_000_000, 1));
+    const server = await serveArtifacts(src, 0, 'secret', '127.0.0.1');
+    try {
+      const res = await get(server.port, '/artifacts.tar');
+      const base = await mkdtemp(join(tmpdir(), 'ksa-dest-'));
+      const r = new ArtifactReceiver(join(base, 'pod'), 1 << 30);
+      // Only the first chunk: the transfer breaks off.
+      async function* first(): AsyncGenerator<Uint8Array> {
+        for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
+          yield c;
+          throw new Error('connection reset');
+        }
+      }
+      await expect(r.receiveTar(first())).rejects.toThrow('connection reset');
+      await r.discard();
+      expect(await readdir(base)).toEqual([]);
+      expect(server.confirmed()).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rejects when the port is taken', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
+    const first = await serveArtifacts(src, 0, 't', '127.0.0.1');
+    try {
+      await expect(serveArtifacts(src, first.port, 't', '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe('withArtifacts', () => {
   const job: Job = {
     apiVersion: 'batch/v1',
@@ -128,7 +215,11 @@ describe('withArtifacts', () => {
     },
   };
   it('mounts the volume everywhere, sets ARTIFACTS where unset, adds the collector', () => {
-    const out = withArtifacts(job, { image: 'kubestep:local', deadlineSeconds: 3700 });
+    const out = withArtifacts(job, {
+      image: 'kubestep:local',
+      deadlineSeconds: 3700,
+      token: 't0k',
+    });
     const spec = out.spec!.template!.spec! as unknown as Record<
       string,
       { name: string; env?: unknown[]; volumeMounts?: unknown[]; args?: string[] }[]
@@ -148,7 +239,10 @@ describe('withArtifacts', () => {
       ARTIFACTS_DIR,
       '--deadline',
       '3700',
+      '--port',
+      String(COLLECTOR_PORT),
     ]);
+    expect(spec.containers![1]!.env).toEqual([{ name: TOKEN_ENV, value: 't0k' }]);
     expect(spec.volumes).toEqual([{ name: 'kubestep-artifacts', emptyDir: {} }]);
     // The manifest itself is untouched.
     expect(job.spec!.template!.spec!.containers).toHaveLength(1);

@@ -1,17 +1,100 @@
-// The collector (`kubestep collect-artifacts`, in the test pod): waits until it is stopped, then
-// writes the artifacts directory as a tar stream in base64 lines to stdout (frames.ts), and ends
-// with exit 0 so that the pod's result stays its main containers'. Imperative shell.
-import { createHash } from 'node:crypto';
+// The collector (`kubestep collect-artifacts`, in the test pod). The direct path: an HTTP server
+// on the pod's port COLLECTOR_PORT that kubestep reaches through the API server (pods/proxy) once
+// the main containers have ended: the artifacts directory as a tar, then kubestep confirms its size
+// and SHA-256. The log path, when that did not happen: once stopped, the tar in base64 lines to
+// stdout (frames.ts). Ends with exit 0 so that the pod's result stays its main containers'.
+// Imperative shell.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { create } from 'tar';
 import { encodeFrame, FRAME_BYTES } from './frames.js';
+import { TOKEN_ENV, TOKEN_HEADER } from './inject.js';
+
+/** The directory as a tar stream (entries in name order, links as links, modes kept). */
+async function* tarOf(dir: string): AsyncGenerator<Buffer> {
+  const entries = await readdir(dir);
+  const tar = create({ cwd: dir, portable: true, follow: false }, entries.sort());
+  for await (const chunk of tar as AsyncIterable<Buffer>) yield chunk;
+}
+
+/** The collector's HTTP server. */
+export interface DirectServer {
+  /** kubestep confirmed that a tar arrived whole: the log path is not needed. */
+  confirmed(): boolean;
+  /** The port it listens on (the one asked for; a free one for 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `dir` on `port` to requests that carry `token` in the TOKEN_HEADER header (403
+ * otherwise): `GET /artifacts.tar` sends the directory as a tar (made at each request);
+ * `GET /done?size=N&sha256=HEX` answers 200 and marks the artifacts delivered when a tar of that
+ * size and SHA-256 was sent whole, 409 when not. Rejects when it cannot listen (a port in use).
+ */
+export async function serveArtifacts(
+  dir: string,
+  port: number,
+  token: string,
+  host = '0.0.0.0',
+): Promise<DirectServer> {
+  const sent = new Set<string>();
+  let delivered = false;
+  const expected = Buffer.from(token);
+  const authorized = (req: IncomingMessage) => {
+    const got = Buffer.from(String(req.headers[TOKEN_HEADER] ?? ''));
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  };
+  const send = async (res: ServerResponse) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    res.writeHead(200, { 'content-type': 'application/x-tar' });
+    for await (const chunk of tarOf(dir)) {
+      if (res.destroyed) return;
+      hash.update(chunk);
+      size += chunk.length;
+      if (!res.write(chunk))
+        await new Promise<void>((r) => (res.once('drain', r), res.once('close', r)));
+    }
+    await new Promise<void>((r) => res.end(r));
+    sent.add(`${size} ${hash.digest('hex')}`);
+  };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://collector');
+    if (req.method !== 'GET') return void res.writeHead(405).end();
+    if (!authorized(req)) return void res.writeHead(403).end('forbidden\n');
+    if (url.pathname === '/artifacts.tar') {
+      send(res).catch((err: unknown) => res.destroy(err as Error));
+    } else if (url.pathname === '/done') {
+      const key = `${url.searchParams.get('size')} ${url.searchParams.get('sha256')}`;
+      delivered ||= sent.has(key);
+      res.writeHead(sent.has(key) ? 200 : 409).end(sent.has(key) ? 'ok\n' : 'not sent\n');
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => (server.off('error', reject), resolve()));
+  });
+  const address = server.address();
+  return {
+    confirmed: () => delivered,
+    port: typeof address === 'object' && address ? address.port : port,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
 
 /**
  * Waits for `stop` (SIGTERM: the pod is being deleted) or `deadlineMs` (ms from now: kubestep is
- * gone, the pod must end by itself), then sends `dir` to `out`: BEGIN, the tar in lines of
- * FRAME_BYTES, END with its size and SHA-256. Errors become a NOTE line; it never throws.
- * Symbolic links are sent as links (the receiver refuses them); file modes are kept.
+ * gone, the pod must end by itself), then, unless `direct` delivered them, sends `dir` to `out`:
+ * BEGIN, the tar in lines of FRAME_BYTES, END with its size and SHA-256. Errors become a NOTE
+ * line; it never throws. Symbolic links are sent as links (the receiver refuses them); file modes
+ * are kept.
  */
 export async function collectArtifacts(
   dir: string,
@@ -19,6 +102,7 @@ export async function collectArtifacts(
   stop: Promise<void>,
   out: Writable,
   pace: { bytesPerSecond: number; lingerMs: number } = { bytesPerSecond: Infinity, lingerMs: 0 },
+  direct?: DirectServer,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const stopped = await Promise.race([
@@ -26,6 +110,11 @@ export async function collectArtifacts(
     new Promise<boolean>((r) => (timer = setTimeout(() => r(false), deadlineMs))),
   ]);
   clearTimeout(timer);
+  await direct?.close();
+  if (direct?.confirmed()) {
+    out.write('kubestep collector: the artifacts were fetched through the API server\n');
+    return;
+  }
   const started = Date.now();
   let sent = 0;
   const write = async (line: string) => {
@@ -40,7 +129,7 @@ export async function collectArtifacts(
     if (aheadMs > 50) await new Promise((r) => setTimeout(r, aheadMs));
   };
   try {
-    const entries = await readdir(dir);
+    await readdir(dir);
     await write(encodeFrame({ kind: 'begin' }));
     const hash = createHash('sha256');
     let size = 0;
@@ -52,8 +141,7 @@ export async function collectArtifacts(
         await write(encodeFrame({ kind: 'data', bytes }));
       }
     };
-    const tar = create({ cwd: dir, portable: true, follow: false }, entries.sort());
-    for await (const chunk of tar as AsyncIterable<Buffer>) {
+    for await (const chunk of tarOf(dir)) {
       hash.update(chunk);
       size += chunk.length;
       pending = Buffer.concat([pending, chunk]);
@@ -75,8 +163,10 @@ export async function collectArtifacts(
 export const POD_PACE = { bytesPerSecond: 8 * 1024 * 1024, lingerMs: 10_000 };
 
 /**
- * `kubestep collect-artifacts --dir DIR --deadline SECONDS`: waits for SIGTERM (or SIGINT) or the
- * deadline, sends DIR, returns 0; 2 for arguments it does not understand.
+ * `kubestep collect-artifacts --dir DIR --deadline SECONDS [--port PORT]`: with a port and the
+ * token in TOKEN_ENV, serves DIR (serveArtifacts; a port it cannot listen on is said and skipped);
+ * waits for SIGTERM (or SIGINT) or the deadline, sends DIR through stdout unless it was fetched,
+ * returns 0; 2 for arguments it does not understand.
  */
 export async function collectCommand(
   args: readonly string[],
@@ -93,10 +183,25 @@ export async function collectCommand(
     err.write('kubestep collect-artifacts: usage: --dir DIR --deadline SECONDS\n');
     return 2;
   }
+  const port = value('--port') === undefined ? undefined : Number(value('--port'));
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    err.write('kubestep collect-artifacts: --port takes a port number\n');
+    return 2;
+  }
   const stop = new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  await collectArtifacts(dir, deadline * 1000, stop, out, POD_PACE);
+  const token = process.env[TOKEN_ENV];
+  let direct: DirectServer | undefined;
+  if (port !== undefined && token) {
+    direct = await serveArtifacts(dir, port, token).catch((e: unknown) => {
+      out.write(
+        `kubestep collector: cannot listen on port ${port} (${(e as Error).message}): the artifacts go through this log\n`,
+      );
+      return undefined;
+    });
+  }
+  await collectArtifacts(dir, deadline * 1000, stop, out, POD_PACE, direct);
   return 0;
 }

@@ -11,12 +11,24 @@ import { OUTPUT_FILE } from './outputs.js';
 import { COLLECTOR } from '../pods/sidecars.js';
 const VOLUME = 'kubestep-artifacts';
 
+/** The port the collector serves the artifacts on, inside the pod (the direct path). */
+export const COLLECTOR_PORT = 47301;
+/** The collector's environment variable holding the token its requests must carry. */
+export const TOKEN_ENV = 'KUBESTEP_COLLECTOR_TOKEN';
+/** The request header carrying that token (lower case, as node:http gives headers). */
+export const TOKEN_HEADER = 'x-kubestep-token';
+
 /** How the collector runs. */
 export interface CollectorOptions {
   /** An image of kubestep itself (its entrypoint runs kubestep). */
   image: string;
   /** After this long the collector sends what there is and ends by itself (kubestep was killed), s. */
   deadlineSeconds: number;
+  /**
+   * A secret of the run that requests to the collector's port must carry (other pods can reach
+   * the pod's IP); random, e.g. 16 bytes in hex.
+   */
+  token: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -24,7 +36,8 @@ type Obj = Record<string, unknown>;
 /**
  * A copy of `job` whose pod template has the artifacts volume mounted at {@link ARTIFACTS_DIR} in
  * every container and init container, with `ARTIFACTS` set (unless a container sets it itself),
- * and the collector container (`kubestep collect-artifacts`, small requests). Nothing else
+ * and the collector container (`kubestep collect-artifacts`, small requests, serving on
+ * {@link COLLECTOR_PORT} to requests with `opts.token`). Nothing else
  * changes; without `--artifacts` kubestep does not call this.
  */
 export function withArtifacts(job: Job, opts: CollectorOptions): Job {
@@ -62,7 +75,10 @@ export function withArtifacts(job: Job, opts: CollectorOptions): Job {
         ARTIFACTS_DIR,
         '--deadline',
         String(opts.deadlineSeconds),
+        '--port',
+        String(COLLECTOR_PORT),
       ],
+      env: [{ name: TOKEN_ENV, value: opts.token }],
       volumeMounts: [{ ...mount, readOnly: true }],
       resources: { requests: { cpu: '10m', memory: '48Mi' } },
     },

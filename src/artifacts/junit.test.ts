@@ -43,6 +43,24 @@ describe('parseJUnit', () => {
     ]);
   });
 
+  it('keeps every case for the merged report: passed, skipped, failed, in report order', () => {
+    const r = parseJUnit(PYTEST, 'reports/junit.xml')!;
+    expect(r.cases!.map((c) => [c.suite, c.classname, c.name, c.result, c.message])).toEqual([
+      ['pytest', 'tests.test_api', 'test_ok', 'passed', undefined],
+      ['pytest', 'tests.test_api', 'test_status', 'failure', 'assert 500 == 200'],
+      ['pytest', 'tests.test_api', 'test_later', 'skipped', 'todo'],
+    ]);
+    expect(r.cases![1]).toMatchObject({ file: 'tests/test_api.py', line: 7, timeSeconds: 0.1 });
+    const go = parseJUnit(GO, 'go.xml')!;
+    expect(mergeReports(r, go).cases!.map((c) => c.name)).toEqual([
+      'test_ok',
+      'test_status',
+      'test_later',
+      'TestPut',
+      'TestGet',
+    ]);
+  });
+
   it('reads a bare <testsuite> root; an error without message has its first line', () => {
     const r = parseJUnit(GO, 'go.xml')!;
     expect(r).toMatchObject({ tests: 2, failures: 0, errors: 1 });

@@ -2,8 +2,8 @@
 // Pure. The format as CI systems read it: https://github.com/testmoapp/junitxml
 import { XMLParser } from 'fast-xml-parser';
 
-export type { FailedCase, TestReport } from '../core/outcome.js';
-import type { TestReport } from '../core/outcome.js';
+export type { FailedCase, TestCase, TestReport } from '../core/outcome.js';
+import { MAX_CASES, type TestCase, type TestReport } from '../core/outcome.js';
 
 type Node = Record<string, unknown>;
 /** Elements as objects; one with text only (`<error>panic</error>`, `<skipped/>`) as `{'#text'}`. */
@@ -26,7 +26,16 @@ const parser = new XMLParser({
 
 /** An empty report. */
 export function emptyReport(): TestReport {
-  return { tests: 0, failures: 0, errors: 0, skipped: 0, timeSeconds: 0, failed: [], files: [] };
+  return {
+    tests: 0,
+    failures: 0,
+    errors: 0,
+    skipped: 0,
+    timeSeconds: 0,
+    failed: [],
+    files: [],
+    cases: [],
+  };
 }
 
 /**
@@ -43,13 +52,21 @@ export function parseJUnit(xml: string, file: string): TestReport | undefined {
   }
   if (!('testsuites' in doc) && !('testsuite' in doc)) return undefined;
   const report = { ...emptyReport(), files: [file] };
+  const cases: TestCase[] = [];
   const visit = (suite: Node, path: string) => {
     const name = str(suite.name) ?? path;
     for (const c of asArray(suite.testcase)) {
       report.tests++;
-      report.timeSeconds += Number(str(c.time) ?? 0) || 0;
+      const time = Number(str(c.time) ?? 0) || 0;
+      report.timeSeconds += time;
       const failure = asArray(c.failure)[0];
       const error = asArray(c.error)[0];
+      const base = {
+        suite: name,
+        name: str(c.name) ?? '(unnamed)',
+        classname: str(c.classname),
+        timeSeconds: time,
+      };
       if (failure || error) {
         const kind = failure ? 'failure' : 'error';
         if (kind === 'failure') report.failures++;
@@ -58,16 +75,27 @@ export function parseJUnit(xml: string, file: string): TestReport | undefined {
         const text = (str(f['#text']) ?? '').trim();
         const firstLines = text.split('\n').slice(0, 5).join('\n').slice(0, 500);
         const line = Number(str(c.line));
-        report.failed.push({
+        const failed = {
           suite: name,
-          name: str(c.name) ?? '(unnamed)',
+          name: base.name,
           kind,
           message: (str(f.message) ?? text.split('\n')[0] ?? '').trim() || kind,
           details: firstLines || undefined,
           file: str(c.file) ?? str(suite.file),
           line: Number.isInteger(line) && line > 0 ? line : undefined,
-        });
-      } else if ('skipped' in c) report.skipped++;
+        } as const;
+        report.failed.push(failed);
+        if (cases.length < MAX_CASES) cases.push({ ...base, ...failed, result: kind });
+      } else {
+        const skipped = asArray(c.skipped)[0];
+        if (skipped) report.skipped++;
+        if (cases.length < MAX_CASES)
+          cases.push(
+            skipped
+              ? { ...base, result: 'skipped', message: str(skipped.message) }
+              : { ...base, result: 'passed' },
+          );
+      }
     }
     for (const s of asArray(suite.testsuite)) visit(s, name);
   };
@@ -76,7 +104,7 @@ export function parseJUnit(xml: string, file: string): TestReport | undefined {
       ? asArray(doc.testsuites).flatMap((r) => asArray(r.testsuite))
       : asArray(doc.testsuite);
   for (const s of suites) visit(s, file);
-  return report;
+  return { ...report, cases };
 }
 
 /** `a` and `b` together. */
@@ -89,5 +117,6 @@ export function mergeReports(a: TestReport, b: TestReport): TestReport {
     timeSeconds: a.timeSeconds + b.timeSeconds,
     failed: [...a.failed, ...b.failed],
     files: [...a.files, ...b.files],
+    cases: [...(a.cases ?? []), ...(b.cases ?? [])].slice(0, MAX_CASES),
   };
 }

@@ -77,6 +77,37 @@ export class ArtifactReceiver {
     }
   }
 
+  /**
+   * The tar itself (the direct path), to its end; returns its size (bytes) and SHA-256, which
+   * {@link confirm} then takes once the collector confirmed them. Throws when the stream fails
+   * (then {@link discard}).
+   */
+  async receiveTar(body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+    const parser = (this.parser ??= this.startParser());
+    for await (const bytes of body) {
+      const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+      this.hash.update(chunk);
+      this.size += chunk.length;
+      if (!parser.write(chunk)) await new Promise<void>((r) => parser.once('drain', () => r()));
+    }
+    this.ended = true;
+    await new Promise<void>((r) => parser.end(r));
+    return { size: this.size, sha256: this.hash.copy().digest('hex') };
+  }
+
+  /** The size and SHA-256 the sender confirmed: {@link finish} puts the files in place if they match. */
+  confirm(sent: { size: number; sha256: string }): void {
+    this.expected = sent;
+  }
+
+  /** Drops what arrived (a direct transfer that failed): nothing is left under `dir`. */
+  async discard(): Promise<void> {
+    this.stopped = true;
+    for (const ws of this.open) ws.destroy();
+    await Promise.allSettled(this.writes);
+    await rm(this.partial, { recursive: true, force: true });
+  }
+
   /** What arrived; waits for the files being written. Call once the collector's log has ended. */
   async finish(): Promise<Received> {
     if (!this.ended) {

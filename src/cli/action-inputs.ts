@@ -26,6 +26,8 @@ export const ACTION_INPUTS = {
   project: '--project',
   'gke-cluster': '--gke-cluster',
   'gke-endpoint': '--gke-endpoint',
+  artifacts: '--artifacts: a directory in the workspace for what the tests write to $ARTIFACTS',
+  'junit-report': '--junit-report: one JUnit XML file for the run',
   args: 'more flags, one per line (a line may hold a flag and its value)',
 } as const;
 
@@ -77,6 +79,8 @@ export function actionPlan(env: Readonly<Record<string, string | undefined>>): A
     ['project', '--project'],
     ['gke-cluster', '--gke-cluster'],
     ['gke-endpoint', '--gke-endpoint'],
+    ['artifacts', '--artifacts'],
+    ['junit-report', '--junit-report'],
   ];
   for (const [name, flag] of flags) if (input(name)) argv.push(flag, input(name));
   const cloud = input('cloud-logging');

@@ -21,7 +21,13 @@ import { resolveRunId } from '../manifests/run-id.js';
 import { variableLookup } from '../manifests/substitute.js';
 import { outputMode } from '../report/ci.js';
 import { createConsoleOutput } from '../report/console.js';
-import { runResult, summaryMarkdown, verdict, type RunResult } from '../report/result.js';
+import {
+  resultFile,
+  runResult,
+  summaryMarkdown,
+  verdict,
+  type RunResult,
+} from '../report/result.js';
 import { junitReport } from '../report/junit.js';
 import { withArtifacts } from '../artifacts/inject.js';
 import { redactDeep, redactor, secretValuesOf, type Redact } from '../report/secrets.js';
@@ -239,9 +245,11 @@ function withCollectors(jobs: TestJob[], opts: RunOptions): TestJob[] {
   const a = opts.artifacts;
   if (!a) return jobs;
   const deadlineSeconds = Math.ceil((opts.timeoutMs + opts.graceMs) / 1000) + 60;
+  // kubestep reads it back from the pods (a Job adopted from an earlier attempt has its own).
+  const token = randomBytes(16).toString('hex');
   return jobs.map((j) => ({
     ...j,
-    job: withArtifacts(j.job, { image: a.image, deadlineSeconds }),
+    job: withArtifacts(j.job, { image: a.image, deadlineSeconds, token }),
   }));
 }
 
@@ -331,7 +339,7 @@ async function writeReports(
   // Redacted before serialising: JSON and Markdown escape characters a secret may hold.
   const safe = redactDeep(result, redact);
   if (opts.outputFile) {
-    await writeFile(opts.outputFile, JSON.stringify(safe, null, 2) + '\n');
+    await writeFile(opts.outputFile, JSON.stringify(resultFile(safe), null, 2) + '\n');
   }
   if (opts.junitReport) await writeFile(opts.junitReport, junitReport(safe));
   const summaryFile = io.env.GITHUB_STEP_SUMMARY;

@@ -53,6 +53,20 @@ export interface FailedCase {
   line?: number | undefined;
 }
 
+/** One test case of a JUnit report, as the merged report (`--junit-report`) carries it. */
+export interface TestCase {
+  suite: string;
+  name: string;
+  classname?: string | undefined;
+  /** s */
+  timeSeconds: number;
+  result: 'passed' | 'skipped' | 'failure' | 'error';
+  message?: string | undefined;
+  details?: string | undefined;
+  file?: string | undefined;
+  line?: number | undefined;
+}
+
 /** What the JUnit reports of a Job's artifacts say, counted from their test cases. */
 export interface TestReport {
   tests: number;
@@ -65,7 +79,15 @@ export interface TestReport {
   failed: FailedCase[];
   /** The report files, relative to the artifacts directory (`<job>/<pod>/…`). */
   files: string[];
+  /**
+   * Every test case, in report order, for `--junit-report` (the first MAX_CASES of a Job; the
+   * result file leaves them out).
+   */
+  cases?: TestCase[];
 }
+
+/** At most this many test cases per Job are kept for `--junit-report`. */
+export const MAX_CASES = 20_000;
 
 /** One Job's result for the summary and the exit code. */
 export interface JobSummary {

@@ -9,14 +9,19 @@ import { mergedOutputs, type JobSummary, type Outcome } from '../core/outcome.js
 import { withOutputs, withTests } from './summary.js';
 import type { LogSink, LogSource, Output } from '../core/output.js';
 import { JOBS } from '../kube/resources.js';
-import type { Job } from '../kube/types.js';
+import type { Job, Pod } from '../kube/types.js';
 import type { World } from '../kube/world.js';
 import { COLLECTOR } from '../pods/sidecars.js';
+import { canI } from '../kube/can-i.js';
+import { KubeApiError } from '../kube/errors.js';
+import pRetry from 'p-retry';
+import { TOKEN_ENV, TOKEN_HEADER } from '../artifacts/inject.js';
 import { ArtifactReceiver, type Received } from '../artifacts/receive.js';
 import { emptyReport, mergeReports, parseJUnit, type TestReport } from '../artifacts/junit.js';
 import { MAX_OUTPUT_BYTES, OUTPUT_FILE, parseOutputs } from '../artifacts/outputs.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
+import { text } from 'node:stream/consumers';
 
 /** Where artifacts go and how much of them. */
 export interface ArtifactsPlan {
@@ -55,6 +60,11 @@ export function annotateTests(out: Output, jobs: readonly JobSummary[]): void {
 export class Collection {
   private readonly receivers = new Map<string, ArtifactReceiver>();
   private received: Received[] = [];
+  /** Whether get on pods/proxy is allowed, by namespace (the direct path). */
+  private readonly proxyAllowed = new Map<string, Promise<boolean>>();
+  /** Fetches through pods/proxy by pod name, and what each brought (undefined: the log path). */
+  private readonly fetches = new Map<string, Promise<Received | undefined>>();
+  private fetchFailed = false;
 
   constructor(
     private readonly world: World,
@@ -74,6 +84,108 @@ export class Collection {
       },
       debug: (source, message) => inner.debug(source, message),
     };
+  }
+
+  /**
+   * Asks once per namespace whether the credentials may `get pods/proxy` (the direct path) and
+   * says what it means when they may not. Call before the Jobs are created.
+   */
+  async prepare(namespaces: Iterable<string>, signal: AbortSignal): Promise<void> {
+    for (const ns of namespaces) {
+      const allowed = canI(
+        this.world.client,
+        { namespace: ns, verb: 'get', group: '', resource: 'pods', subresource: 'proxy' },
+        signal,
+      ).then(
+        (yes) => {
+          if (!yes)
+            this.world.out.info(
+              `artifacts: get on pods/proxy is not allowed in namespace ${ns}, so they come through the collectors' logs, which carry about 5 MiB per pod reliably; grant it (deploy/rbac-optional.yaml) for the direct path`,
+            );
+          return yes;
+        },
+        // Unknown: try; a failed fetch falls back to the log.
+        () => !signal.aborted,
+      );
+      this.proxyAllowed.set(ns, allowed);
+      await allowed;
+    }
+  }
+
+  /**
+   * Fetches the artifacts of `pod`, whose main containers have ended while its collector runs,
+   * through the API server (`GET pods/proxy`, the collector's port), and has the collector
+   * confirm their size and SHA-256; the files then count as received and the collector sends
+   * nothing through its log. A collector that does not listen yet (5xx from the proxy) is asked
+   * again for about 10 s. Any failure leaves nothing behind and the log path takes over (said
+   * once per run). Never throws; see {@link fetched}.
+   */
+  fetch(pod: Pod, signal: AbortSignal): void {
+    const name = pod.metadata?.name ?? '';
+    if (this.fetches.has(name)) return;
+    this.fetches.set(name, this.fetchDirect(pod, signal));
+  }
+
+  /** Resolves once the fetch of `pod` (if any) has ended. */
+  async fetched(pod: Pod): Promise<void> {
+    await this.fetches.get(pod.metadata?.name ?? '');
+  }
+
+  /** Resolves once every fetch started so far has ended. */
+  async fetchesEnded(): Promise<void> {
+    await Promise.all(this.fetches.values());
+  }
+
+  private async fetchDirect(pod: Pod, signal: AbortSignal): Promise<Received | undefined> {
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const collector = pod.spec?.containers.find((c) => c.name === COLLECTOR) as
+      { args?: string[]; env?: { name: string; value?: string }[] } | undefined;
+    const args = collector?.args ?? [];
+    const port = Number(args[args.indexOf('--port') + 1]);
+    const token = collector?.env?.find((e) => e.name === TOKEN_ENV)?.value;
+    // A collector made without a port (an older kubestep) only has the log path.
+    if (!args.includes('--port') || !Number.isInteger(port) || !token) return undefined;
+    if (!(await (this.proxyAllowed.get(ns) ?? Promise.resolve(true)))) return undefined;
+    const { client, out } = this.world;
+    const dir = join(this.plan.dir, jobOf(pod) ?? '_', name);
+    const receiver = new ArtifactReceiver(dir, this.plan.maxBytes);
+    const headers = { [TOKEN_HEADER]: token };
+    const started = Date.now();
+    try {
+      // The main containers may end before the collector listens (a test that takes
+      // milliseconds): the API server then cannot reach the port (5xx) for a moment.
+      const body = await pRetry(
+        () => client.proxyGet(ns, name, port, '/artifacts.tar', headers, signal),
+        {
+          signal,
+          retries: 8,
+          minTimeout: 250,
+          factor: 1.6,
+          shouldRetry: ({ error }) => error instanceof KubeApiError && error.code >= 500,
+        },
+      );
+      const sent = await receiver.receiveTar(body);
+      const query = `size=${sent.size}&sha256=${sent.sha256}`;
+      const answer = await client.proxyGet(ns, name, port, `/done?${query}`, headers, signal);
+      await text(answer);
+      receiver.confirm(sent);
+      const got = await receiver.finish();
+      const ms = Date.now() - started;
+      out.debug(
+        `artifacts of pod/${name}: ${formatBytes(sent.size)} through pods/proxy in ${ms} ms`,
+      );
+      return got;
+    } catch (err) {
+      await receiver.discard();
+      if (signal.aborted) return undefined;
+      const say = this.fetchFailed ? out.debug.bind(out) : out.warn.bind(out);
+      this.fetchFailed = true;
+      say(
+        `artifacts of pod/${name}: fetching them through the API server failed (${messageOf(err)}); they come through the collector's log`,
+      );
+      return undefined;
+    }
   }
 
   /**
@@ -101,11 +213,20 @@ export class Collection {
     }
   }
 
-  /** Reports what arrived from each pod (files, bytes, where; what was refused or cut). */
+  /**
+   * Reports what arrived from each pod (files, bytes, where; what was refused or cut), fetched
+   * directly or through its collector's log.
+   */
   async report(): Promise<Received[]> {
     const all: Received[] = [];
-    for (const [pod, r] of this.receivers) {
-      const got = await r.finish();
+    const direct = new Map<string, Received>();
+    for (const [pod, p] of this.fetches) {
+      const got = await p;
+      if (got) direct.set(pod, got);
+    }
+    const pods = new Set([...direct.keys(), ...this.receivers.keys()]);
+    for (const pod of pods) {
+      const got = direct.get(pod) ?? (await this.receivers.get(pod)!.finish());
       all.push(got);
       this.received.push(got);
       const { out } = this.world;
@@ -202,4 +323,9 @@ async function xmlFiles(dir: string): Promise<string[]> {
   const small: string[] = [];
   for (const f of files) if ((await stat(f)).size <= 50 * 1024 * 1024) small.push(f);
   return small;
+}
+
+/** The name of the Job that controls `pod`, as the log follower names it. */
+function jobOf(pod: Pod): string | undefined {
+  return pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.name;
 }

@@ -90,8 +90,13 @@ export async function runJobs(
       if (n.kind === 'info') out.info(n.message);
       else if (n.kind === 'warn') out.warn(n.message);
       else if (n.kind === 'follow') follower.update(n.pod, n.deleted);
+      else if (n.kind === 'collect') collection?.fetch(n.pod, innerSignal);
       else if (n.kind === 'end-pod') {
-        const p = endSidecarPod(world, n.pod, innerSignal).finally(() => ending.delete(p));
+        // Its artifacts first: the collector serves them while the pod runs.
+        const pod = n.pod;
+        const p = (collection?.fetched(pod) ?? Promise.resolve())
+          .then(() => endSidecarPod(world, pod, innerSignal))
+          .finally(() => ending.delete(p));
         ending.add(p);
       } else ledger.add(JOBS, n.job, 'test');
     }
@@ -131,6 +136,7 @@ export async function runJobs(
   );
   let ticker: NodeJS.Timeout | undefined;
   try {
+    await collection?.prepare(namespaces, signal);
     if (plan.existing) {
       await waitToAppear(plan.existing, tracker, allAppeared, finished, signal);
     } else {
@@ -174,6 +180,7 @@ export async function runJobs(
       // Catch up with the final pod states, so that every container's log is followed; drain
       // while the pod informer still runs: tails learn that their containers have ended.
       // The collectors send once their pods are stopped; they are read to the end below.
+      await collection?.fetchesEnded();
       await collection?.stop(tracker.decidedJobs(), signal);
       for (const ns of namespaces) {
         const pods = await client.list<Pod>(PODS, ns, selectors.pods, signal);

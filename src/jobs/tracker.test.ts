@@ -3,6 +3,7 @@ import { CancelledError, InfraError, InputError, RunTimeoutError } from '../core
 import type { ContainerStatus, Job, JobCondition, Pod } from '../kube/types.js';
 import type { TestJob } from '../manifests/jobs.js';
 import { DEFAULT_GRACES } from '../pods/problems.js';
+import { COLLECTOR } from '../pods/sidecars.js';
 import {
   CONTROLLER_WINDOW_MS,
   EVENTS_AFTER_MS,
@@ -529,6 +530,38 @@ describe('JobTracker with sidecars', () => {
     expect(outcome.jobs[0]!.explanation).toBe(
       'failed 2 attempts (backoffLimit 1); last: container main of pod/t-2 exited with code 3; decided by the main containers (sidecar istio-proxy still ran)',
     );
+  });
+
+  it('the artifacts collector: its pod is collected before it is ended, once, without a word', () => {
+    const t = running(); // backoffLimit 1
+    const withCollector = (name: string, main: ContainerStatus['state']) => {
+      const p = pod(name, 't', 'Running', main);
+      p.spec!.containers.push({ name: COLLECTOR, image: 'kubestep' });
+      p.status!.containerStatuses!.push({
+        name: COLLECTOR,
+        ready: true,
+        restartCount: 0,
+        image: 'kubestep',
+        state: { running: {} },
+      });
+      return p;
+    };
+    expect(t.onPod(withCollector('t-1', { running: {} }), false, T0 + 500)).not.toContainEqual(
+      expect.objectContaining({ kind: 'collect' }),
+    );
+    const notes = t.onPod(withCollector('t-1', exited(3)), false, T0 + 1_000);
+    const kinds = notes.map((n) => n.kind).filter((k) => k === 'collect' || k === 'end-pod');
+    expect(kinds).toEqual(['collect', 'end-pod']);
+    expect(messages(notes, 'info')).toEqual([]);
+    // The same state again: nothing new.
+    const again = t.onPod(withCollector('t-1', exited(3)), false, T0 + 1_500);
+    expect(again.filter((n) => n.kind === 'collect' || n.kind === 'end-pod')).toEqual([]);
+    // A Job decided by its last pod is collected too.
+    const last = t.onPod(withCollector('t-2', exited(3)), false, T0 + 9_000);
+    expect(last.filter((n) => n.kind === 'collect').map((n) => n.pod.metadata?.name)).toEqual([
+      't-2',
+    ]);
+    expect(t.progress().settled).toBe(true);
   });
 
   it('completions: 2 counts pods whose main containers succeeded; the first is ended', () => {

@@ -60,7 +60,12 @@ export type TrackerNote =
    * Delete this pod: its main containers have ended, its sidecars run on, and the Job goes on
    * (a retry, or more completions); the Job controller replaces it.
    */
-  | { kind: 'end-pod'; pod: Pod };
+  | { kind: 'end-pod'; pod: Pod }
+  /**
+   * Fetch this pod's artifacts now: its main containers have ended while its collector runs.
+   * Comes before the pod's `end-pod` note and before the run settles.
+   */
+  | { kind: 'collect'; pod: Pod };
 
 /** Where the run stands after the events so far. */
 export interface Progress {
@@ -308,15 +313,12 @@ export class JobTracker {
     t.mainsEnded.set(name, m);
     // The artifacts collector is kubestep's own: not worth a word.
     const others = m.running.filter((c) => c !== COLLECTOR);
-    const notes: TrackerNote[] =
-      others.length > 0
-        ? [
-            {
-              kind: 'info',
-              message: `pod/${name}: its main containers ${m.succeeded ? 'succeeded' : 'failed'} while sidecar ${others.join(', ')} still ran: the pod's result is theirs`,
-            },
-          ]
-        : [];
+    const notes: TrackerNote[] = m.running.includes(COLLECTOR) ? [{ kind: 'collect', pod }] : [];
+    if (others.length > 0)
+      notes.push({
+        kind: 'info',
+        message: `pod/${name}: its main containers ${m.succeeded ? 'succeeded' : 'failed'} while sidecar ${others.join(', ')} still ran: the pod's result is theirs`,
+      });
     const counts = podResults([...t.pods.values()], t.mainsEnded);
     const completions = job?.spec?.completions ?? 1;
     const backoffLimit = job?.spec?.backoffLimit ?? 6;

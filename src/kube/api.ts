@@ -92,4 +92,18 @@ export interface KubeApi {
     opts: LogStreamOptions,
     signal: AbortSignal,
   ): Promise<Readable>;
+  /**
+   * GET `path` (with its query) of `port` of a pod through the API server (`get pods/proxy`): the
+   * response body as bytes. One attempt, no retries (callers have another way); an answer other
+   * than 2xx is a KubeApiError. `headers` go to the pod.
+   * Source: https://kubernetes.io/docs/tasks/access-application-cluster/access-cluster-services/#manually-constructing-apiserver-proxy-urls
+   */
+  proxyGet(
+    ns: string,
+    pod: string,
+    port: number,
+    path: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Readable>;
 }

@@ -263,6 +263,34 @@ export class KubeClient implements KubeApi {
     );
   }
 
+  async proxyGet(
+    ns: string,
+    pod: string,
+    port: number,
+    path: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Readable> {
+    const [p, q] = path.split('?', 2) as [string, string | undefined];
+    const query = Object.fromEntries(new URLSearchParams(q ?? ''));
+    const what = `get pod/${pod}:${port}${p} (pods/proxy)`;
+    const res = await this.send(
+      'GET',
+      `${objectPath(PODS, ns, `${pod}:${port}`)}/proxy${p}`,
+      query,
+      undefined,
+      signal,
+      30_000,
+      undefined,
+      headers,
+    );
+    if (res.statusCode >= 300) {
+      const text = await res.body.text();
+      throw apiError(what, res.statusCode, text, res.headers);
+    }
+    return res.body;
+  }
+
   /** Closes the connection pool. */
   async close(): Promise<void> {
     await this.pool?.dispatcher.close();
@@ -311,13 +339,18 @@ export class KubeClient implements KubeApi {
     signal: AbortSignal,
     bodyTimeoutMs: number,
     contentType = 'application/json',
+    extraHeaders: Record<string, string> = {},
   ): Promise<Dispatcher.ResponseData> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new InfraError('the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const credentials = await this.credentials();
-    const headers: Record<string, string> = { ...credentials.headers, accept: 'application/json' };
+    const headers: Record<string, string> = {
+      ...extraHeaders,
+      ...credentials.headers,
+      accept: 'application/json',
+    };
     if (this.token) headers.authorization = `Bearer ${await this.token()}`;
     if (body !== undefined) headers['content-type'] = contentType;
     return request(url, {

@@ -106,6 +106,10 @@ export class FakeKubeApi implements KubeApi {
     return Promise.reject(new Error('FakeKubeApi has no logs'));
   }
 
+  proxyGet(): Promise<Readable> {
+    return Promise.reject(new Error('FakeKubeApi has no pods/proxy'));
+  }
+
   private find(res: Resource, ns: string | undefined, name: string): KubeObject | undefined {
     return this.objects.get(keyOf(res, ns, name))?.object;
   }

@@ -130,6 +130,69 @@ describe('junitReport', () => {
     expect(e2e[1]).toMatchObject({ failure: { message: 'Failed: main: exit 3' } });
   });
 
+  it("merges the Job's own JUnit cases as suites of their own, after the Job's suite", () => {
+    const unit = job(
+      'unit',
+      'Failed',
+      [
+        {
+          name: 'unit-a',
+          phase: 'Failed',
+          reason: null,
+          containers: [container('main', 'exit 1', 1)],
+        },
+      ],
+      'failed',
+    );
+    unit.tests = {
+      tests: 3,
+      failures: 1,
+      errors: 0,
+      skipped: 1,
+      timeSeconds: 0.6,
+      files: ['unit/unit-a/junit.xml'],
+      failed: [],
+      cases: [
+        {
+          suite: 'api',
+          name: 'test_ok',
+          classname: 'tests.api',
+          timeSeconds: 0.5,
+          result: 'passed',
+        },
+        {
+          suite: 'api',
+          name: 'test_status',
+          timeSeconds: 0.1,
+          result: 'failure',
+          message: 'assert 500 == 200',
+          details: 'E  assert 500 == 200',
+          file: 'tests/test_api.py',
+          line: 7,
+        },
+        { suite: 'db', name: 'test_later', timeSeconds: 0, result: 'skipped', message: 'todo' },
+      ],
+    };
+    const r = parse(junitReport(run([unit]))).testsuites;
+    expect(r.testsuite.map((s) => [s.name, s.tests, s.failures, s.skipped])).toEqual([
+      ['job/unit', '2', '2', '0'],
+      ['job/unit › api', '2', '1', '0'],
+      ['job/unit › db', '1', '0', '1'],
+    ]);
+    expect(r).toMatchObject({ tests: '5', failures: '3', skipped: '1' });
+    const [ok, bad] = r.testsuite[1]!.testcase;
+    expect(ok).toMatchObject({ name: 'test_ok', classname: 'tests.api', time: '0.500' });
+    expect(ok).not.toHaveProperty('failure');
+    expect(bad).toMatchObject({
+      name: 'test_status',
+      classname: 'api',
+      file: 'tests/test_api.py',
+      line: '7',
+      failure: { message: 'assert 500 == 200', type: 'failure', '#text': 'E  assert 500 == 200' },
+    });
+    expect(r.testsuite[2]!.testcase[0]).toMatchObject({ skipped: { message: 'todo' } });
+  });
+
   it('makes a stuck Job an error, a timed-out one an error, one not created skipped', () => {
     const r = parse(
       junitReport(

@@ -14,7 +14,13 @@ const attr = (s: string) => text(s.replace(/\r?\n/g, ' '));
 const seconds = (ms: number | null | undefined) => ((ms ?? 0) / 1000).toFixed(3);
 
 /** The result of a test case: passed (undefined), failure, error or skipped. */
-type CaseResult = { kind: 'failure' | 'error' | 'skipped'; message: string; body?: string };
+type CaseResult = {
+  kind: 'failure' | 'error' | 'skipped';
+  message: string;
+  body?: string | undefined;
+  /** The failure's `type` attribute (JobFailed, Error by default). */
+  type?: string;
+};
 
 /** A Job's own test case: Complete passes, Failed fails, Stuck and Running are errors. */
 function jobCase(j: JobResult): CaseResult | undefined {
@@ -52,7 +58,9 @@ function testcase(name: string, classname: string, ms: number | null, r?: CaseRe
   if (r) {
     node[r.kind] = {
       '@_message': attr(r.message),
-      ...(r.kind !== 'skipped' ? { '@_type': r.kind === 'failure' ? 'JobFailed' : 'Error' } : {}),
+      ...(r.kind !== 'skipped'
+        ? { '@_type': r.type ?? (r.kind === 'failure' ? 'JobFailed' : 'Error') }
+        : {}),
       ...(r.body ? { '#text': text(r.body) } : {}),
     };
   }
@@ -62,13 +70,14 @@ function testcase(name: string, classname: string, ms: number | null, r?: CaseRe
 /**
  * The run's JUnit XML: `<testsuites>` named after the run id, one `<testsuite>` per Job
  * (`job/NAME` in its namespace) with a test case for the Job itself and one per attempt
- * (`attempt N: pod/NAME`), and, when the run ended before it had Jobs (bad input, no access), one
+ * (`attempt N: pod/NAME`), then the suites of the Job's own JUnit reports (`job/NAME › SUITE`,
+ * their test cases as they were), and, when the run ended before it had Jobs (bad input, no access), one
  * suite `kubestep` with an error case carrying the message. Text is the result's (already
  * redacted); control characters are made visible.
  * Source: https://github.com/testmoapp/junitxml (the format CI systems read)
  */
 export function junitReport(result: RunResult): string {
-  const suites: Node[] = result.jobs.map((j) => {
+  const suites: Node[] = result.jobs.flatMap((j) => {
     const classname = `kubestep.${j.namespace}`;
     const cases = [
       testcase(`job/${j.name}`, classname, j.durationMs, jobCase(j)),
@@ -76,7 +85,7 @@ export function junitReport(result: RunResult): string {
         testcase(`job/${j.name} attempt ${i + 1}: pod/${p.name}`, classname, null, podCase(p)),
       ),
     ];
-    return suite(`job/${j.name}`, cases, j.durationMs, j.startedAt);
+    return [suite(`job/${j.name}`, cases, j.durationMs, j.startedAt), ...reportSuites(j)];
   });
   if (result.jobs.length === 0 && result.outcome !== 'succeeded') {
     const message = result.message ?? result.reason;
@@ -110,6 +119,29 @@ export function junitReport(result: RunResult): string {
     suppressEmptyNode: true,
   });
   return builder.build(root);
+}
+
+/**
+ * The test cases of a Job's own JUnit reports (among its artifacts), one suite per report suite,
+ * named `job/NAME › SUITE`.
+ */
+function reportSuites(j: JobResult): Node[] {
+  const bySuite = new Map<string, Node[]>();
+  const ms = new Map<string, number>();
+  for (const c of j.tests?.cases ?? []) {
+    const r: CaseResult | undefined =
+      c.result === 'passed'
+        ? undefined
+        : { kind: c.result, message: c.message ?? c.result, body: c.details, type: c.result };
+    const node = testcase(c.name, c.classname ?? c.suite, c.timeSeconds * 1000, r);
+    if (c.file) node['@_file'] = attr(c.file);
+    if (c.line) node['@_line'] = String(c.line);
+    bySuite.set(c.suite, [...(bySuite.get(c.suite) ?? []), node]);
+    ms.set(c.suite, (ms.get(c.suite) ?? 0) + c.timeSeconds * 1000);
+  }
+  return [...bySuite].map(([name, cases]) =>
+    suite(`job/${j.name} › ${name}`, cases, ms.get(name) ?? 0, null),
+  );
 }
 
 function suite(name: string, cases: Node[], ms: number | null, startedAt: string | null): Node {

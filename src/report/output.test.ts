@@ -1,7 +1,7 @@
 // The pure parts of the output: CI detection, workflow-command escaping, secrets, the result.
 import { describe, expect, it } from 'vitest';
 import { escapeData, escapeProperty, outputMode } from './ci.js';
-import { runResult, summaryMarkdown } from './result.js';
+import { resultFile, runResult, summaryMarkdown } from './result.js';
 import { redactDeep, redactor, secretValuesOf } from './secrets.js';
 import type { JobSummary, Outcome } from '../core/outcome.js';
 
@@ -164,6 +164,74 @@ describe('runResult and summaryMarkdown', () => {
       '| `ci/unit` | ❌ Failed | 4.0 s | 1 | 120 (3 lost) | ` failed 1 attempt (backoffLimit 0); last: container main \\| x exited with code 2 ` |',
     );
     expect(md).toContain('Run `r1`, exit code 1.');
+  });
+
+  it('the step summary has the JUnit counts per Job and the failed cases, as text', () => {
+    const tests = {
+      tests: 3,
+      failures: 1,
+      errors: 0,
+      skipped: 1,
+      timeSeconds: 0.75,
+      files: ['unit/unit-x/junit.xml'],
+      failed: [
+        {
+          suite: 'api',
+          name: 'test_status',
+          kind: 'failure' as const,
+          message: 'assert 500 == 200\nmore',
+          file: 'tests/test_api.py',
+          line: 7,
+        },
+        {
+          suite: 'api',
+          name: '[x](http://evil) `y`',
+          kind: 'error' as const,
+          message: '<b>boom</b>',
+        },
+      ],
+    };
+    const md = summaryMarkdown(
+      runResult({
+        runId: 'r1',
+        outcome: { ...outcome, jobs: [{ ...job, tests }] },
+        startedAtMs: 0,
+        finishedAtMs: 5000,
+      }),
+      'FAILED: job/unit failed',
+    );
+    expect(md).toContain('| Job | Tests | Failed | Errors | Skipped | Time |');
+    expect(md).toContain('| `ci/unit` | 3 | 1 | 0 | 1 | 0.8 s |');
+    expect(md).toContain(
+      '- ❌ ` unit: api › test_status ` at ` tests/test_api.py:7 `: ` assert 500 == 200 `',
+    );
+    expect(md).toContain('- ❌ `` unit: api › [x](http://evil) `y` ``: ` <b>boom</b> `');
+    // The result file has the counts and failed cases, not every case (only --junit-report does).
+    const withCases = runResult({
+      runId: 'r1',
+      outcome: {
+        ...outcome,
+        jobs: [
+          {
+            ...job,
+            tests: {
+              ...tests,
+              cases: [{ suite: 'a', name: 'b', timeSeconds: 0, result: 'passed' }],
+            },
+          },
+        ],
+      },
+      startedAtMs: 0,
+      finishedAtMs: 5000,
+    });
+    expect(withCases.jobs[0]!.tests!.cases).toHaveLength(1);
+    expect(resultFile(withCases).jobs[0]!.tests).toEqual(tests);
+    // Without reports: no tests table.
+    const plain = summaryMarkdown(
+      runResult({ runId: 'r1', outcome, startedAtMs: 0, finishedAtMs: 5000 }),
+      'FAILED',
+    );
+    expect(plain).not.toContain('| Tests |');
   });
 
   it('the step summary shows hostile texts as text: no heading, link, image or HTML of their own', () => {

@@ -184,8 +184,54 @@ export function summaryMarkdown(result: RunResult, verdict: string): string {
     }
     lines.push('');
   }
+  lines.push(...testsMarkdown(result.jobs));
   lines.push(`Run \`${result.runId}\`, exit code ${result.exitCode}.`, '');
   return lines.join('\n');
+}
+
+/** At most this many failed test cases in the step summary (the result file has them all). */
+const SUMMARY_FAILED_CASES = 20;
+
+/** The JUnit counts per Job and the first failed cases, as Markdown; nothing without reports. */
+function testsMarkdown(jobs: RunResult['jobs']): string[] {
+  const withTests = jobs.filter((j) => j.tests);
+  if (withTests.length === 0) return [];
+  const lines = [
+    '| Job | Tests | Failed | Errors | Skipped | Time |',
+    '|---|---|---|---|---|---|',
+    ...withTests.map((j) => {
+      const t = j.tests!;
+      return `| \`${j.namespace}/${j.name}\` | ${t.tests} | ${t.failures} | ${t.errors} | ${t.skipped} | ${formatDuration(t.timeSeconds * 1000)} |`;
+    }),
+    '',
+  ];
+  const failed = withTests.flatMap((j) => j.tests!.failed.map((c) => ({ job: j.name, c })));
+  for (const { job, c } of failed.slice(0, SUMMARY_FAILED_CASES)) {
+    const where = c.file ? ` at ${codeCell(`${c.file}${c.line ? `:${c.line}` : ''}`)}` : '';
+    lines.push(
+      `- ❌ ${codeCell(`${job}: ${c.suite} › ${c.name}`)}${where}: ${codeCell(c.message.split('\n')[0]!.slice(0, 200))}`,
+    );
+  }
+  if (failed.length > SUMMARY_FAILED_CASES)
+    lines.push(`- … and ${failed.length - SUMMARY_FAILED_CASES} more (the result file lists them)`);
+  if (failed.length > 0) lines.push('');
+  return lines;
+}
+
+/**
+ * `result` as the result file holds it: without the JUnit test cases (`jobs[].tests.cases`, which
+ * only `--junit-report` carries: thousands of cases would swell the file and the action's output).
+ */
+export function resultFile(result: RunResult): RunResult {
+  return {
+    ...result,
+    jobs: result.jobs.map((j) => {
+      if (!j.tests) return j;
+      const tests = { ...j.tests };
+      delete tests.cases;
+      return { ...j, tests };
+    }),
+  };
 }
 
 /** The last line of a command that followed Jobs: `PASSED: …`, `FAILED: …`, `ERROR: …`, `CANCELLED by …`. */

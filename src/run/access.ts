@@ -12,16 +12,10 @@ import {
   STATEFULSETS,
   type Resource,
 } from '../kube/resources.js';
-import type { KubeObject } from '../kube/types.js';
+import { canI, type ResourceAttributes } from '../kube/can-i.js';
 
 /** One permission: `verb` on `resource` (with `subresource`) of API `group` in `namespace`. */
-export interface AccessCheck {
-  namespace: string;
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-}
+export type AccessCheck = ResourceAttributes;
 
 /** The API group of a resource: '' for the core API. */
 function groupOf(res: Resource): string {
@@ -96,17 +90,6 @@ export function describeCheck(c: AccessCheck): string {
   return `${c.verb} ${c.resource}${c.group ? `.${c.group}` : ''}${c.subresource ? `/${c.subresource}` : ''}`;
 }
 
-/** The SelfSubjectAccessReview resource (cluster-scoped). */
-const SELF_SUBJECT_ACCESS_REVIEWS: Resource = {
-  api: '/apis/authorization.k8s.io/v1',
-  plural: 'selfsubjectaccessreviews',
-  kind: 'selfsubjectaccessreview',
-};
-
-interface AccessReview extends KubeObject {
-  status?: { allowed?: boolean; denied?: boolean; reason?: string };
-}
-
 /**
  * Asks the API server, with one SelfSubjectAccessReview per check (in parallel), whether the
  * credentials may do each; throws InfraError (exit 3) naming every missing verb, resource and
@@ -121,21 +104,7 @@ export async function checkAccess(
 ): Promise<string | undefined> {
   let answers: boolean[];
   try {
-    answers = await Promise.all(
-      checks.map(async ({ namespace, verb, group, resource, subresource }) => {
-        const review = await client.create<AccessReview>(
-          SELF_SUBJECT_ACCESS_REVIEWS,
-          undefined,
-          {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { namespace, verb, group, resource, subresource } },
-          } as AccessReview,
-          signal,
-        );
-        return review.status?.allowed === true;
-      }),
-    );
+    answers = await Promise.all(checks.map((c) => canI(client, c, signal)));
   } catch (err) {
     if (signal.aborted) throw err;
     return `permission check skipped: ${messageOf(err)}`;

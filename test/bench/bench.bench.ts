@@ -493,3 +493,80 @@ it.runIf(wants('scale'))(
     row(`scale: peak RSS of kubestep, ${SCALE_JOBS} Jobs`, 'MiB', '', rss);
   },
 );
+
+it.runIf(wants('artifacts'))(
+  'artifacts: 100 MiB out of a finished test pod, kubestep --artifacts vs kubectl cp',
+  { timeout: 3_600_000 },
+  async () => {
+    const MiB = 1024 * 1024;
+    // Known content (lines of 37 bytes, cut at the size): its SHA-256 is computed here too.
+    const content = (bytes: number) =>
+      Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789\n'.repeat(Math.ceil(bytes / 37))).subarray(
+        0,
+        bytes,
+      );
+    const writer = (dir: string, bytes: number) =>
+      `mkdir -p ${dir} && yes abcdefghijklmnopqrstuvwxyz0123456789 | head -c ${bytes} > ${dir}/big.bin`;
+    const transfer: number[] = [];
+    const step: number[] = [];
+    const cp: number[] = [];
+    const rss = { small: [] as number[], large: [] as number[] };
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const [size, key] of [
+        [MiB, 'small'],
+        [100 * MiB, 'large'],
+      ] as const) {
+        const dir = mkdtempSync(join(tmpdir(), 'kubestep-bench-artifacts-'));
+        const name = `art-ks-${key}-${i}`;
+        const a = await ok(
+          kubestep([
+            'run',
+            '-f',
+            manifestFile(jobYaml(name, writer('$ARTIFACTS', size))),
+            '-n',
+            t.ns,
+            '--artifacts',
+            dir,
+            '--artifacts-image',
+            'kubestep:local',
+            '--verbose',
+          ]),
+          'kubestep run --artifacts',
+        );
+        const ms = /through pods\/proxy in (\d+) ms/.exec(a.stderr)?.[1];
+        if (ms === undefined) throw new Error(`no direct transfer: ${a.stderr.slice(-2000)}`);
+        const pod = /artifacts of pod\/(\S+): 1 file/.exec(a.stderr)?.[1];
+        const got = readFileSync(join(dir, name, pod ?? '?', 'big.bin'));
+        expect(got.equals(content(size)), 'byte-identical').toBe(true);
+        rss[key].push(a.peakRssMiB);
+        if (key === 'large') {
+          transfer.push(Number(ms));
+          step.push(a.ms);
+        }
+      }
+      // The kubectl way: a pod kept alive after its tests, `kubectl cp` (exec + tar in the image;
+      // pods/exec, which kubestep's Roles do not grant: the cluster admin's kubeconfig).
+      const admin = (args: string[]) =>
+        timed(KUBECTL, ['-n', t.ns, ...args], { KUBECONFIG: process.env.KUBECONFIG ?? '' });
+      const name = `art-kc-${i}`;
+      const script = `${writer('/tmp/out', 100 * MiB)} && touch /tmp/done && sleep 600`;
+      await ok(kubectlT(['create', '-f', manifestFile(jobYaml(name, script))]), 'kubectl create');
+      const pod = (await podOf(name)).replace(/^pod\//, '');
+      let ready = false;
+      for (let k = 0; k < 300 && !ready; k++) {
+        ready = (await admin(['exec', pod, '--', 'test', '-f', '/tmp/done'])).code === 0;
+        if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      if (!ready) throw new Error(`${name}: the file was not written within 60 s`);
+      const dest = mkdtempSync(join(tmpdir(), 'kubestep-bench-cp-'));
+      const b = await ok(admin(['cp', `${t.ns}/${pod}:/tmp/out`, join(dest, 'out')]), 'cp');
+      expect(readFileSync(join(dest, 'out/big.bin')).equals(content(100 * MiB))).toBe(true);
+      cp.push(b.ms);
+      await timed(KUBECTL, ['delete', 'job', name, '-n', t.ns, '--wait=false']);
+    }
+    row('artifacts, 100 MiB: transfer (pods/proxy vs kubectl cp)', 'ms', '', transfer, cp);
+    row('artifacts, 100 MiB: whole kubestep run --artifacts', 'ms', '', step);
+    row('peak RSS of kubestep, 1 MiB of artifacts', 'MiB', '', rss.small);
+    row('peak RSS of kubestep, 100 MiB of artifacts', 'MiB', 'flat', rss.large);
+  },
+);
