@@ -13,6 +13,7 @@ import { JOBS } from '../src/kube/resources.js';
 import type { Job } from '../src/kube/types.js';
 import {
   accountWithRules,
+  jobYaml,
   manifestFile,
   rbacRules,
   runCli,
@@ -321,4 +322,35 @@ spec:
   expect(r.stderr).toContain('output NOTES=line 1… (13 characters)');
   const json = JSON.parse(await readFile(result, 'utf8')) as { outputs: Record<string, string> };
   expect(json.outputs).toEqual({ IMAGE: 'gcr.io/p/app:7', NOTES: 'line 1\nline 2' });
+});
+
+it('--outputs without --artifacts: the values arrive, nothing else is collected, ARTIFACTS is not set', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-outputs-'));
+  const result = join(dir, 'result.json');
+  const script =
+    'echo "artifacts=$${ARTIFACTS:-unset}"; echo VERSION=1.2.3 >> $KUBESTEP_OUTPUT; head -c 100000 /dev/zero > /kubestep/artifacts/big.bin';
+  const r = await runCli([
+    'run',
+    '-f',
+    manifestFile(jobYaml('values', script)),
+    '-n',
+    t.ns,
+    '--outputs',
+    '--artifacts-image',
+    'kubestep:local',
+    '-o',
+    'json',
+    '--output-file',
+    result,
+    '--verbose',
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain('artifacts=unset');
+  expect(r.stderr).toContain('output VERSION=1.2.3');
+  // Only the outputs file travelled, through a scratch directory that is gone.
+  const scratch = /outputs of pod\/values-\w+: 1 file, (\d+) B in (\S+)/.exec(r.stderr);
+  expect(scratch?.[1]).toBe('14');
+  await expect(readdir(scratch![2]!)).rejects.toThrow(/ENOENT/);
+  const json = JSON.parse(await readFile(result, 'utf8')) as { outputs: Record<string, string> };
+  expect(json.outputs).toEqual({ VERSION: '1.2.3' });
 });

@@ -110,6 +110,21 @@ describe('collect and receive', () => {
     expect((await none.finish()).problems[0]).toMatch(/no artifacts were sent/);
   });
 
+  it('an empty directory is an empty archive: complete, no files, no problem', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
+    const dest = join(await mkdtemp(join(tmpdir(), 'ksa-dest-')), 'pod');
+    const r = new ArtifactReceiver(dest, 1 << 30);
+    await r.write(await collected(src));
+    expect(await r.finish()).toEqual({
+      dir: dest,
+      files: 0,
+      bytes: 0,
+      complete: true,
+      problems: [],
+    });
+    expect(await readdir(dest)).toEqual([]);
+  });
+
   it('notes a directory the collector cannot read', async () => {
     expect(await collected('/nonexistent-dir')).toEqual([
       expect.stringMatching(/^KSA1 NOTE could not send \/nonexistent-dir: ENOENT/),
@@ -246,5 +261,45 @@ describe('withArtifacts', () => {
     expect(spec.volumes).toEqual([{ name: 'kubestep-artifacts', emptyDir: {} }]);
     // The manifest itself is untouched.
     expect(job.spec!.template!.spec!.containers).toHaveLength(1);
+  });
+
+  it('--outputs alone: only KUBESTEP_OUTPUT is set, and the collector sends only that file', () => {
+    const out = withArtifacts(job, {
+      image: 'kubestep:local',
+      deadlineSeconds: 60,
+      token: 't',
+      outputsOnly: true,
+    });
+    const spec = out.spec!.template!.spec! as unknown as Record<
+      string,
+      { name: string; env?: unknown[]; args?: string[] }[]
+    >;
+    expect(spec.initContainers![0]!.env).toEqual([
+      { name: 'KUBESTEP_OUTPUT', value: `${ARTIFACTS_DIR}/.kubestep-output` },
+    ]);
+    expect(spec.containers![1]!.args!.slice(-2)).toEqual(['--only', '.kubestep-output']);
+  });
+
+  it('--only: the collector sends that entry alone', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
+    await writeFile(join(src, '.kubestep-output'), 'A=1\n');
+    await writeFile(join(src, 'big.bin'), Buffer.alloc(10_000));
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await collectArtifacts(
+      src,
+      60_000,
+      Promise.resolve(),
+      out,
+      undefined,
+      undefined,
+      '.kubestep-output',
+    );
+    const dest = join(await mkdtemp(join(tmpdir(), 'ksa-dest-')), 'pod');
+    const r = new ArtifactReceiver(dest, 1 << 20);
+    await r.write(Buffer.concat(chunks).toString().split('\n'));
+    expect(await r.finish()).toMatchObject({ complete: true, files: 1, bytes: 4 });
+    expect(await readdir(dest)).toEqual(['.kubestep-output']);
   });
 });

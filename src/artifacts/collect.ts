@@ -12,10 +12,18 @@ import { create } from 'tar';
 import { encodeFrame, FRAME_BYTES } from './frames.js';
 import { TOKEN_ENV, TOKEN_HEADER } from './inject.js';
 
-/** The directory as a tar stream (entries in name order, links as links, modes kept). */
-async function* tarOf(dir: string): AsyncGenerator<Buffer> {
-  const entries = await readdir(dir);
-  const tar = create({ cwd: dir, portable: true, follow: false }, entries.sort());
+/**
+ * The directory as a tar stream (entries in name order, links as links, modes kept); `only`: just
+ * that entry of it, if it exists. Nothing to send is an empty archive (its two zero blocks).
+ */
+async function* tarOf(dir: string, only?: string): AsyncGenerator<Buffer> {
+  const all = await readdir(dir);
+  const entries = only === undefined ? all.sort() : all.filter((e) => e === only);
+  if (entries.length === 0) {
+    yield Buffer.alloc(1024);
+    return;
+  }
+  const tar = create({ cwd: dir, portable: true, follow: false }, entries);
   for await (const chunk of tar as AsyncIterable<Buffer>) yield chunk;
 }
 
@@ -39,6 +47,7 @@ export async function serveArtifacts(
   port: number,
   token: string,
   host = '0.0.0.0',
+  only?: string,
 ): Promise<DirectServer> {
   const sent = new Set<string>();
   let delivered = false;
@@ -51,7 +60,7 @@ export async function serveArtifacts(
     const hash = createHash('sha256');
     let size = 0;
     res.writeHead(200, { 'content-type': 'application/x-tar' });
-    for await (const chunk of tarOf(dir)) {
+    for await (const chunk of tarOf(dir, only)) {
       if (res.destroyed) return;
       hash.update(chunk);
       size += chunk.length;
@@ -103,6 +112,7 @@ export async function collectArtifacts(
   out: Writable,
   pace: { bytesPerSecond: number; lingerMs: number } = { bytesPerSecond: Infinity, lingerMs: 0 },
   direct?: DirectServer,
+  only?: string,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const stopped = await Promise.race([
@@ -141,7 +151,7 @@ export async function collectArtifacts(
         await write(encodeFrame({ kind: 'data', bytes }));
       }
     };
-    for await (const chunk of tarOf(dir)) {
+    for await (const chunk of tarOf(dir, only)) {
       hash.update(chunk);
       size += chunk.length;
       pending = Buffer.concat([pending, chunk]);
@@ -163,7 +173,8 @@ export async function collectArtifacts(
 export const POD_PACE = { bytesPerSecond: 8 * 1024 * 1024, lingerMs: 10_000 };
 
 /**
- * `kubestep collect-artifacts --dir DIR --deadline SECONDS [--port PORT]`: with a port and the
+ * `kubestep collect-artifacts --dir DIR --deadline SECONDS [--port PORT] [--only NAME]` (`--only`:
+ * just that entry of DIR, e.g. the outputs file): with a port and the
  * token in TOKEN_ENV, serves DIR (serveArtifacts; a port it cannot listen on is said and skipped);
  * waits for SIGTERM (or SIGINT) or the deadline, sends DIR through stdout unless it was fetched,
  * returns 0; 2 for arguments it does not understand.
@@ -178,6 +189,7 @@ export async function collectCommand(
     return i >= 0 ? args[i + 1] : undefined;
   };
   const dir = value('--dir');
+  const only = value('--only');
   const deadline = Number(value('--deadline'));
   if (!dir || !Number.isFinite(deadline) || deadline <= 0) {
     err.write('kubestep collect-artifacts: usage: --dir DIR --deadline SECONDS\n');
@@ -195,13 +207,13 @@ export async function collectCommand(
   const token = process.env[TOKEN_ENV];
   let direct: DirectServer | undefined;
   if (port !== undefined && token) {
-    direct = await serveArtifacts(dir, port, token).catch((e: unknown) => {
+    direct = await serveArtifacts(dir, port, token, '0.0.0.0', only).catch((e: unknown) => {
       out.write(
         `kubestep collector: cannot listen on port ${port} (${(e as Error).message}): the artifacts go through this log\n`,
       );
       return undefined;
     });
   }
-  await collectArtifacts(dir, deadline * 1000, stop, out, POD_PACE, direct);
+  await collectArtifacts(dir, deadline * 1000, stop, out, POD_PACE, direct, only);
   return 0;
 }

@@ -29,6 +29,11 @@ export interface CollectorOptions {
    * the pod's IP); random, e.g. 16 bytes in hex.
    */
   token: string;
+  /**
+   * Only the values for the next step (`--outputs` without `--artifacts`): the collector sends just
+   * the `$KUBESTEP_OUTPUT` file, and `ARTIFACTS` is not set.
+   */
+  outputsOnly?: boolean | undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -52,7 +57,9 @@ export function withArtifacts(job: Job, opts: CollectorOptions): Job {
       ...c,
       env: [
         ...env,
-        ...(own('ARTIFACTS') ? [] : [{ name: 'ARTIFACTS', value: ARTIFACTS_DIR }]),
+        ...(own('ARTIFACTS') || opts.outputsOnly
+          ? []
+          : [{ name: 'ARTIFACTS', value: ARTIFACTS_DIR }]),
         ...(own('KUBESTEP_OUTPUT')
           ? []
           : [{ name: 'KUBESTEP_OUTPUT', value: `${ARTIFACTS_DIR}/${OUTPUT_FILE}` }]),
@@ -77,6 +84,7 @@ export function withArtifacts(job: Job, opts: CollectorOptions): Job {
         String(opts.deadlineSeconds),
         '--port',
         String(COLLECTOR_PORT),
+        ...(opts.outputsOnly ? ['--only', OUTPUT_FILE] : []),
       ],
       env: [{ name: TOKEN_ENV, value: opts.token }],
       volumeMounts: [{ ...mount, readOnly: true }],

@@ -1,7 +1,8 @@
 // `kubestep run`, `up` and `down`: flags in, exit code out. Wiring only: the work is in run/.
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { InputError, RunTimeoutError, UsageError, messageOf } from '../core/errors.js';
@@ -95,10 +96,20 @@ export interface SidecarOptions {
   sidecars?: string[] | undefined;
 }
 
-/** --artifacts: where the test pods' files go, at most how much per pod, the collector image. */
+/**
+ * --artifacts: where the test pods' files go, at most how much per pod, the collector image;
+ * `outputsOnly` (--outputs without --artifacts): only `$KUBESTEP_OUTPUT`, through a temporary `dir`.
+ */
 export interface ArtifactsOptions {
   artifacts?:
-    { dir: string; maxBytes: number; image: string; failOnTestFailures?: boolean } | undefined;
+    | {
+        dir: string;
+        maxBytes: number;
+        image: string;
+        failOnTestFailures?: boolean;
+        outputsOnly?: boolean;
+      }
+    | undefined;
 }
 
 /** Typed options of `kubestep up`. */
@@ -247,9 +258,10 @@ function withCollectors(jobs: TestJob[], opts: RunOptions): TestJob[] {
   const deadlineSeconds = Math.ceil((opts.timeoutMs + opts.graceMs) / 1000) + 60;
   // kubestep reads it back from the pods (a Job adopted from an earlier attempt has its own).
   const token = randomBytes(16).toString('hex');
+  const outputsOnly = a.outputsOnly;
   return jobs.map((j) => ({
     ...j,
-    job: withArtifacts(j.job, { image: a.image, deadlineSeconds, token }),
+    job: withArtifacts(j.job, { image: a.image, deadlineSeconds, token, outputsOnly }),
   }));
 }
 
@@ -398,6 +410,10 @@ async function run(
     redact: report.redact,
   });
   let flushed = false;
+  // --outputs alone: the outputs files pass through a directory of our own.
+  const scratch = opts.artifacts?.outputsOnly
+    ? await mkdtemp(join(tmpdir(), 'kubestep-outputs-'))
+    : undefined;
   try {
     const outcome = await runAll(
       { client, out, now: Date.now },
@@ -416,7 +432,7 @@ async function run(
         sweep: opts.sweep,
         graces: opts.graces,
         sidecars: opts.sidecars,
-        artifacts: opts.artifacts,
+        artifacts: scratch ? { ...opts.artifacts!, dir: scratch } : opts.artifacts,
         holder: `${hostname()}/${randomBytes(4).toString('hex')}`,
       },
       AbortSignal.any([signal, timeout.signal]),
@@ -431,6 +447,7 @@ async function run(
     return outcome;
   } finally {
     clearTimeout(timer);
+    if (scratch) await rm(scratch, { recursive: true, force: true });
     if (!flushed) await cloud?.finish(undefined, opts.graceMs);
     await client.close().catch(() => undefined);
   }

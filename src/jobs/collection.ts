@@ -31,6 +31,8 @@ export interface ArtifactsPlan {
   maxBytes: number;
   /** --fail-on-test-failures: a Complete Job whose JUnit reports failures has failed. */
   failOnTestFailures?: boolean | undefined;
+  /** --outputs alone: only `$KUBESTEP_OUTPUT` is collected (into a scratch `dir`): no word per pod. */
+  outputsOnly?: boolean | undefined;
 }
 
 /** At most this many failed test cases become annotations (GitHub Actions) per run. */
@@ -98,7 +100,8 @@ export class Collection {
         signal,
       ).then(
         (yes) => {
-          if (!yes)
+          // Outputs alone are small: the log carries them well.
+          if (!yes && !this.plan.outputsOnly)
             this.world.out.info(
               `artifacts: get on pods/proxy is not allowed in namespace ${ns}, so they come through the collectors' logs, which carry about 5 MiB per pod reliably; grant it (deploy/rbac-optional.yaml) for the direct path`,
             );
@@ -230,10 +233,11 @@ export class Collection {
       all.push(got);
       this.received.push(got);
       const { out } = this.world;
-      out.info(
-        `artifacts of pod/${pod}: ${got.files} ${got.files === 1 ? 'file' : 'files'}, ${formatBytes(got.bytes)} in ${got.dir}`,
+      const what = this.plan.outputsOnly ? 'outputs' : 'artifacts';
+      (this.plan.outputsOnly ? out.debug.bind(out) : out.info.bind(out))(
+        `${what} of pod/${pod}: ${got.files} ${got.files === 1 ? 'file' : 'files'}, ${formatBytes(got.bytes)} in ${got.dir}`,
       );
-      for (const p of got.problems) out.warn(`artifacts of pod/${pod}: ${p}`);
+      for (const p of got.problems) out.warn(`${what} of pod/${pod}: ${p}`);
     }
     return all;
   }

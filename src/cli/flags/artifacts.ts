@@ -3,11 +3,12 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../../core/errors.js';
 import { parseBytes } from '../../core/format.js';
 import { VERSION } from '../../core/version.js';
+import { MAX_OUTPUT_BYTES } from '../../artifacts/outputs.js';
 
 /** The collector image by default: kubestep's own release image of this version. */
 export const DEFAULT_ARTIFACTS_IMAGE = `ghcr.io/kubestep/kubestep:${VERSION}`;
 
-/** Declares --artifacts, --artifacts-max-size and --artifacts-image. */
+/** Declares --artifacts, --artifacts-max-size, --fail-on-test-failures, --outputs and --artifacts-image. */
 export function artifactsFlags<T>(y: Argv<T>) {
   return y
     .option('artifacts', {
@@ -28,6 +29,12 @@ export function artifactsFlags<T>(y: Argv<T>) {
       describe:
         'a Job that ended Complete while the JUnit reports among its artifacts have failed cases counts as failed (exit 1)',
     })
+    .option('outputs', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'without --artifacts: collect only the values the tests write to $KUBESTEP_OUTPUT (NAME=VALUE lines)',
+    })
     .option('artifacts-image', {
       type: 'string',
       default: DEFAULT_ARTIFACTS_IMAGE,
@@ -36,19 +43,26 @@ export function artifactsFlags<T>(y: Argv<T>) {
     });
 }
 
-/** The artifacts flags as typed options; undefined without --artifacts. Throws UsageError. */
+/**
+ * The artifacts flags as typed options; undefined without --artifacts and --outputs (--outputs
+ * alone: `outputsOnly`, `dir` left to the run). Throws UsageError.
+ */
 export function artifactsOptions(a: {
   artifacts?: string | undefined;
   'artifacts-max-size': string;
   'artifacts-image': string;
   'fail-on-test-failures': boolean;
+  outputs?: boolean | undefined;
 }) {
   if (a.artifacts === undefined) {
     if (a['fail-on-test-failures'])
       throw new UsageError(
         '--fail-on-test-failures reads JUnit reports among the artifacts: give --artifacts DIR',
       );
-    return { artifacts: undefined };
+    if (!a.outputs) return { artifacts: undefined };
+    // The directory is made (and removed) by the run.
+    const only = { dir: '', maxBytes: 2 * MAX_OUTPUT_BYTES, outputsOnly: true };
+    return { artifacts: { ...only, image: a['artifacts-image'], failOnTestFailures: false } };
   }
   const maxBytes = parseBytes(a['artifacts-max-size']);
   if (maxBytes === undefined || maxBytes <= 0)
