@@ -14,6 +14,7 @@ import type { Job } from '../src/kube/types.js';
 import {
   accountWithRules,
   jobYaml,
+  kubectl,
   manifestFile,
   rbacRules,
   runCli,
@@ -353,4 +354,66 @@ it('--outputs without --artifacts: the values arrive, nothing else is collected,
   await expect(readdir(scratch![2]!)).rejects.toThrow(/ENOENT/);
   const json = JSON.parse(await readFile(result, 'utf8')) as { outputs: Record<string, string> };
   expect(json.outputs).toEqual({ VERSION: '1.2.3' });
+});
+
+it('kubestep wait --artifacts: a Job made by kubectl with the collector in place gives its files; one without it is named', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
+  // The collector as README (Artifacts, with kubestep wait) tells to add it.
+  await kubectl(
+    ['apply', '-n', t.ns, '-f', '-'],
+    `apiVersion: batch/v1
+kind: Job
+metadata: {name: handmade}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      volumes: [{name: kubestep-artifacts, emptyDir: {}}]
+      containers:
+        - name: tests
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", "sleep 3; echo ok > $ARTIFACTS/report.txt"]
+          env: [{name: ARTIFACTS, value: /kubestep/artifacts}]
+          volumeMounts: [{name: kubestep-artifacts, mountPath: /kubestep/artifacts}]
+        - name: kubestep-artifacts
+          image: kubestep:local
+          imagePullPolicy: Never
+          args: [collect-artifacts, --dir, /kubestep/artifacts, --deadline, "600", --port, "47301"]
+          env: [{name: KUBESTEP_COLLECTOR_TOKEN, value: any-random-string}]
+          volumeMounts: [{name: kubestep-artifacts, mountPath: /kubestep/artifacts, readOnly: true}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: bare}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - {name: tests, image: busybox:local, imagePullPolicy: Never, command: ["sh", "-c", "sleep 3"]}
+`,
+  );
+  const r = await runCli([
+    'wait',
+    'job/handmade',
+    'job/bare',
+    '-n',
+    t.ns,
+    '--artifacts',
+    dir,
+    '--timeout',
+    '2m',
+    '--verbose',
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/artifacts of pod\/handmade-\w+: [\d.]+ KiB through pods\/proxy/);
+  const [pod] = await readdir(join(dir, 'handmade'));
+  expect(await readFile(join(dir, 'handmade', pod!, 'report.txt'), 'utf8')).toBe('ok\n');
+  expect(r.stderr).toContain(
+    'warning: job/bare has no kubestep-artifacts container, so no artifacts can come from it',
+  );
+  expect(r.stderr).not.toContain('job/handmade has no');
 });

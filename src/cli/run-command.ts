@@ -1,8 +1,7 @@
 // `kubestep run`, `up` and `down`: flags in, exit code out. Wiring only: the work is in run/.
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { InputError, RunTimeoutError, UsageError, messageOf } from '../core/errors.js';
@@ -410,10 +409,6 @@ async function run(
     redact: report.redact,
   });
   let flushed = false;
-  // --outputs alone: the outputs files pass through a directory of our own.
-  const scratch = opts.artifacts?.outputsOnly
-    ? await mkdtemp(join(tmpdir(), 'kubestep-outputs-'))
-    : undefined;
   try {
     const outcome = await runAll(
       { client, out, now: Date.now },
@@ -432,7 +427,7 @@ async function run(
         sweep: opts.sweep,
         graces: opts.graces,
         sidecars: opts.sidecars,
-        artifacts: scratch ? { ...opts.artifacts!, dir: scratch } : opts.artifacts,
+        artifacts: opts.artifacts,
         holder: `${hostname()}/${randomBytes(4).toString('hex')}`,
       },
       AbortSignal.any([signal, timeout.signal]),
@@ -447,7 +442,6 @@ async function run(
     return outcome;
   } finally {
     clearTimeout(timer);
-    if (scratch) await rm(scratch, { recursive: true, force: true });
     if (!flushed) await cloud?.finish(undefined, opts.graceMs);
     await client.close().catch(() => undefined);
   }

@@ -16,6 +16,7 @@ import {
   connect,
   plural,
   reported,
+  type ArtifactsOptions,
   type ClusterOptions,
   type Io,
   type SidecarOptions,
@@ -23,7 +24,8 @@ import {
 } from './run-command.js';
 
 /** Typed options of `kubestep wait`. */
-export interface WaitOptions extends ClusterOptions, StuckOptions, SidecarOptions, CloudFlags {
+export interface WaitOptions
+  extends ClusterOptions, StuckOptions, SidecarOptions, CloudFlags, ArtifactsOptions {
   /** Job names (from `job/NAME` arguments); empty with `selector`. */
   names: string[];
   /** -l: a label selector of the Jobs. */
@@ -87,6 +89,7 @@ export async function waitCommand(
           anchors: new Map(),
           graces: opts.graces,
           sidecars: opts.sidecars,
+          artifacts: opts.artifacts,
           existing: {
             namespace: ns,
             selector: opts.selector,

@@ -19,7 +19,8 @@ import { TOKEN_ENV, TOKEN_HEADER } from '../artifacts/inject.js';
 import { ArtifactReceiver, type Received } from '../artifacts/receive.js';
 import { emptyReport, mergeReports, parseJUnit, type TestReport } from '../artifacts/junit.js';
 import { MAX_OUTPUT_BYTES, OUTPUT_FILE, parseOutputs } from '../artifacts/outputs.js';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { relative, sep } from 'node:path';
 import { text } from 'node:stream/consumers';
 
@@ -67,11 +68,44 @@ export class Collection {
   /** Fetches through pods/proxy by pod name, and what each brought (undefined: the log path). */
   private readonly fetches = new Map<string, Promise<Received | undefined>>();
   private fetchFailed = false;
+  /** Jobs whose pods have no collector, already named in a warning. */
+  private readonly without = new Set<string>();
 
   constructor(
     private readonly world: World,
     private readonly plan: ArtifactsPlan,
+    /** A directory of our own (--outputs alone), removed by {@link close}. */
+    private readonly scratch?: string,
   ) {}
+
+  /**
+   * The collection for `plan`; with `outputsOnly`, into a scratch directory of its own (removed by
+   * {@link close}).
+   */
+  static async open(world: World, plan: ArtifactsPlan): Promise<Collection> {
+    if (!plan.outputsOnly) return new Collection(world, plan);
+    const scratch = await mkdtemp(join(tmpdir(), 'kubestep-outputs-'));
+    return new Collection(world, { ...plan, dir: scratch }, scratch);
+  }
+
+  /** Removes the scratch directory, if any. */
+  async close(): Promise<void> {
+    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
+  }
+
+  /**
+   * Warns, once per Job, when a pod of it has no collector container: its Job was not made with
+   * --artifacts (`kubestep wait` follows Jobs as they were made), so nothing can come from it.
+   */
+  seen(pod: Pod): void {
+    const job = jobOf(pod);
+    if (!job || this.without.has(job)) return;
+    if (pod.spec?.containers.some((c) => c.name === COLLECTOR)) return;
+    this.without.add(job);
+    this.world.out.warn(
+      `job/${job} has no ${COLLECTOR} container, so no ${this.plan.outputsOnly ? 'outputs' : 'artifacts'} can come from it: its pod template was not made for collection (README: Artifacts, with kubestep wait)`,
+    );
+  }
 
   /** `inner` with the collector containers' lines taken out and received as artifacts. */
   sink(inner: LogSink): LogSink {
@@ -166,6 +200,8 @@ export class Collection {
           minTimeout: 250,
           factor: 1.6,
           shouldRetry: ({ error }) => error instanceof KubeApiError && error.code >= 500,
+          onFailedAttempt: ({ error, attemptNumber }) =>
+            out.debug(`artifacts of pod/${name}: attempt ${attemptNumber}: ${messageOf(error)}`),
         },
       );
       const sent = await receiver.receiveTar(body);

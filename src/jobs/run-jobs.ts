@@ -68,15 +68,9 @@ export async function runJobs(
   const tracker = new JobTracker(plan, world.now());
   const inner = new AbortController();
   const innerSignal = AbortSignal.any([signal, inner.signal]);
-  const collection = plan.artifacts ? new Collection(world, plan.artifacts) : undefined;
+  const collection = plan.artifacts ? await Collection.open(world, plan.artifacts) : undefined;
   const follower = new LogFollower(client, collection?.sink(out.logs) ?? out.logs, signal);
-  const counted = (o: Outcome): Outcome => ({
-    ...o,
-    jobs: withLogCounts(
-      o.jobs,
-      follower.logCounts().filter((c) => c.container !== COLLECTOR),
-    ),
-  });
+  const counted = (o: Outcome): Outcome => countedLines(o, follower);
   let done!: () => void;
   let fail!: (err: unknown) => void;
   const finished = new Promise<void>((resolve, reject) => ((done = resolve), (fail = reject)));
@@ -89,14 +83,14 @@ export async function runJobs(
     for (const n of notes) {
       if (n.kind === 'info') out.info(n.message);
       else if (n.kind === 'warn') out.warn(n.message);
-      else if (n.kind === 'follow') follower.update(n.pod, n.deleted);
-      else if (n.kind === 'collect') collection?.fetch(n.pod, innerSignal);
+      else if (n.kind === 'follow') {
+        follower.update(n.pod, n.deleted);
+        collection?.seen(n.pod);
+      } else if (n.kind === 'collect') collection?.fetch(n.pod, innerSignal);
       else if (n.kind === 'end-pod') {
-        // Its artifacts first: the collector serves them while the pod runs.
-        const pod = n.pod;
-        const p = (collection?.fetched(pod) ?? Promise.resolve())
-          .then(() => endSidecarPod(world, pod, innerSignal))
-          .finally(() => ending.delete(p));
+        const p = endSidecarPod(world, n.pod, collection, innerSignal).finally(() =>
+          ending.delete(p),
+        );
         ending.add(p);
       } else ledger.add(JOBS, n.job, 'test');
     }
@@ -221,15 +215,29 @@ export async function runJobs(
     clearInterval(ticker);
     inner.abort(new Error('done'));
     await Promise.allSettled([...informers, ...ending]);
+    await collection?.close();
   }
+}
+
+/** `o` with the lines followed per container (the artifacts collector's are not log lines). */
+function countedLines(o: Outcome, follower: LogFollower): Outcome {
+  const counts = follower.logCounts().filter((c) => c.container !== COLLECTOR);
+  return { ...o, jobs: withLogCounts(o.jobs, counts) };
 }
 
 /**
  * Deletes `pod`, whose main containers ended while its sidecars run and whose Job goes on, so that
  * the Job controller makes the next pod (the tracker counts the deleted pod's result); the
- * sidecars get SIDECAR_STOP_GRACE_S. A failure is a warning: the Job then waits for its sidecars.
+ * sidecars get SIDECAR_STOP_GRACE_S. Its artifacts are fetched first (the collector serves them
+ * while the pod runs). A failure is a warning: the Job then waits for its sidecars.
  */
-async function endSidecarPod({ client, out }: World, pod: Pod, signal: AbortSignal): Promise<void> {
+async function endSidecarPod(
+  { client, out }: World,
+  pod: Pod,
+  collection: Collection | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  await collection?.fetched(pod);
   const name = pod.metadata?.name ?? '';
   try {
     await client.delete(

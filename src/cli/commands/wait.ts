@@ -4,6 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import type { Outcome } from '../../core/outcome.js';
 import { dnsLabelProblem } from '../../manifests/names.js';
 import { parseDurationMs, positive } from '../duration.js';
+import { artifactsOptions, collectionFlags } from '../flags/artifacts.js';
 import { clusterFlags, clusterOptions } from '../flags/cluster.js';
 import { reportFlags, reportOptions } from '../flags/report.js';
 import { sidecarFlags, sidecarOptions, stuckFlags, stuckOptions } from '../flags/stuck.js';
@@ -17,7 +18,7 @@ export function registerWait<T>(y: Argv<T>, handle: (o: WaitOptions) => Promise<
     'follow Jobs that exist already (made by kubectl apply in an earlier step): mirror their logs, wait until each is Complete or Failed, exit like run',
     (b) =>
       reportFlags(
-        sidecarFlags(stuckFlags(clusterFlags(b))),
+        collectionFlags(sidecarFlags(stuckFlags(clusterFlags(b)))),
         'limit for the wait; then the Jobs count as failed (exit 1)',
       )
         .positional('jobs', {
@@ -63,6 +64,8 @@ export function registerWait<T>(y: Argv<T>, handle: (o: WaitOptions) => Promise<
         ...stuckOptions(a),
         ...sidecarOptions(a),
         ...reportOptions(a),
+        // The Jobs carry their collector (and its image) already.
+        ...artifactsOptions({ ...a, 'artifacts-image': '' }),
         names,
         selector: a.selector,
         appearTimeoutMs: positive(

@@ -10,6 +10,19 @@ export const DEFAULT_ARTIFACTS_IMAGE = `ghcr.io/kubestep/kubestep:${VERSION}`;
 
 /** Declares --artifacts, --artifacts-max-size, --fail-on-test-failures, --outputs and --artifacts-image. */
 export function artifactsFlags<T>(y: Argv<T>) {
+  return collectionFlags(y).option('artifacts-image', {
+    type: 'string',
+    default: DEFAULT_ARTIFACTS_IMAGE,
+    requiresArg: true,
+    describe: "the collector's image: kubestep's own (a mirror of it in a private registry)",
+  });
+}
+
+/**
+ * The flags of `wait`, whose Jobs carry their collector already: --artifacts, --artifacts-max-size,
+ * --fail-on-test-failures, --outputs.
+ */
+export function collectionFlags<T>(y: Argv<T>) {
   return y
     .option('artifacts', {
       type: 'string',
@@ -34,12 +47,6 @@ export function artifactsFlags<T>(y: Argv<T>) {
       default: false,
       describe:
         'without --artifacts: collect only the values the tests write to $KUBESTEP_OUTPUT (NAME=VALUE lines)',
-    })
-    .option('artifacts-image', {
-      type: 'string',
-      default: DEFAULT_ARTIFACTS_IMAGE,
-      requiresArg: true,
-      describe: "the collector's image: kubestep's own (a mirror of it in a private registry)",
     });
 }
 
