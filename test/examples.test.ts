@@ -1,11 +1,26 @@
 // The manifests under examples/ run as README.md says, with busybox:local as TEST_IMAGE.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { names, objectsIn, runCli, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('examples');
+
+beforeAll(async () => {
+  // The app's pipeline collects artifacts: the collector runs kubestep's own image.
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const kit = process.env.K8S_LOCAL_KIT ?? join(root, 'test/cluster');
+  await promisify(execFile)('bash', [join(root, 'scripts/build-local-image.sh'), kit], {
+    cwd: root,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}, 300_000);
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
 
@@ -59,7 +74,10 @@ it('examples/app: the backend-tests step of its cloudbuild.yaml passes against P
     steps: { id: string; args: string[]; env: string[] }[];
   };
   const step = build.steps.find((s) => s.id === 'backend-tests')!;
-  const args = step.args.map((a) => (a === '${_NAMESPACE}' ? t.ns : a));
+  // The local images; the reports into a directory of this test (the build's is its workspace).
+  const reports = await mkdtemp(join(tmpdir(), 'kubestep-reports-'));
+  const local: Record<string, string> = { '${_NAMESPACE}': t.ns, '${_KUBESTEP}': 'kubestep:local' };
+  const args = step.args.map((a) => local[a] ?? a).map((a) => a.replace(/^test-reports/, reports));
   const env = Object.fromEntries(
     step.env.filter((e) => !e.startsWith('CLOUDSDK_')).map((e) => e.split(/=(.*)/s).slice(0, 2)),
   ) as Record<string, string>;
@@ -77,6 +95,20 @@ it('examples/app: the backend-tests step of its cloudbuild.yaml passes against P
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toContain('ok   order-totals');
   expect(r.stdout).toContain('3 passed, 0 failed');
+  // The suite's JUnit report came out, was read, and is in the run's report and result.
+  expect(r.stderr).toContain('tests: 3 (0 failed, 0 errors, 0 skipped;');
+  const merged = readFileSync(join(reports, 'junit.xml'), 'utf8');
+  expect(merged).toMatch(
+    /<testsuite name="job\/backend-tests-[\w-]+ › db-tests" tests="3" failures="0"/,
+  );
+  const result = JSON.parse(readFileSync(join(reports, 'result.json'), 'utf8')) as {
+    exitCode: number;
+    jobs: { tests: { tests: number } | null }[];
+  };
+  expect(result.exitCode).toBe(0);
+  expect(result.jobs[0]!.tests!.tests).toBe(3);
+  // What the pipeline's `passed` step checks.
+  expect(readFileSync(join(reports, 'result.json'), 'utf8')).toContain('"exitCode": 0,');
   expect(r.stderr).toContain('--cloud-logging is off');
   expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
 });
