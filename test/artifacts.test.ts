@@ -417,3 +417,26 @@ spec:
   );
   expect(r.stderr).not.toContain('job/handmade has no');
 });
+
+it('at --timeout: what the collector holds so far is fetched (a hung test’s progress file)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
+  const script = 'echo "step 1 done" > $ARTIFACTS/progress.txt; echo started; sleep 600';
+  const r = await runCli([
+    'run',
+    '-f',
+    manifestFile(jobYaml('hung', script)),
+    '-n',
+    t.ns,
+    '--artifacts',
+    dir,
+    '--artifacts-image',
+    'kubestep:local',
+    '--timeout',
+    '15s',
+  ]);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toContain('FAILED: --timeout of 15 s passed while job/hung still ran');
+  const [pod] = await readdir(join(dir, 'hung'));
+  expect(await readFile(join(dir, 'hung', pod!, 'progress.txt'), 'utf8')).toBe('step 1 done\n');
+  expect(r.stderr).toContain(`artifacts of pod/${pod}: 1 file, 12 B in`);
+}, 120_000);

@@ -168,6 +168,28 @@ export class Collection {
     await this.fetches.get(pod.metadata?.name ?? '');
   }
 
+  /**
+   * At --timeout: fetches, within `ms`, what the collectors of `pods` hold now (their tests may
+   * still run; a file being written may be cut), through pods/proxy only (the log path needs the
+   * pods stopped and followed), for pods whose artifacts have not arrived; then reports and
+   * applies everything as {@link report} and {@link apply} do.
+   */
+  async atTimeout(pods: readonly Pod[], outcome: Outcome, ms: number): Promise<Outcome> {
+    const signal = AbortSignal.timeout(ms);
+    for (const pod of pods) {
+      const name = pod.metadata?.name ?? '';
+      if (!pod.spec?.containers.some((c) => c.name === COLLECTOR)) continue;
+      const before = this.fetches.get(name);
+      this.fetches.set(
+        name,
+        (async () => (await before) ?? (await this.fetchDirect(pod, signal)))(),
+      );
+    }
+    await this.fetchesEnded();
+    await this.report();
+    return this.apply(outcome);
+  }
+
   /** Resolves once every fetch started so far has ended. */
   async fetchesEnded(): Promise<void> {
     await Promise.all(this.fetches.values());

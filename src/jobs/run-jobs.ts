@@ -207,10 +207,11 @@ export async function runJobs(
     );
     if (!outcome) throw err;
     // A Job still running at the timeout: its events say why (a signal of its own: the run's
-    // has been aborted).
-    if (outcome.kind === 'timed-out')
-      await explain(world, tracker, outcome, AbortSignal.timeout(5_000));
-    return counted(outcome);
+    // has been aborted); what its pods' collectors hold so far is fetched.
+    if (outcome.kind !== 'timed-out') return counted(outcome);
+    await explain(world, tracker, outcome, AbortSignal.timeout(5_000));
+    const o = counted(outcome);
+    return collection ? collection.atTimeout(tracker.runningPods(), o, TIMEOUT_FETCH_MS) : o;
   } finally {
     clearInterval(ticker);
     inner.abort(new Error('done'));
@@ -218,6 +219,9 @@ export async function runJobs(
     await collection?.close();
   }
 }
+
+/** At --timeout, how long the collectors' artifacts may take to arrive (ms). */
+const TIMEOUT_FETCH_MS = 20_000;
 
 /** `o` with the lines followed per container (the artifacts collector's are not log lines). */
 function countedLines(o: Outcome, follower: LogFollower): Outcome {

@@ -346,6 +346,15 @@ export class JobTracker {
     });
   }
 
+  /** The pods of the Jobs that are running as last seen (phase Running, not being deleted). */
+  runningPods(): Pod[] {
+    return [...this.tracked.values()].flatMap((t) =>
+      [...t.pods.values()].filter(
+        (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
+      ),
+    );
+  }
+
   /** Pods whose main containers ended while their sidecars ran, by Job (`namespace/name`). */
   sidecarPods(): Map<string, string[]> {
     const byJob = new Map<string, string[]>();
