@@ -440,3 +440,30 @@ it('at --timeout: what the collector holds so far is fetched (a hung test’s pr
   expect(await readFile(join(dir, 'hung', pod!, 'progress.txt'), 'utf8')).toBe('step 1 done\n');
   expect(r.stderr).toContain(`artifacts of pod/${pod}: 1 file, 12 B in`);
 }, 120_000);
+
+it('--junit /DIR/GLOB without --artifacts: reports where the tests leave them (not *.xml) are read, nothing else leaves the pod', async () => {
+  const junit =
+    '<testsuite name="unit"><testcase name="adds"/><testcase name="divides"><failure message="division by zero"/></testcase></testsuite>';
+  const script = `mkdir -p /work/reports && echo '${junit}' > /work/reports/TEST-unit.txt && echo other > /work/reports/notes.txt`;
+  const r = await runCli([
+    'run',
+    '-f',
+    manifestFile(jobYaml('surefire', script)),
+    '-n',
+    t.ns,
+    '--junit',
+    '/work/reports/TEST-*.txt',
+    '--junit',
+    '/elsewhere/*.xml',
+    '--fail-on-test-failures',
+    '--artifacts-image',
+    'kubestep:local',
+    '--verbose',
+  ]);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toContain('tests: 2 (1 failed, 0 errors, 0 skipped; 0.0 s) in 1 JUnit report');
+  expect(r.stderr).toContain('✗ unit › divides: division by zero');
+  expect(r.stderr).toContain('warning: --junit /elsewhere/*.xml named no file in any pod');
+  // Only the report directory's matching file counted; notes.txt travelled but is no report.
+  expect(r.stderr).toMatch(/reports of pod\/surefire-\w+: 2 files/);
+});

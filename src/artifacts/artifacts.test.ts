@@ -268,7 +268,7 @@ describe('withArtifacts', () => {
       image: 'kubestep:local',
       deadlineSeconds: 60,
       token: 't',
-      outputsOnly: true,
+      withoutArtifacts: true,
     });
     const spec = out.spec!.template!.spec! as unknown as Record<
       string,
@@ -277,25 +277,58 @@ describe('withArtifacts', () => {
     expect(spec.initContainers![0]!.env).toEqual([
       { name: 'KUBESTEP_OUTPUT', value: `${ARTIFACTS_DIR}/.kubestep-output` },
     ]);
-    expect(spec.containers![1]!.args!.slice(-2)).toEqual(['--only', '.kubestep-output']);
+    expect(spec.containers![1]!.args!.slice(-4)).toEqual([
+      '--only',
+      '.kubestep-output',
+      '--only',
+      '.kubestep-junit',
+    ]);
   });
 
-  it('--only: the collector sends that entry alone', async () => {
+  it('--junit: the directory of each absolute pattern is mounted in the test containers', () => {
+    const out = withArtifacts(job, {
+      image: 'kubestep:local',
+      deadlineSeconds: 60,
+      token: 't',
+      junit: [
+        { pattern: 'reports/*.xml', dir: undefined, glob: 'reports/*.xml' },
+        {
+          pattern: '/app/target/surefire-reports/*.xml',
+          dir: '/app/target/surefire-reports',
+          glob: '*.xml',
+        },
+      ],
+    });
+    const spec = out.spec!.template!.spec! as unknown as Record<
+      string,
+      { name: string; volumeMounts?: unknown[] }[]
+    >;
+    expect(spec.containers![0]!.volumeMounts).toEqual([
+      { name: 'kubestep-artifacts', mountPath: ARTIFACTS_DIR },
+      {
+        name: 'kubestep-artifacts',
+        mountPath: '/app/target/surefire-reports',
+        subPath: '.kubestep-junit/1',
+      },
+    ]);
+    // Not in the init containers, and the collector reads the whole volume.
+    expect(spec.initContainers![0]!.volumeMounts).toHaveLength(1);
+    expect(spec.containers![1]!.volumeMounts).toEqual([
+      { name: 'kubestep-artifacts', mountPath: ARTIFACTS_DIR, readOnly: true },
+    ]);
+  });
+
+  it('--only: the collector sends those entries alone', async () => {
     const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
     await writeFile(join(src, '.kubestep-output'), 'A=1\n');
     await writeFile(join(src, 'big.bin'), Buffer.alloc(10_000));
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
-    await collectArtifacts(
-      src,
-      60_000,
-      Promise.resolve(),
-      out,
-      undefined,
-      undefined,
+    await collectArtifacts(src, 60_000, Promise.resolve(), out, undefined, undefined, [
       '.kubestep-output',
-    );
+      '.kubestep-junit',
+    ]);
     const dest = join(await mkdtemp(join(tmpdir(), 'ksa-dest-')), 'pod');
     const r = new ArtifactReceiver(dest, 1 << 20);
     await r.write(Buffer.concat(chunks).toString().split('\n'));

@@ -14,11 +14,11 @@ import { TOKEN_ENV, TOKEN_HEADER } from './inject.js';
 
 /**
  * The directory as a tar stream (entries in name order, links as links, modes kept); `only`: just
- * that entry of it, if it exists. Nothing to send is an empty archive (its two zero blocks).
+ * those entries of it that exist. Nothing to send is an empty archive (its two zero blocks).
  */
-async function* tarOf(dir: string, only?: string): AsyncGenerator<Buffer> {
-  const all = await readdir(dir);
-  const entries = only === undefined ? all.sort() : all.filter((e) => e === only);
+async function* tarOf(dir: string, only?: readonly string[]): AsyncGenerator<Buffer> {
+  const all = (await readdir(dir)).sort();
+  const entries = only === undefined ? all : all.filter((e) => only.includes(e));
   if (entries.length === 0) {
     yield Buffer.alloc(1024);
     return;
@@ -47,7 +47,7 @@ export async function serveArtifacts(
   port: number,
   token: string,
   host = '0.0.0.0',
-  only?: string,
+  only?: readonly string[],
 ): Promise<DirectServer> {
   const sent = new Set<string>();
   let delivered = false;
@@ -112,7 +112,7 @@ export async function collectArtifacts(
   out: Writable,
   pace: { bytesPerSecond: number; lingerMs: number } = { bytesPerSecond: Infinity, lingerMs: 0 },
   direct?: DirectServer,
-  only?: string,
+  only?: readonly string[],
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const stopped = await Promise.race([
@@ -173,8 +173,8 @@ export async function collectArtifacts(
 export const POD_PACE = { bytesPerSecond: 8 * 1024 * 1024, lingerMs: 10_000 };
 
 /**
- * `kubestep collect-artifacts --dir DIR --deadline SECONDS [--port PORT] [--only NAME]` (`--only`:
- * just that entry of DIR, e.g. the outputs file): with a port and the
+ * `kubestep collect-artifacts --dir DIR --deadline SECONDS [--port PORT] [--only NAME ...]`
+ * (`--only`, repeatable: just those entries of DIR, e.g. the outputs file): with a port and the
  * token in TOKEN_ENV, serves DIR (serveArtifacts; a port it cannot listen on is said and skipped);
  * waits for SIGTERM (or SIGINT) or the deadline, sends DIR through stdout unless it was fetched,
  * returns 0; 2 for arguments it does not understand.
@@ -189,7 +189,7 @@ export async function collectCommand(
     return i >= 0 ? args[i + 1] : undefined;
   };
   const dir = value('--dir');
-  const only = value('--only');
+  const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] ? [args[i + 1]!] : []));
   const deadline = Number(value('--deadline'));
   if (!dir || !Number.isFinite(deadline) || deadline <= 0) {
     err.write('kubestep collect-artifacts: usage: --dir DIR --deadline SECONDS\n');
@@ -207,13 +207,20 @@ export async function collectCommand(
   const token = process.env[TOKEN_ENV];
   let direct: DirectServer | undefined;
   if (port !== undefined && token) {
-    direct = await serveArtifacts(dir, port, token, '0.0.0.0', only).catch((e: unknown) => {
+    direct = await serveArtifacts(
+      dir,
+      port,
+      token,
+      '0.0.0.0',
+      only.length ? only : undefined,
+    ).catch((e: unknown) => {
       out.write(
         `kubestep collector: cannot listen on port ${port} (${(e as Error).message}): the artifacts go through this log\n`,
       );
       return undefined;
     });
   }
-  await collectArtifacts(dir, deadline * 1000, stop, out, POD_PACE, direct, only);
+  const entries = only.length ? only : undefined;
+  await collectArtifacts(dir, deadline * 1000, stop, out, POD_PACE, direct, entries);
   return 0;
 }

@@ -8,6 +8,7 @@ import type { Job } from '../kube/types.js';
 export const ARTIFACTS_DIR = '/kubestep/artifacts';
 export { COLLECTOR } from '../pods/sidecars.js';
 import { OUTPUT_FILE } from './outputs.js';
+import { JUNIT_MOUNTS, type JUnitPattern } from './junit.js';
 import { COLLECTOR } from '../pods/sidecars.js';
 const VOLUME = 'kubestep-artifacts';
 
@@ -30,10 +31,12 @@ export interface CollectorOptions {
    */
   token: string;
   /**
-   * Only the values for the next step (`--outputs` without `--artifacts`): the collector sends just
-   * the `$KUBESTEP_OUTPUT` file, and `ARTIFACTS` is not set.
+   * `--outputs` or `--junit` without `--artifacts`: the collector sends just the `$KUBESTEP_OUTPUT`
+   * file and the `--junit` directories, and `ARTIFACTS` is not set.
    */
-  outputsOnly?: boolean | undefined;
+  withoutArtifacts?: boolean | undefined;
+  /** `--junit` patterns: the directory of each absolute one is mounted in the test containers. */
+  junit?: readonly JUnitPattern[] | undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -42,14 +45,21 @@ type Obj = Record<string, unknown>;
  * A copy of `job` whose pod template has the artifacts volume mounted at {@link ARTIFACTS_DIR} in
  * every container and init container, with `ARTIFACTS` set (unless a container sets it itself),
  * and the collector container (`kubestep collect-artifacts`, small requests, serving on
- * {@link COLLECTOR_PORT} to requests with `opts.token`). Nothing else
- * changes; without `--artifacts` kubestep does not call this.
+ * {@link COLLECTOR_PORT} to requests with `opts.token`); the directory of each absolute `--junit`
+ * pattern is mounted from the same volume (at `JUNIT_MOUNTS/<index>`) in every container (not the
+ * init containers). Nothing else changes; without `--artifacts`, `--outputs` and `--junit`
+ * kubestep does not call this.
  */
 export function withArtifacts(job: Job, opts: CollectorOptions): Job {
   const out = structuredClone(job) as unknown as { spec: { template: { spec: Obj } } };
   const pod = out.spec.template.spec;
   const mount = { name: VOLUME, mountPath: ARTIFACTS_DIR };
-  const equip = (c: Obj): Obj => {
+  const reportMounts = (opts.junit ?? []).flatMap((p, i) =>
+    p.dir === undefined
+      ? []
+      : [{ name: VOLUME, mountPath: p.dir, subPath: `${JUNIT_MOUNTS}/${i}` }],
+  );
+  const equip = (c: Obj, reports: Obj[] = []): Obj => {
     const env = Array.isArray(c.env) ? (c.env as Obj[]) : [];
     const mounts = Array.isArray(c.volumeMounts) ? (c.volumeMounts as Obj[]) : [];
     const own = (name: string) => env.some((e) => e.name === name);
@@ -57,19 +67,19 @@ export function withArtifacts(job: Job, opts: CollectorOptions): Job {
       ...c,
       env: [
         ...env,
-        ...(own('ARTIFACTS') || opts.outputsOnly
+        ...(own('ARTIFACTS') || opts.withoutArtifacts
           ? []
           : [{ name: 'ARTIFACTS', value: ARTIFACTS_DIR }]),
         ...(own('KUBESTEP_OUTPUT')
           ? []
           : [{ name: 'KUBESTEP_OUTPUT', value: `${ARTIFACTS_DIR}/${OUTPUT_FILE}` }]),
       ],
-      volumeMounts: [...mounts, mount],
+      volumeMounts: [...mounts, mount, ...reports],
     };
   };
-  const containers = (pod.containers as Obj[]).map(equip);
+  const containers = (pod.containers as Obj[]).map((c) => equip(c, reportMounts));
   if (Array.isArray(pod.initContainers))
-    pod.initContainers = (pod.initContainers as Obj[]).map(equip);
+    pod.initContainers = (pod.initContainers as Obj[]).map((c) => equip(c));
   pod.containers = [
     ...containers,
     {
@@ -84,7 +94,7 @@ export function withArtifacts(job: Job, opts: CollectorOptions): Job {
         String(opts.deadlineSeconds),
         '--port',
         String(COLLECTOR_PORT),
-        ...(opts.outputsOnly ? ['--only', OUTPUT_FILE] : []),
+        ...(opts.withoutArtifacts ? ['--only', OUTPUT_FILE, '--only', JUNIT_MOUNTS] : []),
       ],
       env: [{ name: TOKEN_ENV, value: opts.token }],
       volumeMounts: [{ ...mount, readOnly: true }],

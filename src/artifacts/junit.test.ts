@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mergeReports, parseJUnit } from './junit.js';
+import {
+  matchesJUnitPattern,
+  mergeReports,
+  parseJUnit,
+  parseJUnitPattern,
+  type JUnitPattern,
+} from './junit.js';
 
 // pytest --junitxml (file and line on the case), jest-junit (nested suites under <testsuites>),
 // and a Go report with a bare <testsuite> root.
@@ -96,5 +102,40 @@ describe('parseJUnit', () => {
       skipped: 1,
       files: ['a.xml', 'b.xml'],
     });
+  });
+});
+
+describe('--junit patterns', () => {
+  const A = '/kubestep/artifacts';
+  it.each([
+    ['/app/target/surefire-reports/*.xml', { dir: '/app/target/surefire-reports', glob: '*.xml' }],
+    ['/app/reports/**/TEST-*.txt', { dir: '/app/reports', glob: '**/TEST-*.txt' }],
+    ['/work/junit.xml', { dir: '/work', glob: 'junit.xml' }],
+    ['reports/*.junit', { dir: undefined, glob: 'reports/*.junit' }],
+    ['./out/**/*.xml', { dir: undefined, glob: 'out/**/*.xml' }],
+  ])('%s', (p, want) => {
+    expect(parseJUnitPattern(p, A)).toMatchObject({ pattern: p, ...want });
+  });
+  it.each([
+    ['', /is empty/],
+    ['/*.xml', /needs a directory/],
+    ['/app/../etc/*.xml', /"\." or "\.\." segments/],
+    ['../x/*.xml', /may not hold "\.\."/],
+    [
+      '/kubestep/artifacts/reports/*.xml',
+      /under \$ARTIFACTS .*give it relative to it, e.g\. reports\/\*\.xml/,
+    ],
+  ])('%j is refused', (p, problem) => {
+    expect((parseJUnitPattern(p, A) as { problem: string }).problem).toMatch(problem);
+  });
+  it('matches paths of the pod’s artifacts: absolute patterns under their mount, relative ones as they are', () => {
+    const abs = parseJUnitPattern('/app/reports/**/TEST-*.txt', A) as JUnitPattern;
+    expect(matchesJUnitPattern('.kubestep-junit/1/a/TEST-x.txt', abs, 1)).toBe(true);
+    expect(matchesJUnitPattern('.kubestep-junit/1/TEST-x.txt', abs, 1)).toBe(true);
+    expect(matchesJUnitPattern('.kubestep-junit/0/TEST-x.txt', abs, 1)).toBe(false);
+    expect(matchesJUnitPattern('TEST-x.txt', abs, 1)).toBe(false);
+    const rel = parseJUnitPattern('reports/*.junit', A) as JUnitPattern;
+    expect(matchesJUnitPattern('reports/a.junit', rel, 0)).toBe(true);
+    expect(matchesJUnitPattern('reports/x/a.junit', rel, 0)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 // JUnit XML reports that tests leave in their artifacts: what they count and which cases failed.
 // Pure. The format as CI systems read it: https://github.com/testmoapp/junitxml
 import { XMLParser } from 'fast-xml-parser';
+import picomatch from 'picomatch';
 
 export type { FailedCase, TestCase, TestReport } from '../core/outcome.js';
 import { MAX_CASES, type TestCase, type TestReport } from '../core/outcome.js';
@@ -119,4 +120,67 @@ export function mergeReports(a: TestReport, b: TestReport): TestReport {
     files: [...a.files, ...b.files],
     cases: [...(a.cases ?? []), ...(b.cases ?? [])].slice(0, MAX_CASES),
   };
+}
+
+/** Where, under the artifacts volume, the directories of `--junit /DIR/GLOB` patterns are mounted. */
+export const JUNIT_MOUNTS = '.kubestep-junit';
+
+/**
+ * One `--junit` pattern: an absolute one names a directory of the test containers (`dir`, mounted
+ * from the artifacts volume at `JUNIT_MOUNTS/<index>`) and a glob of paths under it; a relative
+ * one is a glob of paths under `$ARTIFACTS`.
+ */
+export interface JUnitPattern {
+  /** As given. */
+  pattern: string;
+  /** Absolute directory in the test containers, without glob characters. */
+  dir?: string | undefined;
+  /** picomatch glob of paths relative to `dir` (or to the artifacts directory). */
+  glob: string;
+}
+
+const GLOB_CHARS = /[*?[\]{}!]/;
+
+/**
+ * `--junit PATTERN` as a JUnitPattern, or a problem (what is wrong, what to give): an absolute
+ * pattern's directory is its segments before the first with a glob character (a pattern without
+ * any names one file); it may not be `/` or under the artifacts directory `artifactsDir`.
+ */
+export function parseJUnitPattern(
+  pattern: string,
+  artifactsDir: string,
+): JUnitPattern | { problem: string } {
+  const p = pattern.trim();
+  if (!p) return { problem: 'is empty: give e.g. /app/reports/*.xml or reports/**/*.xml' };
+  if (!p.startsWith('/')) {
+    if (p.split('/').includes('..')) return { problem: 'may not hold ".."' };
+    return { pattern, dir: undefined, glob: p.replace(/^\.\//, '') };
+  }
+  const segments = p.split('/').filter(Boolean);
+  if (segments.includes('..') || segments.includes('.'))
+    return { problem: 'may not hold "." or ".." segments' };
+  let k = segments.findIndex((s) => GLOB_CHARS.test(s));
+  if (k < 0) k = segments.length - 1;
+  if (k === 0)
+    return { problem: 'needs a directory before its file pattern, e.g. /app/reports/*.xml' };
+  const dir = `/${segments.slice(0, k).join('/')}`;
+  if (dir === artifactsDir || dir.startsWith(`${artifactsDir}/`))
+    return {
+      problem: `is under $ARTIFACTS (${artifactsDir}): give it relative to it, e.g. ${p.slice(artifactsDir.length + 1)}`,
+    };
+  return { pattern, dir, glob: segments.slice(k).join('/') };
+}
+
+/**
+ * Whether `path` (relative to a pod's artifacts directory, `/`-separated) is a report that the
+ * pattern at `index` of `patterns` names: an absolute pattern's files are under
+ * `JUNIT_MOUNTS/<index>/`.
+ */
+export function matchesJUnitPattern(path: string, pattern: JUnitPattern, index: number): boolean {
+  if (pattern.dir === undefined) return picomatch.isMatch(path, pattern.glob, { dot: true });
+  const prefix = `${JUNIT_MOUNTS}/${index}/`;
+  return (
+    path.startsWith(prefix) &&
+    picomatch.isMatch(path.slice(prefix.length), pattern.glob, { dot: true })
+  );
 }

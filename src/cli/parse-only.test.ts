@@ -11,6 +11,49 @@ describe('parseOnly', () => {
     });
   });
 
+  it('--junit: absolute patterns work alone (reports only), relative ones with --artifacts', async () => {
+    const alone = await parseOnly(['run', '-f', 't.yaml', '--junit', '/app/r/*.xml']);
+    expect(alone).toMatchObject({
+      ok: true,
+      opts: {
+        artifacts: {
+          withoutArtifacts: true,
+          junit: [{ pattern: '/app/r/*.xml', dir: '/app/r', glob: '*.xml' }],
+        },
+      },
+    });
+    const both = await parseOnly([
+      'run',
+      '-f',
+      't.yaml',
+      '--artifacts',
+      'out',
+      '--junit',
+      'r/*.junit',
+    ]);
+    expect(both).toMatchObject({
+      ok: true,
+      opts: { artifacts: { dir: 'out', junit: [{ glob: 'r/*.junit' }] } },
+    });
+  });
+
+  it('wait: a repeatable flag takes one value, the Jobs stay positional', async () => {
+    const p = await parseOnly([
+      'wait',
+      '--artifacts',
+      'd',
+      '--junit',
+      'r/*.xml',
+      '--sidecar',
+      'proxy',
+      'job/x',
+    ]);
+    expect(p).toMatchObject({
+      ok: true,
+      opts: { names: ['x'], sidecars: ['proxy'], artifacts: { junit: [{ glob: 'r/*.xml' }] } },
+    });
+  });
+
   it('--env names the credential-like variables that ${NAME} may read', async () => {
     const p = await parseOnly(['run', '-f', 't.yaml', '--env', 'DB_PASSWORD', '--env', 'API_KEY']);
     expect(p).toMatchObject({ ok: true, opts: { allowEnv: ['DB_PASSWORD', 'API_KEY'] } });
@@ -23,6 +66,13 @@ describe('parseOnly', () => {
     [['run', '-f', 't.yaml', '-n', 'Bad_NS'], /--namespace "Bad_NS" must consist of lower case/],
     [['gc', '--cleanup', 'never'], /unknown option --cleanup/],
     [['run', '-f', 't.yaml', '--env', 'NOT-A-NAME'], /--env "NOT-A-NAME" is not a variable name/],
+    [
+      ['run', '-f', 't.yaml', '--junit', 'reports/*.xml'],
+      /--junit "reports\/\*\.xml" is a path under \$ARTIFACTS: give --artifacts DIR too/,
+    ],
+    [['run', '-f', 't.yaml', '--fail-on-test-failures'], /give --artifacts DIR or --junit/],
+    [['wait', 'job/x', '--junit', '/app/r/*.xml'], /kubestep wait cannot mount a directory/],
+    [['run', '-f', 't.yaml', '--junit', '/*.xml'], /needs a directory before its file pattern/],
   ])('refuses %j with exit 2', async (argv, message) => {
     const p = await parseOnly(argv);
     expect(p.ok).toBe(false);

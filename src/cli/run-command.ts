@@ -30,6 +30,7 @@ import {
 } from '../report/result.js';
 import { junitReport } from '../report/junit.js';
 import { withArtifacts } from '../artifacts/inject.js';
+import type { JUnitPattern } from '../artifacts/junit.js';
 import { redactDeep, redactor, secretValuesOf, type Redact } from '../report/secrets.js';
 import { SECRETS } from '../kube/resources.js';
 import { needsPrefix } from '../report/log-format.js';
@@ -97,7 +98,7 @@ export interface SidecarOptions {
 
 /**
  * --artifacts: where the test pods' files go, at most how much per pod, the collector image;
- * `outputsOnly` (--outputs without --artifacts): only `$KUBESTEP_OUTPUT`, through a temporary `dir`.
+ * `withoutArtifacts` (--outputs without --artifacts): only `$KUBESTEP_OUTPUT`, through a temporary `dir`.
  */
 export interface ArtifactsOptions {
   artifacts?:
@@ -106,7 +107,9 @@ export interface ArtifactsOptions {
         maxBytes: number;
         image: string;
         failOnTestFailures?: boolean;
-        outputsOnly?: boolean;
+        withoutArtifacts?: boolean;
+        /** --junit patterns (absolute ones: directories mounted in the test containers). */
+        junit?: JUnitPattern[];
       }
     | undefined;
 }
@@ -257,10 +260,10 @@ function withCollectors(jobs: TestJob[], opts: RunOptions): TestJob[] {
   const deadlineSeconds = Math.ceil((opts.timeoutMs + opts.graceMs) / 1000) + 60;
   // kubestep reads it back from the pods (a Job adopted from an earlier attempt has its own).
   const token = randomBytes(16).toString('hex');
-  const outputsOnly = a.outputsOnly;
+  const { withoutArtifacts, junit } = a;
   return jobs.map((j) => ({
     ...j,
-    job: withArtifacts(j.job, { image: a.image, deadlineSeconds, token, outputsOnly }),
+    job: withArtifacts(j.job, { image: a.image, deadlineSeconds, token, withoutArtifacts, junit }),
   }));
 }
 

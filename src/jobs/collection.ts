@@ -17,7 +17,14 @@ import { KubeApiError } from '../kube/errors.js';
 import pRetry from 'p-retry';
 import { TOKEN_ENV, TOKEN_HEADER } from '../artifacts/inject.js';
 import { ArtifactReceiver, type Received } from '../artifacts/receive.js';
-import { emptyReport, mergeReports, parseJUnit, type TestReport } from '../artifacts/junit.js';
+import {
+  emptyReport,
+  matchesJUnitPattern,
+  mergeReports,
+  parseJUnit,
+  type JUnitPattern,
+  type TestReport,
+} from '../artifacts/junit.js';
 import { MAX_OUTPUT_BYTES, OUTPUT_FILE, parseOutputs } from '../artifacts/outputs.js';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,8 +39,13 @@ export interface ArtifactsPlan {
   maxBytes: number;
   /** --fail-on-test-failures: a Complete Job whose JUnit reports failures has failed. */
   failOnTestFailures?: boolean | undefined;
-  /** --outputs alone: only `$KUBESTEP_OUTPUT` is collected (into a scratch `dir`): no word per pod. */
-  outputsOnly?: boolean | undefined;
+  /**
+   * --outputs or --junit without --artifacts: only `$KUBESTEP_OUTPUT` and the --junit directories
+   * are collected (into a scratch `dir`): no word per pod.
+   */
+  withoutArtifacts?: boolean | undefined;
+  /** --junit patterns: reports beside the `*.xml` files. */
+  junit?: readonly JUnitPattern[] | undefined;
 }
 
 /** At most this many failed test cases become annotations (GitHub Actions) per run. */
@@ -79,11 +91,11 @@ export class Collection {
   ) {}
 
   /**
-   * The collection for `plan`; with `outputsOnly`, into a scratch directory of its own (removed by
+   * The collection for `plan`; with `withoutArtifacts`, into a scratch directory of its own (removed by
    * {@link close}).
    */
   static async open(world: World, plan: ArtifactsPlan): Promise<Collection> {
-    if (!plan.outputsOnly) return new Collection(world, plan);
+    if (!plan.withoutArtifacts) return new Collection(world, plan);
     const scratch = await mkdtemp(join(tmpdir(), 'kubestep-outputs-'));
     return new Collection(world, { ...plan, dir: scratch }, scratch);
   }
@@ -103,7 +115,7 @@ export class Collection {
     if (pod.spec?.containers.some((c) => c.name === COLLECTOR)) return;
     this.without.add(job);
     this.world.out.warn(
-      `job/${job} has no ${COLLECTOR} container, so no ${this.plan.outputsOnly ? 'outputs' : 'artifacts'} can come from it: its pod template was not made for collection (README: Artifacts, with kubestep wait)`,
+      `job/${job} has no ${COLLECTOR} container, so no ${this.what()} can come from it: its pod template was not made for collection (README: Artifacts, with kubestep wait)`,
     );
   }
 
@@ -135,7 +147,7 @@ export class Collection {
       ).then(
         (yes) => {
           // Outputs alone are small: the log carries them well.
-          if (!yes && !this.plan.outputsOnly)
+          if (!yes && !this.plan.withoutArtifacts)
             this.world.out.info(
               `artifacts: get on pods/proxy is not allowed in namespace ${ns}, so they come through the collectors' logs, which carry about 5 MiB per pod reliably; grant it (deploy/rbac-optional.yaml) for the direct path`,
             );
@@ -291,8 +303,8 @@ export class Collection {
       all.push(got);
       this.received.push(got);
       const { out } = this.world;
-      const what = this.plan.outputsOnly ? 'outputs' : 'artifacts';
-      (this.plan.outputsOnly ? out.debug.bind(out) : out.info.bind(out))(
+      const what = this.what();
+      (this.plan.withoutArtifacts ? out.debug.bind(out) : out.info.bind(out))(
         `${what} of pod/${pod}: ${got.files} ${got.files === 1 ? 'file' : 'files'}, ${formatBytes(got.bytes)} in ${got.dir}`,
       );
       for (const p of got.problems) out.warn(`${what} of pod/${pod}: ${p}`);
@@ -320,19 +332,38 @@ export class Collection {
 
   /**
    * The JUnit reports among the artifacts that arrived whole (`*.xml` files whose root is
-   * `<testsuites>` or `<testsuite>`, at most 50 MiB each), merged per Job name. Call after
+   * `<testsuites>` or `<testsuite>`, and the files the --junit patterns name; at most 50 MiB
+   * each), merged per Job name; a pattern that named no file in any pod is a warning. Call after
    * {@link report}.
    */
   async testReports(): Promise<Map<string, TestReport>> {
     const byJob = new Map<string, TestReport>();
+    const patterns = this.plan.junit ?? [];
+    const used = new Set<number>();
     for (const got of this.received.filter((r) => r.complete)) {
       const job = relative(this.plan.dir, got.dir).split(sep)[0] ?? '';
-      for (const file of await xmlFiles(got.dir)) {
+      const named = (rel: string) => {
+        const i = patterns.findIndex((p, k) => matchesJUnitPattern(rel, p, k));
+        if (i >= 0) used.add(i);
+        return i >= 0;
+      };
+      for (const { file, rel } of await reportFiles(got.dir, named)) {
         const parsed = parseJUnit(await readFile(file, 'utf8'), relative(this.plan.dir, file));
         if (parsed) byJob.set(job, mergeReports(byJob.get(job) ?? emptyReport(), parsed));
+        else if (named(rel))
+          this.world.out.warn(`${relative(this.plan.dir, file)}: not a JUnit XML report`);
       }
     }
+    patterns.forEach((p, i) => {
+      if (!used.has(i)) this.world.out.warn(`--junit ${p.pattern} named no file in any pod`);
+    });
     return byJob;
+  }
+
+  /** What is collected, as messages call it. */
+  private what(): string {
+    if (!this.plan.withoutArtifacts) return 'artifacts';
+    return this.plan.junit?.length ? 'reports' : 'outputs';
   }
 
   /**
@@ -375,15 +406,25 @@ export class Collection {
   }
 }
 
-/** The `*.xml` files under `dir` of at most 50 MiB, in name order. */
-async function xmlFiles(dir: string): Promise<string[]> {
+/**
+ * The files under `dir` that may be JUnit reports: `*.xml`, and those `named` takes (by their
+ * `/`-separated path relative to `dir`), of at most 50 MiB, in name order.
+ */
+async function reportFiles(
+  dir: string,
+  named: (rel: string) => boolean,
+): Promise<{ file: string; rel: string }[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = entries
-    .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.xml'))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-  const small: string[] = [];
-  for (const f of files) if ((await stat(f)).size <= 50 * 1024 * 1024) small.push(f);
+    .filter((e) => e.isFile())
+    .map((e) => {
+      const file = join(e.parentPath, e.name);
+      return { file, rel: relative(dir, file).split(sep).join('/') };
+    })
+    .filter(({ file, rel }) => file.toLowerCase().endsWith('.xml') || named(rel))
+    .sort((a, b) => a.rel.localeCompare(b.rel));
+  const small: { file: string; rel: string }[] = [];
+  for (const f of files) if ((await stat(f.file)).size <= 50 * 1024 * 1024) small.push(f);
   return small;
 }
 

@@ -65,7 +65,7 @@ export function registerWait<T>(y: Argv<T>, handle: (o: WaitOptions) => Promise<
         ...sidecarOptions(a),
         ...reportOptions(a),
         // The Jobs carry their collector (and its image) already.
-        ...artifactsOptions({ ...a, 'artifacts-image': '' }),
+        ...artifactsOptions({ ...a, 'artifacts-image': '' }, false),
         names,
         selector: a.selector,
         appearTimeoutMs: positive(

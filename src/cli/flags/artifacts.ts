@@ -3,12 +3,13 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../../core/errors.js';
 import { parseBytes } from '../../core/format.js';
 import { VERSION } from '../../core/version.js';
-import { MAX_OUTPUT_BYTES } from '../../artifacts/outputs.js';
+import { ARTIFACTS_DIR } from '../../artifacts/inject.js';
+import { parseJUnitPattern } from '../../artifacts/junit.js';
 
 /** The collector image by default: kubestep's own release image of this version. */
 export const DEFAULT_ARTIFACTS_IMAGE = `ghcr.io/kubestep/kubestep:${VERSION}`;
 
-/** Declares --artifacts, --artifacts-max-size, --fail-on-test-failures, --outputs and --artifacts-image. */
+/** Declares --artifacts, --artifacts-max-size, --fail-on-test-failures, --junit, --outputs and --artifacts-image. */
 export function artifactsFlags<T>(y: Argv<T>) {
   return collectionFlags(y).option('artifacts-image', {
     type: 'string',
@@ -20,7 +21,7 @@ export function artifactsFlags<T>(y: Argv<T>) {
 
 /**
  * The flags of `wait`, whose Jobs carry their collector already: --artifacts, --artifacts-max-size,
- * --fail-on-test-failures, --outputs.
+ * --fail-on-test-failures, --junit, --outputs.
  */
 export function collectionFlags<T>(y: Argv<T>) {
   return y
@@ -42,6 +43,15 @@ export function collectionFlags<T>(y: Argv<T>) {
       describe:
         'a Job that ended Complete while the JUnit reports among its artifacts have failed cases counts as failed (exit 1)',
     })
+    .option('junit', {
+      type: 'string',
+      array: true,
+      // One value per flag: `wait --junit x job/y` leaves job/y to the Jobs.
+      nargs: 1,
+      requiresArg: true,
+      describe:
+        'JUnit reports beside the *.xml files under $ARTIFACTS: a path or glob under $ARTIFACTS (reports/*.junit), or an absolute one in the test containers (/app/target/surefire-reports/*.xml; its directory is mounted for the collection); repeatable; works without --artifacts for absolute ones',
+    })
     .option('outputs', {
       type: 'boolean',
       default: false,
@@ -51,37 +61,69 @@ export function collectionFlags<T>(y: Argv<T>) {
 }
 
 /**
- * The artifacts flags as typed options; undefined without --artifacts and --outputs (--outputs
- * alone: `outputsOnly`, `dir` left to the run). Throws UsageError.
+ * The artifacts flags as typed options; undefined without --artifacts, --outputs and --junit
+ * (--outputs or absolute --junit patterns alone: `withoutArtifacts`, `dir` left to the run).
+ * `absoluteJUnit`: false for `wait`, whose pods are made already. Throws UsageError.
  */
-export function artifactsOptions(a: {
-  artifacts?: string | undefined;
-  'artifacts-max-size': string;
-  'artifacts-image': string;
-  'fail-on-test-failures': boolean;
-  outputs?: boolean | undefined;
-}) {
-  if (a.artifacts === undefined) {
-    if (a['fail-on-test-failures'])
+export function artifactsOptions(
+  a: {
+    artifacts?: string | undefined;
+    'artifacts-max-size': string;
+    'artifacts-image': string;
+    'fail-on-test-failures': boolean;
+    outputs?: boolean | undefined;
+    junit?: (string | number)[] | undefined;
+  },
+  absoluteJUnit = true,
+) {
+  const junit = (a.junit ?? []).map((raw) => {
+    const p = parseJUnitPattern(String(raw), ARTIFACTS_DIR);
+    if ('problem' in p) throw new UsageError(`--junit ${JSON.stringify(String(raw))} ${p.problem}`);
+    if (p.dir !== undefined && !absoluteJUnit)
       throw new UsageError(
-        '--fail-on-test-failures reads JUnit reports among the artifacts: give --artifacts DIR',
+        `--junit ${JSON.stringify(p.pattern)}: kubestep wait cannot mount a directory in pods that exist: give a path under $ARTIFACTS`,
       );
-    if (!a.outputs) return { artifacts: undefined };
+    if (p.dir === undefined && a.artifacts === undefined)
+      throw new UsageError(
+        `--junit ${JSON.stringify(p.pattern)} is a path under $ARTIFACTS: give --artifacts DIR too, or an absolute path in the test containers`,
+      );
+    return p;
+  });
+  if (a.artifacts === undefined) {
+    if (a['fail-on-test-failures'] && junit.length === 0)
+      throw new UsageError(
+        '--fail-on-test-failures reads JUnit reports: give --artifacts DIR or --junit /PATH/*.xml',
+      );
+    if (!a.outputs && junit.length === 0) return { artifacts: undefined };
     // The directory is made (and removed) by the run.
-    const only = { dir: '', maxBytes: 2 * MAX_OUTPUT_BYTES, outputsOnly: true };
-    return { artifacts: { ...only, image: a['artifacts-image'], failOnTestFailures: false } };
+    return {
+      artifacts: {
+        dir: '',
+        maxBytes: parseMaxSize(a['artifacts-max-size']),
+        withoutArtifacts: true,
+        image: a['artifacts-image'],
+        failOnTestFailures: a['fail-on-test-failures'],
+        junit,
+      },
+    };
   }
-  const maxBytes = parseBytes(a['artifacts-max-size']);
-  if (maxBytes === undefined || maxBytes <= 0)
-    throw new UsageError(
-      `--artifacts-max-size ${JSON.stringify(a['artifacts-max-size'])} is not a size: give e.g. 500Mi or 2Gi`,
-    );
   return {
     artifacts: {
       dir: a.artifacts,
-      maxBytes,
+      maxBytes: parseMaxSize(a['artifacts-max-size']),
       image: a['artifacts-image'],
       failOnTestFailures: a['fail-on-test-failures'],
+      junit,
     },
   };
+}
+
+/** --artifacts-max-size in bytes. Throws UsageError. */
+function parseMaxSize(text: string): number {
+  const maxBytes = parseBytes(text);
+  if (maxBytes === undefined || maxBytes <= 0)
+    throw new UsageError(
+      `--artifacts-max-size ${JSON.stringify(text)} is not a size: give e.g. 500Mi or 2Gi`,
+    );
+  return maxBytes;
 }

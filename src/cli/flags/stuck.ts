@@ -38,6 +38,8 @@ export function sidecarFlags<T>(y: Argv<T>) {
   return y.option('sidecar', {
     type: 'string',
     array: true,
+    // One value per flag: `wait --sidecar x job/y` leaves job/y to the Jobs.
+    nargs: 1,
     requiresArg: true,
     describe:
       "a container of the test pods that never ends on its own (a proxy, a log shipper): the pod's result is that of the others, and kubestep stops it; repeatable (README: Sidecars)",
