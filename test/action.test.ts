@@ -1,7 +1,7 @@
 // The GitHub Action's entry (action.yml runs `kubestep github-action` in the image): inputs from
 // INPUT_* variables, outputs to $GITHUB_OUTPUT, exit code of the Jobs. Run here with the bundle,
 // as GitHub runs the container: inputs in the environment, the workspace as working directory.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -83,5 +83,48 @@ describe('kubestep github-action', () => {
     expect(outputsOf(ws.output).result).toBe('error');
     const { jobs } = await objectsIn(t.client, t.ns);
     expect(jobs.filter((j) => j.metadata?.name?.startsWith('gha-'))).toEqual([]);
+  });
+
+  it('artifacts and junit-report inputs land in the workspace; $KUBESTEP_OUTPUT values and a termination message reach the step outputs', async () => {
+    const ws = workspace();
+    const script = [
+      'mkdir -p $ARTIFACTS/shots && echo png > $ARTIFACTS/shots/home.png',
+      'echo IMAGE=gcr.io/p/app:7 >> $KUBESTEP_OUTPUT',
+      "printf 'NOTES<<EOF\\nline 1\\nline 2\\nEOF\\n' >> $KUBESTEP_OUTPUT",
+      'echo migrated to v42 > /dev/termination-log',
+    ].join('; ');
+    writeFileSync(join(ws.dir, 'values.yaml'), jobYaml('gha-values', script));
+    const r = await runCli(['github-action'], {
+      cwd: ws.dir,
+      env: {
+        GITHUB_ACTIONS: 'true',
+        GITHUB_OUTPUT: ws.output,
+        GITHUB_STEP_SUMMARY: ws.summary,
+        GITHUB_WORKSPACE: ws.dir,
+        INPUT_MANIFESTS: 'values.yaml',
+        INPUT_NAMESPACE: t.ns,
+        INPUT_KUBECONFIG: t.kubeconfig,
+        INPUT_ARTIFACTS: 'out/artifacts',
+        'INPUT_JUNIT-REPORT': 'out/junit.xml',
+        INPUT_ARGS: '--artifacts-image kubestep:local',
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const [pod] = readdirSync(join(ws.dir, 'out/artifacts/gha-values'));
+    expect(
+      readFileSync(join(ws.dir, 'out/artifacts/gha-values', pod!, 'shots/home.png'), 'utf8'),
+    ).toBe('png\n');
+    expect(readFileSync(join(ws.dir, 'out/junit.xml'), 'utf8')).toContain('name="job/gha-values"');
+    const text = readFileSync(ws.output, 'utf8');
+    // Each value in GitHub's heredoc form, with a random delimiter the value cannot hold.
+    expect(text).toMatch(/^IMAGE<<(kubestep_[0-9a-f]+)\ngcr\.io\/p\/app:7\n\1$/m);
+    expect(text).toMatch(/^NOTES<<(kubestep_[0-9a-f]+)\nline 1\nline 2\n\1$/m);
+    const summary = JSON.parse(outputsOf(ws.output)['summary-json']!) as {
+      outputs: Record<string, string>;
+      jobs: { pods: { containers: { name: string; terminationMessage: string | null }[] }[] }[];
+    };
+    expect(summary.outputs).toEqual({ IMAGE: 'gcr.io/p/app:7', NOTES: 'line 1\nline 2' });
+    const main = summary.jobs[0]!.pods[0]!.containers.find((c) => c.name === 'main');
+    expect(main!.terminationMessage).toBe('migrated to v42');
   });
 });

@@ -34,12 +34,16 @@ beforeAll(async () => {
   });
 }, 300_000);
 
+/** A JUnit report of 3 cases, one failed with its file and line. */
+const JUNIT =
+  '<testsuites><testsuite name="api"><testcase name="test_ok" time="0.5"/><testcase name="test_status" file="tests/test_api.py" line="7" time="0.25"><failure message="assert 500 == 200">E  assert 500 == 200</failure></testcase><testcase name="test_todo"><skipped/></testcase></testsuite></testsuites>';
+
 /** Node code for the test container (kubestep:local: node, no shell, no tar). */
 const WRITER = `
 const fs = require('fs'), crypto = require('crypto');
 const dir = process.env.ARTIFACTS;
 fs.mkdirSync(dir + '/reports/nested', { recursive: true });
-fs.writeFileSync(dir + '/reports/junit.xml', '<testsuites tests="3" failures="1"/>');
+fs.writeFileSync(dir + '/reports/junit.xml', ${JSON.stringify(JUNIT)});
 const blob = crypto.randomBytes(Number(process.env.MIB || 50) * 1024 * 1024);
 fs.writeFileSync(dir + '/reports/nested/blob.bin', blob);
 fs.symlinkSync('/etc/passwd', dir + '/passwd');
@@ -73,22 +77,28 @@ const sha256 = async (file: string) =>
     .update(await readFile(file))
     .digest('hex');
 
-it('every attempt of a failing Job, 50 MiB each through pods/proxy: files and directories byte-identical, the link refused, nothing outside DIR', async () => {
+it('every attempt of a failing Job, 50 MiB each through pods/proxy: files and directories byte-identical, the link refused, nothing outside DIR; the JUnit cases in the summary, the annotations and the merged report', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
-  const r = await runCli([
-    'run',
-    '-f',
-    manifestFile(nodeJob('writer', { backoffLimit: 1, exit: 3 })),
-    '-n',
-    t.ns,
-    '--artifacts',
-    dir,
-    '--artifacts-image',
-    'kubestep:local',
-    '--timeout',
-    '3m',
-    '--verbose',
-  ]);
+  const reportDir = await mkdtemp(join(tmpdir(), 'kubestep-report-'));
+  const r = await runCli(
+    [
+      'run',
+      '-f',
+      manifestFile(nodeJob('writer', { backoffLimit: 1, exit: 3 })),
+      '-n',
+      t.ns,
+      '--artifacts',
+      dir,
+      '--artifacts-image',
+      'kubestep:local',
+      '--timeout',
+      '3m',
+      '--verbose',
+      '--junit-report',
+      join(reportDir, 'run.xml'),
+    ],
+    { env: { GITHUB_ACTIONS: 'true' } },
+  );
   expect(r.code, r.stderr).toBe(1);
   const pods = (await readdir(join(dir, 'writer'))).sort();
   // Both attempts went the direct way (the test's credentials may get pods/proxy).
@@ -103,9 +113,7 @@ it('every attempt of a failing Job, 50 MiB each through pods/proxy: files and di
   expect(sums).toHaveLength(2);
   for (const [pod, sum] of sums) {
     expect(await sha256(join(dir, 'writer', pod!, 'reports/nested/blob.bin'))).toBe(sum);
-    expect(await readFile(join(dir, 'writer', pod!, 'reports/junit.xml'), 'utf8')).toBe(
-      '<testsuites tests="3" failures="1"/>',
-    );
+    expect(await readFile(join(dir, 'writer', pod!, 'reports/junit.xml'), 'utf8')).toBe(JUNIT);
     expect((await readdir(join(dir, 'writer', pod!))).sort()).toEqual(['reports']);
     expect(r.stderr).toContain(
       `artifacts of pod/${pod}: 2 files, 50.0 MiB in ${join(dir, 'writer', pod!)}`,
@@ -117,6 +125,17 @@ it('every attempt of a failing Job, 50 MiB each through pods/proxy: files and di
   expect((await readdir(dir)).sort()).toEqual(['writer']);
   // The collector's lines are not in the CI log.
   expect(r.stdout).not.toContain('KSA1');
+  // Two attempts, each with its report: counted together, the failed case named and annotated.
+  expect(r.stderr).toContain('tests: 6 (2 failed, 0 errors, 2 skipped; 1.5 s) in 2 JUnit reports');
+  expect(r.stderr).toContain('✗ api › test_status: assert 500 == 200');
+  expect(
+    r.stdout.match(/^::error file=tests\/test_api\.py,line=7,title=api › test_status::/gm),
+  ).toHaveLength(2);
+  const merged = await readFile(join(reportDir, 'run.xml'), 'utf8');
+  expect(merged).toMatch(/<testsuite name="job\/writer" tests="3" failures="3"/);
+  expect(merged).toMatch(
+    /<testsuite name="job\/writer › api" tests="6" failures="2" errors="0" skipped="2"/,
+  );
 });
 
 it('without get on pods/proxy (deploy/rbac.yaml alone): said before the Jobs start, and the files come through the log', async () => {
