@@ -1,10 +1,12 @@
 import { mkdtemp, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../kube/types.js';
-import { collectArtifacts, serveArtifacts } from './collect.js';
+import { collectArtifacts, drained, serveArtifacts } from './collect.js';
 import { decodeFrame, encodeFrame } from './frames.js';
 import {
   ARTIFACTS_DIR,
@@ -199,6 +201,20 @@ describe('the direct path (serveArtifacts and receiveTar)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('waits for drain without piling up listeners', async () => {
+    const res = new EventEmitter() as unknown as ServerResponse;
+    for (let i = 0; i < 20; i++) {
+      const waiting = drained(res);
+      res.emit('drain');
+      await waiting;
+    }
+    expect([res.listenerCount('drain'), res.listenerCount('close')]).toEqual([0, 0]);
+    const closing = drained(res);
+    res.emit('close');
+    await closing;
+    expect([res.listenerCount('drain'), res.listenerCount('close')]).toEqual([0, 0]);
   });
 
   it('rejects when the port is taken', async () => {

@@ -27,6 +27,19 @@ async function* tarOf(dir: string, only?: readonly string[]): AsyncGenerator<Buf
   for await (const chunk of tar as AsyncIterable<Buffer>) yield chunk;
 }
 
+/** Resolves when `res` can take more, or has closed (listeners removed either way). */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** The collector's HTTP server. */
 export interface DirectServer {
   /** kubestep confirmed that a tar arrived whole: the log path is not needed. */
@@ -64,8 +77,7 @@ export async function serveArtifacts(
       if (res.destroyed) return;
       hash.update(chunk);
       size += chunk.length;
-      if (!res.write(chunk))
-        await new Promise<void>((r) => (res.once('drain', r), res.once('close', r)));
+      if (!res.write(chunk)) await drained(res);
     }
     await new Promise<void>((r) => res.end(r));
     sent.add(`${size} ${hash.digest('hex')}`);
