@@ -486,3 +486,61 @@ it('--junit /DIR/GLOB without --artifacts: reports where the tests leave them (n
   // Only the report directory's matching file counted; notes.txt travelled but is no report.
   expect(r.stderr).toMatch(/reports of pod\/surefire-\w+: 2 files/);
 });
+
+it('the collector runs as non-root (restricted): a pod with runAsNonRoot starts; a 0600 file of a root test is named, the rest arrives', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubestep-artifacts-'));
+  const f = manifestFile(`apiVersion: batch/v1
+kind: Job
+metadata: {name: nonroot}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      securityContext: {runAsNonRoot: true}
+      containers:
+        - name: main
+          image: busybox:local
+          imagePullPolicy: Never
+          securityContext: {runAsUser: 1000}
+          command: ["sh", "-c", "echo mine > $ARTIFACTS/mine.txt; (umask 077; echo secret > $ARTIFACTS/private.txt)"]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: asroot}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", "echo open > $ARTIFACTS/open.txt; (umask 077; echo secret > $ARTIFACTS/private.txt)"]
+`);
+  const r = await runCli([
+    'run',
+    '-f',
+    f,
+    '-n',
+    t.ns,
+    '--artifacts',
+    dir,
+    '--artifacts-image',
+    'kubestep:local',
+    '--timeout',
+    '2m',
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  // runAsNonRoot at the pod, a user only on the test container: the collector takes that user
+  // and reads even the test's 0600 file.
+  const [mine] = await readdir(join(dir, 'nonroot'));
+  expect((await readdir(join(dir, 'nonroot', mine!))).sort()).toEqual(['mine.txt', 'private.txt']);
+  // A root test's 0600 file: not readable by the collector (65532), named; the rest arrives.
+  const [root] = await readdir(join(dir, 'asroot'));
+  expect(await readdir(join(dir, 'asroot', root!))).toEqual(['open.txt']);
+  expect(r.stderr).toContain(
+    `warning: artifacts of pod/${root}: not readable by the collector (uid 65532), left out: "private.txt"`,
+  );
+});

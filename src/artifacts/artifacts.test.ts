@@ -334,6 +334,38 @@ describe('withArtifacts', () => {
     ]);
   });
 
+  it.each([
+    ['no user anywhere: nonroot 65532', {}, {}, 65532],
+    ['the first test container’s user', {}, { runAsUser: 1000 }, 1000],
+    ['a test container as root: still 65532', {}, { runAsUser: 0 }, 65532],
+    [
+      'the pod’s user is inherited',
+      { runAsUser: 2000, runAsNonRoot: true },
+      { runAsUser: 1000 },
+      undefined,
+    ],
+  ])('the collector’s securityContext (restricted profile): %s', (_name, podSc, mainSc, uid) => {
+    const j = structuredClone(job);
+    const spec = j.spec!.template!.spec! as unknown as Record<string, unknown>;
+    spec.securityContext = podSc;
+    (spec.containers as Record<string, unknown>[])[0]!.securityContext = mainSc;
+    const out = withArtifacts(j, { image: 'k', deadlineSeconds: 60, token: 't' });
+    const collector = (
+      out.spec!.template!.spec!.containers as unknown as {
+        name: string;
+        securityContext: unknown;
+      }[]
+    ).find((c) => c.name === COLLECTOR)!;
+    expect(collector.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      ...(uid === undefined ? {} : { runAsUser: uid }),
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
   it('--only: the collector sends those entries alone', async () => {
     const src = await mkdtemp(join(tmpdir(), 'ksa-src-'));
     await writeFile(join(src, '.kubestep-output'), 'A=1\n');

@@ -5,25 +5,49 @@
 // stdout (frames.ts). Ends with exit 0 so that the pod's result stays its main containers'.
 // Imperative shell.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { accessSync, constants, Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { create } from 'tar';
+
+const { R_OK, X_OK } = constants;
 import { encodeFrame, FRAME_BYTES } from './frames.js';
 import { TOKEN_ENV, TOKEN_HEADER } from './inject.js';
 
 /**
  * The directory as a tar stream (entries in name order, links as links, modes kept); `only`: just
- * those entries of it that exist. Nothing to send is an empty archive (its two zero blocks).
+ * those entries of it that exist. Files and directories the collector may not read (a test that
+ * ran as another user and wrote mode 0600) are left out and added to `unreadable`. Nothing to
+ * send is an empty archive (its two zero blocks).
  */
-async function* tarOf(dir: string, only?: readonly string[]): AsyncGenerator<Buffer> {
+async function* tarOf(
+  dir: string,
+  only?: readonly string[],
+  unreadable: string[] = [],
+): AsyncGenerator<Buffer> {
   const all = (await readdir(dir)).sort();
   const entries = only === undefined ? all : all.filter((e) => only.includes(e));
   if (entries.length === 0) {
     yield Buffer.alloc(1024);
     return;
   }
-  const tar = create({ cwd: dir, portable: true, follow: false }, entries);
+  const readable = (path: string, stat: object) => {
+    // Only a file system entry is checked (tar also filters entries it reads back).
+    if (!(stat instanceof Stats) || (!stat.isDirectory() && !stat.isFile())) return true;
+    try {
+      accessSync(join(dir, path), stat.isDirectory() ? R_OK | X_OK : R_OK);
+      return true;
+    } catch {
+      unreadable.push(path);
+      return false;
+    }
+  };
+  const tar = create(
+    { cwd: dir, portable: true, follow: false, filter: (path, stat) => readable(path, stat) },
+    entries,
+  );
   for await (const chunk of tar as AsyncIterable<Buffer>) yield chunk;
 }
 
@@ -53,7 +77,8 @@ export interface DirectServer {
  * Serves `dir` on `port` to requests that carry `token` in the TOKEN_HEADER header (403
  * otherwise): `GET /artifacts.tar` sends the directory as a tar (made at each request);
  * `GET /done?size=N&sha256=HEX` answers 200 and marks the artifacts delivered when a tar of that
- * size and SHA-256 was sent whole, 409 when not. Rejects when it cannot listen (a port in use).
+ * size and SHA-256 was sent whole (the body: `ok`, then `unreadable "PATH"` for each path left out
+ * because the collector may not read it), 409 when not. Rejects when it cannot listen (a port in use).
  */
 export async function serveArtifacts(
   dir: string,
@@ -62,7 +87,8 @@ export async function serveArtifacts(
   host = '0.0.0.0',
   only?: readonly string[],
 ): Promise<DirectServer> {
-  const sent = new Set<string>();
+  /** Tars sent whole (`size sha256`), with the paths each left out as unreadable. */
+  const sent = new Map<string, string[]>();
   let delivered = false;
   const expected = Buffer.from(token);
   const authorized = (req: IncomingMessage) => {
@@ -73,14 +99,15 @@ export async function serveArtifacts(
     const hash = createHash('sha256');
     let size = 0;
     res.writeHead(200, { 'content-type': 'application/x-tar' });
-    for await (const chunk of tarOf(dir, only)) {
+    const unreadable: string[] = [];
+    for await (const chunk of tarOf(dir, only, unreadable)) {
       if (res.destroyed) return;
       hash.update(chunk);
       size += chunk.length;
       if (!res.write(chunk)) await drained(res);
     }
     await new Promise<void>((r) => res.end(r));
-    sent.add(`${size} ${hash.digest('hex')}`);
+    sent.set(`${size} ${hash.digest('hex')}`, unreadable);
   };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://collector');
@@ -90,8 +117,20 @@ export async function serveArtifacts(
       send(res).catch((err: unknown) => res.destroy(err as Error));
     } else if (url.pathname === '/done') {
       const key = `${url.searchParams.get('size')} ${url.searchParams.get('sha256')}`;
-      delivered ||= sent.has(key);
-      res.writeHead(sent.has(key) ? 200 : 409).end(sent.has(key) ? 'ok\n' : 'not sent\n');
+      const left = sent.get(key);
+      delivered ||= left !== undefined;
+      // The answer: `ok`, `uid N`, then one `unreadable PATH` line (JSON-quoted) per path left out.
+      if (left === undefined) res.writeHead(409).end('not sent\n');
+      else
+        res
+          .writeHead(200)
+          .end(
+            [
+              'ok',
+              `uid ${process.getuid?.() ?? '?'}`,
+              ...left.map((p) => `unreadable ${JSON.stringify(p)}`),
+            ].join('\n') + '\n',
+          );
     } else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
@@ -163,13 +202,18 @@ export async function collectArtifacts(
         await write(encodeFrame({ kind: 'data', bytes }));
       }
     };
-    for await (const chunk of tarOf(dir, only)) {
+    const unreadable: string[] = [];
+    for await (const chunk of tarOf(dir, only, unreadable)) {
       hash.update(chunk);
       size += chunk.length;
       pending = Buffer.concat([pending, chunk]);
       await flush(false);
     }
     await flush(true);
+    if (unreadable.length > 0)
+      await write(
+        encodeFrame({ kind: 'note', message: unreadableNote(unreadable, process.getuid?.()) }),
+      );
     await write(encodeFrame({ kind: 'end', size, sha256: hash.digest('hex') }));
   } catch (err) {
     await write(
@@ -179,6 +223,17 @@ export async function collectArtifacts(
   // Stopped by the pod's deletion: its log goes with it once the container has ended, so stay a
   // little while kubestep may still be reading (the grace period ends it anyway).
   if (stopped) await new Promise((r) => setTimeout(r, pace.lingerMs));
+}
+
+/**
+ * What is said of the paths the collector could not read (at most 20 named); `uid`: the
+ * collector's, when known.
+ */
+export function unreadableNote(paths: readonly string[], uid?: number): string {
+  const named = paths.slice(0, 20).map((p) => JSON.stringify(p));
+  const more = paths.length > 20 ? ` and ${paths.length - 20} more` : '';
+  const who = uid === undefined ? 'the collector' : `the collector (uid ${uid})`;
+  return `not readable by ${who}, left out: ${named.join(', ')}${more}; write them readable for others (mode 0644), or run the tests as the collector's user (README: Artifacts)`;
 }
 
 /** The collector's pace in a pod (see collectArtifacts). */

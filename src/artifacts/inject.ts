@@ -41,6 +41,31 @@ export interface CollectorOptions {
 
 type Obj = Record<string, unknown>;
 
+/** The collector's user when neither the pod nor a test container names one: distroless' nonroot. */
+export const COLLECTOR_UID = 65532;
+
+/**
+ * The collector's securityContext: what Pod Security Standards' `restricted` profile asks (no
+ * privilege escalation, no capabilities, non-root, RuntimeDefault seccomp) plus a read-only root
+ * file system. Its user: the pod's `runAsUser` if set (inherited), else the first test
+ * container's (so that it can read what the tests write), else COLLECTOR_UID; never root.
+ * Source: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
+ */
+function collectorSecurity(pod: Obj, containers: readonly Obj[]): Obj {
+  const uidOf = (o: unknown) =>
+    (o as { securityContext?: { runAsUser?: unknown } } | undefined)?.securityContext?.runAsUser;
+  const own = containers.map(uidOf).find((u) => typeof u === 'number' && u > 0);
+  const podUid = uidOf({ securityContext: pod.securityContext });
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    ...(typeof podUid === 'number' && podUid > 0 ? {} : { runAsUser: own ?? COLLECTOR_UID }),
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
 /**
  * A copy of `job` whose pod template has the artifacts volume mounted at {@link ARTIFACTS_DIR} in
  * every container and init container, with `ARTIFACTS` set (unless a container sets it itself),
@@ -97,6 +122,7 @@ export function withArtifacts(job: Job, opts: CollectorOptions): Job {
         ...(opts.withoutArtifacts ? ['--only', OUTPUT_FILE, '--only', JUNIT_MOUNTS] : []),
       ],
       env: [{ name: TOKEN_ENV, value: opts.token }],
+      securityContext: collectorSecurity(pod, containers),
       volumeMounts: [{ ...mount, readOnly: true }],
       resources: { requests: { cpu: '10m', memory: '48Mi' } },
     },

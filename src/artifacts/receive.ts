@@ -95,6 +95,11 @@ export class ArtifactReceiver {
     return { size: this.size, sha256: this.hash.copy().digest('hex') };
   }
 
+  /** A problem to report with what arrived (a path the collector left out). */
+  note(problem: string): void {
+    this.result.problems.push(problem);
+  }
+
   /** The size and SHA-256 the sender confirmed: {@link finish} puts the files in place if they match. */
   confirm(sent: { size: number; sha256: string }): void {
     this.expected = sent;

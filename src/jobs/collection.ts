@@ -16,6 +16,7 @@ import { canI } from '../kube/can-i.js';
 import { KubeApiError } from '../kube/errors.js';
 import pRetry from 'p-retry';
 import { TOKEN_ENV, TOKEN_HEADER } from '../artifacts/inject.js';
+import { unreadableNote } from '../artifacts/collect.js';
 import { ArtifactReceiver, type Received } from '../artifacts/receive.js';
 import {
   emptyReport,
@@ -241,7 +242,14 @@ export class Collection {
       const sent = await receiver.receiveTar(body);
       const query = `size=${sent.size}&sha256=${sent.sha256}`;
       const answer = await client.proxyGet(ns, name, port, `/done?${query}`, headers, signal);
-      await text(answer);
+      // `ok`, `uid N`, then the paths the collector could not read.
+      const lines = (await text(answer)).split('\n');
+      const left = lines.flatMap((l) =>
+        l.startsWith('unreadable ') ? [JSON.parse(l.slice(11)) as string] : [],
+      );
+      const uid = Number(lines.find((l) => l.startsWith('uid '))?.slice(4));
+      if (left.length > 0)
+        receiver.note(unreadableNote(left, Number.isInteger(uid) ? uid : undefined));
       receiver.confirm(sent);
       const got = await receiver.finish();
       const ms = Date.now() - started;
