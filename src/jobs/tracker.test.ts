@@ -603,6 +603,17 @@ describe('JobTracker with sidecars', () => {
 });
 
 describe('sidecarHint', () => {
+  const withCollector = (p: Pod): Pod => {
+    p.spec!.containers.push({ name: COLLECTOR, image: 'k' });
+    p.status!.containerStatuses!.push({
+      name: COLLECTOR,
+      ready: true,
+      restartCount: 0,
+      image: 'k',
+      state: { running: {} },
+    });
+    return p;
+  };
   const twoContainers = (
     main: ContainerStatus['state'],
     shipper: ContainerStatus['state'],
@@ -630,6 +641,16 @@ describe('sidecarHint', () => {
     ],
     ['both run', twoContainers({ running: {} }, { running: {} }), undefined],
     ['both ended', twoContainers(exited(0), exited(0)), undefined],
+    [
+      'the artifacts collector runs too: not named',
+      withCollector(twoContainers(exited(0), { running: {} })),
+      /--sidecar shipper or/,
+    ],
+    [
+      'only the collector runs: no hint',
+      withCollector(twoContainers(exited(0), exited(0))),
+      undefined,
+    ],
   ])('%s', (_what, p, want) => {
     const hint = sidecarHint(p);
     if (want) expect(hint).toMatch(want);

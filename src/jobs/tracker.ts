@@ -599,7 +599,10 @@ export function informerSelectors(plan: TrackerPlan): { jobs: ListOptions; pods:
 export function sidecarHint(pod: Pod): string | undefined {
   const statuses = pod.status?.containerStatuses ?? [];
   const ended = statuses.filter((c) => c.state?.terminated).map((c) => c.name);
-  const running = statuses.filter((c) => c.state?.running).map((c) => c.name);
+  // The artifacts collector is known to be a sidecar: never a suggestion.
+  const running = statuses
+    .filter((c) => c.state?.running && c.name !== COLLECTOR)
+    .map((c) => c.name);
   if (ended.length === 0 || running.length === 0) return undefined;
   const names = running.join(', ');
   return `container ${names} of pod/${pod.metadata?.name} still ran after ${ended.join(', ')} had ended: if it is a sidecar, name it with --sidecar ${running.join(',')} or the annotation kubestep.dev/sidecars (README: Sidecars)`;
