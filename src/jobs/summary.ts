@@ -32,13 +32,16 @@ export interface SeenFacts {
   mainsEnded?: ReadonlyMap<string, MainsEnded>;
   /** The result decided from main containers, while the Job itself has no terminal condition. */
   verdict?: Verdict | undefined;
+  /** When `verdict` was reached (ms since the epoch): the Job's end for its duration. */
+  decidedAtMs?: number | undefined;
   /** Regular containers named as sidecars (`--sidecar`). */
   sidecars?: readonly string[] | undefined;
 }
 
 /**
  * Summarizes a Job from its last seen state and its pods. Duration runs from the Job's
- * `status.startTime` to its terminal condition, else from `startedAtMs` to `nowMs` (ms).
+ * `status.startTime` to its terminal condition (or to the verdict of its main containers, which
+ * is then its `finishedAt`), else from `startedAtMs` to `nowMs` (ms).
  */
 export function summarizeJob(
   name: string,
@@ -61,8 +64,11 @@ export function summarizeJob(
             ? 'Stuck'
             : 'Running';
   const start = parseTime(job?.status?.startTime) ?? times.startedAtMs;
+  const decidedAt = facts.verdict && result === facts.verdict ? facts.decidedAtMs : undefined;
   const end =
-    state && state.phase !== 'running' ? (parseTime(state.at) ?? times.nowMs) : times.nowMs;
+    state && state.phase !== 'running'
+      ? (parseTime(state.at) ?? times.nowMs)
+      : (decidedAt ?? times.nowMs);
   const sorted = [...pods].sort(byCreation);
   const deleted = facts.deletedPods ?? new Set<string>();
   const podSummaries = sorted.map((p) => {
@@ -83,6 +89,9 @@ export function summarizeJob(
     if (state.reason) summary.reason = state.reason;
     if (state.message) summary.message = state.message;
     if (state.at) summary.finishedAt = state.at;
+  } else if (decidedAt !== undefined) {
+    summary.finishedAt = new Date(decidedAt).toISOString();
+    if (result === 'Failed') summary.reason = 'BackoffLimitExceeded';
   } else if (result === 'Stuck') summary.reason = facts.stuck!.reason;
   else if (result === 'Failed') summary.reason = 'BackoffLimitExceeded';
   if (job?.status?.startTime) summary.startedAt = job.status.startTime;

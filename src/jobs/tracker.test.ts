@@ -492,6 +492,8 @@ describe('JobTracker with sidecars', () => {
       result: 'Complete',
       explanation: 'succeeded; decided by the main containers (sidecar istio-proxy still ran)',
       exitCodes: [0],
+      // It ended when its main containers decided it, not when the summary was made.
+      finishedAt: new Date(T0 + 2_000).toISOString(),
     });
     expect(outcome.jobs[0]!.pods[0]!.containers.map((c) => [c.name, !!c.sidecar])).toEqual([
       ['main', false],

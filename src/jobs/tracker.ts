@@ -110,6 +110,8 @@ interface Tracked {
   ending: Set<string>;
   /** The Job's result from its pods' main containers, when its sidecars keep it from finishing. */
   verdict?: Verdict | undefined;
+  /** When `verdict` was reached, ms since the epoch. */
+  decidedAtMs?: number | undefined;
 }
 
 /** True when the Job has a terminal condition, or its main containers decided it. */
@@ -290,7 +292,7 @@ export class JobTracker {
       : testPodProblem(pod, this.plan.graces, this.mountFailures.get(uid));
     this.problems.note(uid, problem?.reason, nowMs);
     notes.push({ kind: 'follow', pod, deleted });
-    if (!deleting && !isDone(t)) notes.push(...this.sidecarsCheck(t, pod));
+    if (!deleting && !isDone(t)) notes.push(...this.sidecarsCheck(t, pod, nowMs));
     notes.push(...this.tick(nowMs));
     return notes;
   }
@@ -301,7 +303,7 @@ export class JobTracker {
    * from `completions` and `backoffLimit`; otherwise the pod is to be ended, so that the Job goes
    * on. Source: https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/
    */
-  private sidecarsCheck(t: Tracked, pod: Pod): TrackerNote[] {
+  private sidecarsCheck(t: Tracked, pod: Pod, nowMs: number): TrackerNote[] {
     const name = pod.metadata?.name ?? '';
     const job = t.job ?? t.created;
     if (t.mainsEnded.has(name)) return [];
@@ -324,6 +326,7 @@ export class JobTracker {
     const backoffLimit = job?.spec?.backoffLimit ?? 6;
     if (counts.succeeded >= completions) t.verdict = 'Complete';
     else if (counts.failed > backoffLimit) t.verdict = 'Failed';
+    if (t.verdict) t.decidedAtMs = nowMs;
     if (t.verdict) {
       t.suspects.clear();
       const why = t.verdict === 'Failed' ? ' (BackoffLimitExceeded)' : '';
@@ -451,6 +454,7 @@ export class JobTracker {
           stuck: t.stuck,
           mainsEnded: t.mainsEnded,
           verdict: t.verdict,
+          decidedAtMs: t.decidedAtMs,
           sidecars: this.plan.sidecars,
         },
       ),
