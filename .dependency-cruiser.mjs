@@ -11,6 +11,7 @@ const LAYERS = [
   'artifacts',
   'jobs',
   'deps',
+  'deploy',
   'gc',
   'run',
   'gcp',
