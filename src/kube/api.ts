@@ -27,6 +27,18 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number | undefined;
 }
 
+/** One group version's resources, as discovery answers (`kind: APIResourceList`). */
+export interface APIResourceList {
+  groupVersion: string;
+  resources: {
+    /** The plural, or `plural/subresource`. */
+    name: string;
+    kind: string;
+    namespaced: boolean;
+    verbs?: string[];
+  }[];
+}
+
 /** Options of list and watch calls. */
 export interface ListOptions {
   labelSelector?: string;
@@ -70,6 +82,26 @@ export interface KubeApi {
     patch: unknown,
     signal: AbortSignal,
   ): Promise<T | undefined>;
+  /**
+   * Server-side apply of `body` (with its apiVersion, kind and metadata.name) as field manager
+   * `opts.manager`; `force` takes the fields other managers own; `dryRun` answers the object as
+   * it would be, storing nothing. A conflict is a KubeApiError 409 whose message names each field
+   * and its manager. Source: https://kubernetes.io/docs/reference/using-api/server-side-apply/
+   */
+  apply<T extends KubeObject>(
+    res: Resource,
+    ns: string | undefined,
+    name: string,
+    body: KubeObject,
+    opts: { manager: string; force?: boolean; dryRun?: boolean },
+    signal: AbortSignal,
+  ): Promise<T>;
+  /**
+   * The resources an API group version serves (`/api/v1`, `/apis/apps/v1`), or undefined when the
+   * server does not serve it (404). Source:
+   * https://kubernetes.io/docs/reference/using-api/api-concepts/#discovery-api
+   */
+  discover(api: string, signal: AbortSignal): Promise<APIResourceList | undefined>;
   /** Lists objects in `ns` (undefined: all namespaces). */
   list<T extends KubeObject>(
     res: Resource,

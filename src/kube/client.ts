@@ -16,7 +16,13 @@ import type { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { sleep } from '../core/abort.js';
 import { InfraError, messageOf } from '../core/errors.js';
-import type { DeleteOptions, KubeApi, ListOptions, LogStreamOptions } from './api.js';
+import type {
+  APIResourceList,
+  DeleteOptions,
+  KubeApi,
+  ListOptions,
+  LogStreamOptions,
+} from './api.js';
 import { LineSplitter } from './line-splitter.js';
 import { describeNetworkError, isStatus, isTransient, KubeApiError } from './errors.js';
 import { PODS, type Resource } from './resources.js';
@@ -169,6 +175,46 @@ export class KubeClient implements KubeApi {
         'application/merge-patch+json',
       ),
     );
+  }
+
+  async apply<T extends KubeObject>(
+    res: Resource,
+    ns: string | undefined,
+    name: string,
+    body: KubeObject,
+    opts: { manager: string; force?: boolean; dryRun?: boolean },
+    signal: AbortSignal,
+  ): Promise<T> {
+    const query: Record<string, string | undefined> = { fieldManager: opts.manager };
+    if (opts.force) query.force = 'true';
+    if (opts.dryRun) query.dryRun = 'All';
+    // JSON is YAML: the apply content type takes it as it is.
+    return this.json<T>(
+      'PATCH',
+      `${res.kind}/${name}`,
+      objectPath(res, ns, name),
+      query,
+      body,
+      signal,
+      'apply',
+      'application/apply-patch+yaml',
+    );
+  }
+
+  async discover(api: string, signal: AbortSignal): Promise<APIResourceList | undefined> {
+    try {
+      return await this.json<APIResourceList>(
+        'GET',
+        `discovery ${api}`,
+        api,
+        {},
+        undefined,
+        signal,
+      );
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 404) return undefined;
+      throw err;
+    }
   }
 
   /**

@@ -106,6 +106,14 @@ export class FakeKubeApi implements KubeApi {
     return Promise.reject(new Error('FakeKubeApi has no logs'));
   }
 
+  apply<T extends KubeObject>(): Promise<T> {
+    return Promise.reject(new Error('FakeKubeApi has no server-side apply'));
+  }
+
+  discover(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
   proxyGet(): Promise<Readable> {
     return Promise.reject(new Error('FakeKubeApi has no pods/proxy'));
   }
