@@ -127,6 +127,7 @@ export type OutcomeReason =
   | 'Complete'
   | 'Done'
   | 'JobFailed'
+  | 'RolloutFailed'
   | 'Timeout'
   | 'PodCannotStart'
   | 'JobDeleted'
@@ -142,7 +143,7 @@ export type OutcomeReason =
  */
 export type Outcome =
   | { kind: 'succeeded'; reason: 'Complete' | 'Done'; jobs: JobSummary[]; message?: string }
-  | { kind: 'failed'; reason: 'JobFailed'; jobs: JobSummary[]; message: string }
+  | { kind: 'failed'; reason: 'JobFailed' | 'RolloutFailed'; jobs: JobSummary[]; message: string }
   | { kind: 'timed-out'; reason: 'Timeout'; jobs: JobSummary[]; message: string }
   | {
       kind: 'infra-error';

@@ -145,6 +145,17 @@ describe('RolloutJudge', () => {
     });
   });
 
+  it('judges no pod before the controller has seen the new spec (its revision marks are the old ones)', () => {
+    const unseen = web({ observedGeneration: 1, replicas: 1, updatedReplicas: 1 });
+    const v = new RolloutJudge(LIMITS).judge(
+      unseen,
+      replicaSets,
+      [pod('h2', waiting('ErrImageNeverPull'))],
+      T0,
+    );
+    expect(v).toEqual({ kind: 'waiting', message: 'waiting for the spec update to be observed' });
+  });
+
   it('waits while the new ReplicaSet is not known: no pod is judged', () => {
     const v = new RolloutJudge(LIMITS).judge(
       web(),

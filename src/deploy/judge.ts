@@ -63,6 +63,12 @@ export class RolloutJudge {
   ): RolloutVerdict {
     const status = rolloutStatus(workload);
     if (!status) return { kind: 'done', message: 'no rollout' };
+    // Until the controller has seen the new spec, its revision marks are the previous one's: the
+    // pods they name are the old version's.
+    const observed = (workload as { status?: { observedGeneration?: number } }).status
+      ?.observedGeneration;
+    if ((workload.metadata?.generation ?? 0) > (observed ?? 0))
+      return { kind: 'waiting', message: status.message };
     const rev = newRevision(workload, owned);
     for (const pod of rev ? pods.filter((p) => isOfRevision(p, rev)) : []) {
       const uid = pod.metadata?.uid ?? pod.metadata?.name ?? '';

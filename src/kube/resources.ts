@@ -30,6 +30,18 @@ export const STATEFULSETS: Resource = {
   plural: 'statefulsets',
   kind: 'statefulset',
 };
+/** apps/v1 ReplicaSets (a Deployment's revisions). */
+export const REPLICASETS: Resource = {
+  api: '/apis/apps/v1',
+  plural: 'replicasets',
+  kind: 'replicaset',
+};
+/** apps/v1 ControllerRevisions (a StatefulSet's or DaemonSet's revisions). */
+export const CONTROLLERREVISIONS: Resource = {
+  api: '/apis/apps/v1',
+  plural: 'controllerrevisions',
+  kind: 'controllerrevision',
+};
 /** v1 ConfigMaps. */
 export const CONFIGMAPS: Resource = { api: '/api/v1', plural: 'configmaps', kind: 'configmap' };
 /** v1 Secrets. */
