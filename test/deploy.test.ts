@@ -10,7 +10,7 @@ import { CONFIGMAPS, DEPLOYMENTS } from '../src/kube/resources.js';
 import type { KubeObject } from '../src/kube/types.js';
 import { DEFAULT_GRACES } from '../src/pods/problems.js';
 import { createConsoleOutput } from '../src/report/console.js';
-import { useTestNamespace } from './harness.js';
+import { manifestFile, runCli, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('deploy');
 
@@ -172,3 +172,41 @@ it('a conflict with another field manager: nothing is applied, the field and the
   const forced = await run([fresh, mine], { force: true });
   expect(forced.outcome, forced.stderr).toMatchObject({ kind: 'succeeded' });
 });
+
+it('kubestep deploy: exit 0 when rolled out, exit 1 with the crash and its last line, exit 2 for a kind the cluster does not serve', async () => {
+  const app = manifestFile(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: app
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", "\${COMMAND}"]
+`);
+  const good = await runCli(['deploy', '-f', app, '-n', t.ns, '--set', 'COMMAND=sleep 3600']);
+  expect(good.code, good.stderr).toBe(0);
+  expect(good.stderr).toContain('DEPLOYED: the rollout is done');
+  const crash = await runCli([
+    'deploy',
+    '-f',
+    app,
+    '-n',
+    t.ns,
+    '--set',
+    'COMMAND=echo "fatal: bad flag"; exit 4',
+  ]);
+  expect(crash.code, crash.stderr).toBe(1);
+  expect(crash.stderr).toMatch(/rollout of deployment\/api failed/);
+  expect(crash.stdout).toContain('fatal: bad flag');
+  const widget = manifestFile('apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n');
+  const unknown = await runCli(['deploy', '-f', widget, '-n', t.ns]);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('the cluster does not serve Widget of example.com/v1');
+}, 200_000);

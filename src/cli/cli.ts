@@ -7,11 +7,13 @@ import { DONE, outcomeOfError, type Outcome } from '../core/outcome.js';
 import { VERSION } from '../core/version.js';
 import { isStatus } from '../kube/errors.js';
 import { escapeData } from '../report/ci.js';
+import { deployHandler, registerDeploy } from './commands/deploy.js';
 import { downHandler, registerDown } from './commands/down.js';
 import { gcHandler, registerGc } from './commands/gc.js';
 import { registerRun, runHandler } from './commands/run.js';
 import { registerUp, upHandler } from './commands/up.js';
 import { registerWait, waitHandler } from './commands/wait.js';
+import type { DeployOptions } from './deploy-command.js';
 import type { GcOptions } from './gc-command.js';
 import type { DownOptions, Io, RunOptions, UpOptions } from './run-command.js';
 import { unknownArgumentsMessage } from './unknown-args.js';
@@ -24,6 +26,7 @@ export interface Commands {
   down(opts: DownOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
   wait(opts: WaitOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
   gc(opts: GcOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
+  deploy(opts: DeployOptions, io: Io, signal: AbortSignal): Promise<Outcome>;
 }
 
 /** The real commands. */
@@ -33,6 +36,7 @@ const COMMANDS: Commands = {
   down: downHandler,
   wait: waitHandler,
   gc: gcHandler,
+  deploy: deployHandler,
 };
 
 /**
@@ -60,6 +64,7 @@ export async function runCli(
     parser = registerDown(parser, (o) => set(commands.down(o, io, signal)));
     parser = registerWait(parser, (o) => set(commands.wait(o, io, signal)));
     parser = registerGc(parser, (o) => set(commands.gc(o, io, signal)));
+    parser = registerDeploy(parser, (o) => set(commands.deploy(o, io, signal)));
     parser = parser
       .command(
         'github-action',

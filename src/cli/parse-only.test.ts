@@ -54,6 +54,35 @@ describe('parseOnly', () => {
     });
   });
 
+  it('deploy: files, variables, the rollout limits', async () => {
+    const p = await parseOnly([
+      'deploy',
+      '-f',
+      'app.yaml',
+      '--set',
+      'IMAGE=app:2',
+      '--rollout-timeout',
+      '3m',
+      '--max-restarts',
+      '1',
+      '--force-conflicts',
+    ]);
+    expect(p).toMatchObject({
+      ok: true,
+      command: 'deploy',
+      opts: {
+        files: ['app.yaml'],
+        set: { IMAGE: 'app:2' },
+        timeoutMs: 180_000,
+        maxRestarts: 1,
+        readinessGraceMs: 120_000,
+        force: true,
+      },
+    });
+    const deps = await parseOnly(['deploy', '-f', 'a.yaml', '--deps', 'pg.yaml']);
+    expect(deps).toMatchObject({ ok: false, code: 2 });
+  });
+
   it('--env names the credential-like variables that ${NAME} may read', async () => {
     const p = await parseOnly(['run', '-f', 't.yaml', '--env', 'DB_PASSWORD', '--env', 'API_KEY']);
     expect(p).toMatchObject({ ok: true, opts: { allowEnv: ['DB_PASSWORD', 'API_KEY'] } });

@@ -30,6 +30,7 @@ export async function parseOnly(
     down: record('down'),
     wait: record('wait'),
     gc: record('gc'),
+    deploy: record('deploy'),
   };
   const stdout = new PassThrough();
   const stderr = new PassThrough();

@@ -559,7 +559,8 @@ export async function downCommand(
   }
 }
 
-async function readSources(files: string[], stdin: Readable): Promise<ManifestSource[]> {
+/** The text of each manifest file (`-`: standard input). Throws InputError naming a file that cannot be read. */
+export async function readSources(files: string[], stdin: Readable): Promise<ManifestSource[]> {
   return Promise.all(
     files.map(async (f) => {
       try {

@@ -4,6 +4,7 @@
 import { sleep } from '../core/abort.js';
 import { InfraError, InputError, messageOf } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
+import { canI } from '../kube/can-i.js';
 import { Discovery, type ServedKind } from '../kube/discovery.js';
 import { KubeApiError } from '../kube/errors.js';
 import { CONTROLLERREVISIONS, PODS, REPLICASETS } from '../kube/resources.js';
@@ -89,6 +90,7 @@ export async function deploy(
     });
   }
   if (refused.length > 0) throw refusal(refused);
+  await checkWatchRights(world, items, signal);
   const ordered = [...items].sort((a, b) => phaseOf(a.object.kind) - phaseOf(b.object.kind));
   const applied: KubeObject[] = [];
   for (const item of ordered) {
@@ -99,6 +101,39 @@ export async function deploy(
     .map((o, i) => ({ object: o, served: ordered[i]!.served }))
     .filter((w) => phaseOf(w.object.kind) === 1);
   return waitForRollouts(world, workloads, plan.limits, signal);
+}
+
+/**
+ * What waiting for the rollouts reads (pods, a Deployment's ReplicaSets, a StatefulSet's or
+ * DaemonSet's ControllerRevisions, events), checked before anything is applied: InfraError naming
+ * what is missing. Source: deploy/rbac-optional.yaml.
+ */
+async function checkWatchRights(
+  { client }: World,
+  items: readonly DeployObject[],
+  signal: AbortSignal,
+): Promise<void> {
+  const needs = new Map<string, { namespace: string; resource: string; group: string }>();
+  for (const { object: o } of items) {
+    if (phaseOf(o.kind) !== 1) continue;
+    const namespace = o.metadata?.namespace ?? '';
+    const owned = o.kind === 'Deployment' ? 'replicasets' : 'controllerrevisions';
+    for (const [resource, group] of [
+      ['pods', ''],
+      [owned, 'apps'],
+      ['events', ''],
+    ] as const)
+      needs.set(`${namespace}/${resource}`, { namespace, resource, group });
+  }
+  const checks = [...needs.values()];
+  const answers = await Promise.all(
+    checks.map((c) => canI(client, { ...c, verb: 'list' }, signal).catch(() => true)),
+  );
+  const missing = checks.filter((_, i) => !answers[i]);
+  if (missing.length > 0)
+    throw new InfraError(
+      `nothing was applied: waiting for the rollouts needs ${missing.map((m) => `list ${m.resource}${m.group ? `.${m.group}` : ''} in namespace ${m.namespace}`).join(', ')}: grant it (deploy/rbac-optional.yaml)`,
+    );
 }
 
 async function applyOne(

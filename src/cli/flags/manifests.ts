@@ -4,23 +4,9 @@ import { UsageError } from '../../core/errors.js';
 import { MIN_SECRET_LENGTH } from '../../report/secrets.js';
 import { parseDurationMs, positive } from '../duration.js';
 
-/** Declares --deps, --deps-timeout, --set, --set-secret, --run-id and --sweep. */
-export function manifestFlags<T>(y: Argv<T>) {
+/** Declares --set, --set-secret and --env: the variables of ${NAME} in manifests. */
+export function variableFlags<T>(y: Argv<T>) {
   return y
-    .option('deps', {
-      type: 'string',
-      array: true,
-      requiresArg: true,
-      default: [] as string[],
-      describe:
-        'manifest with the dependencies (Pods, Services, Deployments, StatefulSets, ConfigMaps, Secrets), ready before the tests start; - for stdin; repeatable',
-    })
-    .option('deps-timeout', {
-      type: 'string',
-      default: '5m',
-      requiresArg: true,
-      describe: 'how long the dependencies may take to become ready (then exit 3)',
-    })
     .option('set', {
       type: 'string',
       array: true,
@@ -43,6 +29,25 @@ export function manifestFlags<T>(y: Argv<T>) {
       default: [] as string[],
       describe:
         'let ${NAME} read this environment variable although its name looks like a credential (INPUT_*, ACTIONS_*, *TOKEN*, *SECRET*, *PASSWORD*, *KEY*, ...); repeatable',
+    });
+}
+
+/** Declares --deps, --deps-timeout, --set, --set-secret, --env, --run-id and --sweep. */
+export function manifestFlags<T>(y: Argv<T>) {
+  return variableFlags(y)
+    .option('deps', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      default: [] as string[],
+      describe:
+        'manifest with the dependencies (Pods, Services, Deployments, StatefulSets, ConfigMaps, Secrets), ready before the tests start; - for stdin; repeatable',
+    })
+    .option('deps-timeout', {
+      type: 'string',
+      default: '5m',
+      requiresArg: true,
+      describe: 'how long the dependencies may take to become ready (then exit 3)',
     })
     .option('run-id', {
       type: 'string',
@@ -64,17 +69,8 @@ export function manifestFlags<T>(y: Argv<T>) {
     });
 }
 
-/** The manifest flags as typed options (ManifestOptions of run-command.ts). Throws UsageError. */
-export function manifestOptions(a: {
-  deps: string[];
-  'deps-timeout': string;
-  set: string[];
-  'set-secret': string[];
-  env: string[];
-  'run-id'?: string | undefined;
-  sweep: boolean;
-  'allow-dropped-fields': boolean;
-}) {
+/** The variable flags as typed options. Throws UsageError. */
+export function variableOptions(a: { set: string[]; 'set-secret': string[]; env: string[] }) {
   for (const name of a.env) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new UsageError(`--env ${JSON.stringify(name)} is not a variable name`);
@@ -88,12 +84,24 @@ export function manifestOptions(a: {
       );
     }
   }
+  return { set: parseSets(a.set, 'set'), setSecret, allowEnv: a.env };
+}
+
+/** The manifest flags as typed options (ManifestOptions of run-command.ts). Throws UsageError. */
+export function manifestOptions(a: {
+  deps: string[];
+  'deps-timeout': string;
+  set: string[];
+  'set-secret': string[];
+  env: string[];
+  'run-id'?: string | undefined;
+  sweep: boolean;
+  'allow-dropped-fields': boolean;
+}) {
   return {
     deps: a.deps,
     depsTimeoutMs: positive('deps-timeout', parseDurationMs('deps-timeout', a['deps-timeout'])),
-    set: parseSets(a.set, 'set'),
-    setSecret,
-    allowEnv: a.env,
+    ...variableOptions(a),
     runId: a['run-id'],
     allowDroppedFields: a['allow-dropped-fields'],
     sweep: a.sweep,
