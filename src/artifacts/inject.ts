@@ -2,7 +2,7 @@
 // container, `ARTIFACTS` pointing at it (Prow's convention), and a collector container that sends
 // the directory through its log when kubestep stops it. Pure.
 // Source: https://docs.prow.k8s.io/docs/jobs/#job-environment-variables (ARTIFACTS)
-import type { Job } from '../kube/types.js';
+import type { Job, Pod } from '../kube/types.js';
 
 /** Where the artifacts volume is mounted in every container of the pod. */
 export const ARTIFACTS_DIR = '/kubestep/artifacts';
@@ -132,4 +132,19 @@ export function withArtifacts(job: Job, opts: CollectorOptions): Job {
     { name: VOLUME, emptyDir: {} },
   ];
   return out as unknown as Job;
+}
+
+/**
+ * Where the collector of `pod` serves (`--port` of its arguments) and the token its requests
+ * carry, as {@link withArtifacts} wrote them; undefined for a pod without a collector, or one
+ * made by a kubestep without the direct path (no `--port`), or without a token.
+ */
+export function collectorEndpoint(pod: Pod): { port: number; token: string } | undefined {
+  const collector = pod.spec?.containers.find((c) => c.name === COLLECTOR) as
+    { args?: string[]; env?: { name: string; value?: string }[] } | undefined;
+  const args = collector?.args ?? [];
+  const at = args.indexOf('--port');
+  const port = Number(args[at + 1]);
+  const token = collector?.env?.find((e) => e.name === TOKEN_ENV)?.value;
+  return at >= 0 && Number.isInteger(port) && token ? { port, token } : undefined;
 }

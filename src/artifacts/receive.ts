@@ -64,12 +64,9 @@ export class ArtifactReceiver {
       if (!f) continue;
       if (f.kind === 'note') this.result.problems.push(`the collector: ${f.message}`);
       else if (f.kind === 'begin') this.parser ??= this.startParser();
-      else if (f.kind === 'data' && this.parser && !this.ended) {
-        this.hash.update(f.bytes);
-        this.size += f.bytes.length;
-        if (!this.parser.write(f.bytes))
-          await new Promise<void>((r) => this.parser!.once('drain', () => r()));
-      } else if (f.kind === 'end' && this.parser && !this.ended) {
+      else if (f.kind === 'data' && this.parser && !this.ended)
+        await this.feed(this.parser, f.bytes);
+      else if (f.kind === 'end' && this.parser && !this.ended) {
         this.ended = true;
         this.expected = { size: f.size, sha256: f.sha256 };
         await new Promise<void>((r) => this.parser!.end(r));
@@ -84,15 +81,18 @@ export class ArtifactReceiver {
    */
   async receiveTar(body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
     const parser = (this.parser ??= this.startParser());
-    for await (const bytes of body) {
-      const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
-      this.hash.update(chunk);
-      this.size += chunk.length;
-      if (!parser.write(chunk)) await new Promise<void>((r) => parser.once('drain', () => r()));
-    }
+    for await (const bytes of body)
+      await this.feed(parser, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
     this.ended = true;
     await new Promise<void>((r) => parser.end(r));
     return { size: this.size, sha256: this.hash.copy().digest('hex') };
+  }
+
+  /** Counts and hashes `chunk` and gives it to `parser`; resolves when the parser can take more. */
+  private async feed(parser: Parser, chunk: Buffer): Promise<void> {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    if (!parser.write(chunk)) await new Promise<void>((r) => parser.once('drain', () => r()));
   }
 
   /** A problem to report with what arrived (a path the collector left out). */

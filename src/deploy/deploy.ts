@@ -1,6 +1,7 @@
 // `kubestep deploy`: server-side apply of the manifests, then waiting for every workload's
 // rollout, failing as soon as the new revision's pods show it will not succeed. Imperative shell
 // over judge.ts (the verdicts) and kube/ (apply, discovery).
+import { text } from 'node:stream/consumers';
 import { sleep } from '../core/abort.js';
 import { InfraError, InputError, messageOf } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
@@ -8,8 +9,10 @@ import { canI } from '../kube/can-i.js';
 import { Discovery, type ServedKind } from '../kube/discovery.js';
 import { KubeApiError } from '../kube/errors.js';
 import { CONTROLLERREVISIONS, PODS, REPLICASETS } from '../kube/resources.js';
+import { podSelectorOf } from '../kube/selectors.js';
 import type { KubeObject, Pod } from '../kube/types.js';
 import type { World } from '../kube/world.js';
+import type { ManifestObject } from '../manifests/objects.js';
 import { printEvents } from '../objects/events.js';
 import { RolloutJudge, type RolloutLimits, type RolloutVerdict } from './judge.js';
 import { ROLLOUT_KINDS } from './rollout.js';
@@ -18,10 +21,7 @@ import { ROLLOUT_KINDS } from './rollout.js';
 export const FIELD_MANAGER = 'kubestep';
 
 /** One object to apply, and where it was written (for messages). */
-export interface DeployObject {
-  object: KubeObject;
-  origin: string;
-}
+export type DeployObject = ManifestObject;
 
 /** What `deploy` does. */
 export interface DeployPlan {
@@ -202,8 +202,8 @@ async function waitForRollouts(
             reason: 'Deleted',
             message: `${label(w.object)} was deleted`,
           };
-        const selector = matchLabels(current);
-        const list = { labelSelector: selector };
+        // matchExpressions: every pod of the namespace (the revision label picks the right ones).
+        const list = { labelSelector: podSelectorOf(current) ?? '' };
         const ownedRes = current.kind === 'Deployment' ? REPLICASETS : CONTROLLERREVISIONS;
         const [owned, pods] = await Promise.all([
           client.list<KubeObject>(ownedRes, ns, list, signal),
@@ -214,14 +214,13 @@ async function waitForRollouts(
     );
     verdicts.forEach((v, i) => {
       const name = label(workloads[i]!.object);
-      if (v.kind === 'waiting' && said.get(i) !== v.message) out.info(`${name}: ${v.message}`);
-      if (v.kind === 'done' && said.get(i) !== v.message) out.info(`${name}: ${v.message}`);
+      if ((v.kind === 'waiting' || v.kind === 'done') && said.get(i) !== v.message)
+        out.info(`${name}: ${v.message}`);
       said.set(i, v.message);
     });
-    const bad = verdicts.findIndex((v) => v.kind === 'broken' || v.kind === 'stuck');
-    const failure = verdicts[bad];
-    if (failure && (failure.kind === 'broken' || failure.kind === 'stuck'))
-      return explainFailure(world, workloads[bad]!.object, failure, signal);
+    for (const [i, v] of verdicts.entries())
+      if (v.kind === 'broken' || v.kind === 'stuck')
+        return explainFailure(world, workloads[i]!.object, v, signal);
     if (verdicts.every((v) => v.kind === 'done')) {
       const n = workloads.length;
       return {
@@ -235,16 +234,6 @@ async function waitForRollouts(
     out.status(verdicts.map((v, i) => `${label(workloads[i]!.object)}: ${v.message}`).join('; '));
     await sleep(POLL_MS, signal);
   }
-}
-
-/** `app=web,tier=front` from a workload's `spec.selector.matchLabels`. */
-function matchLabels(o: KubeObject): string {
-  const labels =
-    (o as { spec?: { selector?: { matchLabels?: Record<string, string> } } }).spec?.selector
-      ?.matchLabels ?? {};
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
 }
 
 /** Says why the rollout failed, with the pod's events and its container's last 20 log lines. */
@@ -304,12 +293,7 @@ async function lastLines(
       { follow: false, timestamps: false, tailLines: 20, limitBytes: 64 * 1024, previous },
       signal,
     );
-    const chunks: Buffer[] = [];
-    for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
-    return Buffer.concat(chunks)
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.length > 0);
+    return (await text(stream)).split('\n').filter((l) => l.length > 0);
   } catch {
     return [];
   }

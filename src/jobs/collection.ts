@@ -9,13 +9,14 @@ import { mergedOutputs, type JobSummary, type Outcome } from '../core/outcome.js
 import { withOutputs, withTests } from './summary.js';
 import type { LogSink, LogSource, Output } from '../core/output.js';
 import { JOBS } from '../kube/resources.js';
+import { controllerOf } from '../kube/selectors.js';
 import type { Job, Pod } from '../kube/types.js';
 import type { World } from '../kube/world.js';
-import { COLLECTOR } from '../pods/sidecars.js';
+import { COLLECTOR, hasCollector } from '../pods/sidecars.js';
 import { canI } from '../kube/can-i.js';
 import { KubeApiError } from '../kube/errors.js';
 import pRetry from 'p-retry';
-import { TOKEN_ENV, TOKEN_HEADER } from '../artifacts/inject.js';
+import { collectorEndpoint, TOKEN_HEADER } from '../artifacts/inject.js';
 import { unreadableNote } from '../artifacts/collect.js';
 import { ArtifactReceiver, type Received } from '../artifacts/receive.js';
 import {
@@ -111,9 +112,9 @@ export class Collection {
    * --artifacts (`kubestep wait` follows Jobs as they were made), so nothing can come from it.
    */
   seen(pod: Pod): void {
-    const job = jobOf(pod);
+    const job = controllerOf(pod, 'Job')?.name;
     if (!job || this.without.has(job)) return;
-    if (pod.spec?.containers.some((c) => c.name === COLLECTOR)) return;
+    if (hasCollector(pod)) return;
     this.without.add(job);
     this.world.out.warn(
       `job/${job} has no ${COLLECTOR} container, so no ${this.what()} can come from it: its pod template was not made for collection (README: Artifacts, with kubestep wait)`,
@@ -191,7 +192,6 @@ export class Collection {
     const signal = AbortSignal.timeout(ms);
     for (const pod of pods) {
       const name = pod.metadata?.name ?? '';
-      if (!pod.spec?.containers.some((c) => c.name === COLLECTOR)) continue;
       const before = this.fetches.get(name);
       this.fetches.set(
         name,
@@ -211,16 +211,13 @@ export class Collection {
   private async fetchDirect(pod: Pod, signal: AbortSignal): Promise<Received | undefined> {
     const ns = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
-    const collector = pod.spec?.containers.find((c) => c.name === COLLECTOR) as
-      { args?: string[]; env?: { name: string; value?: string }[] } | undefined;
-    const args = collector?.args ?? [];
-    const port = Number(args[args.indexOf('--port') + 1]);
-    const token = collector?.env?.find((e) => e.name === TOKEN_ENV)?.value;
-    // A collector made without a port (an older kubestep) only has the log path.
-    if (!args.includes('--port') || !Number.isInteger(port) || !token) return undefined;
+    // A pod without the collector, or one an older kubestep made (no port), has no direct path.
+    const endpoint = collectorEndpoint(pod);
+    if (!endpoint) return undefined;
+    const { port, token } = endpoint;
     if (!(await (this.proxyAllowed.get(ns) ?? Promise.resolve(true)))) return undefined;
     const { client, out } = this.world;
-    const dir = join(this.plan.dir, jobOf(pod) ?? '_', name);
+    const dir = join(this.plan.dir, controllerOf(pod, 'Job')?.name ?? '_', name);
     const receiver = new ArtifactReceiver(dir, this.plan.maxBytes);
     const headers = { [TOKEN_HEADER]: token };
     const started = Date.now();
@@ -298,8 +295,7 @@ export class Collection {
    * Reports what arrived from each pod (files, bytes, where; what was refused or cut), fetched
    * directly or through its collector's log.
    */
-  async report(): Promise<Received[]> {
-    const all: Received[] = [];
+  async report(): Promise<void> {
     const direct = new Map<string, Received>();
     for (const [pod, p] of this.fetches) {
       const got = await p;
@@ -308,7 +304,6 @@ export class Collection {
     const pods = new Set([...direct.keys(), ...this.receivers.keys()]);
     for (const pod of pods) {
       const got = direct.get(pod) ?? (await this.receivers.get(pod)!.finish());
-      all.push(got);
       this.received.push(got);
       const { out } = this.world;
       const what = this.what();
@@ -317,7 +312,6 @@ export class Collection {
       );
       for (const p of got.problems) out.warn(`${what} of pod/${pod}: ${p}`);
     }
-    return all;
   }
 
   /**
@@ -434,9 +428,4 @@ async function reportFiles(
   const small: { file: string; rel: string }[] = [];
   for (const f of files) if ((await stat(f.file)).size <= 50 * 1024 * 1024) small.push(f);
   return small;
-}
-
-/** The name of the Job that controls `pod`, as the log follower names it. */
-function jobOf(pod: Pod): string | undefined {
-  return pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.name;
 }

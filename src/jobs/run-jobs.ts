@@ -17,7 +17,7 @@ import { createForRun } from '../objects/create.js';
 import { printEvents } from '../objects/events.js';
 import type { Ledger } from '../objects/ledger.js';
 import type { StuckGraces } from '../pods/problems.js';
-import { COLLECTOR, SIDECAR_STOP_GRACE_S } from '../pods/sidecars.js';
+import { COLLECTOR, hasCollector, SIDECAR_STOP_GRACE_S } from '../pods/sidecars.js';
 import { Collection, type ArtifactsPlan } from './collection.js';
 import { informerSelectors, JobTracker, type ExistingJobs, type TrackerNote } from './tracker.js';
 import { withLogCounts } from './summary.js';
@@ -252,9 +252,7 @@ async function endSidecarPod(
         propagationPolicy: 'Background',
         uid: pod.metadata?.uid,
         // An artifacts collector sends within the pod's own grace period.
-        gracePeriodSeconds: pod.spec?.containers.some((c) => c.name === COLLECTOR)
-          ? undefined
-          : SIDECAR_STOP_GRACE_S,
+        gracePeriodSeconds: hasCollector(pod) ? undefined : SIDECAR_STOP_GRACE_S,
       },
       signal,
     );

@@ -26,6 +26,7 @@ import {
   type StuckPod,
   type Verdict,
 } from './summary.js';
+import { controllerOf } from '../kube/selectors.js';
 
 /** Jobs made by someone else, to wait for (`kubestep wait`). */
 export interface ExistingJobs {
@@ -263,7 +264,7 @@ export class JobTracker {
 
   /** A pod as a watch or list shows it; `deleted`: a DELETED event. Pods of other Jobs are ignored. */
   onPod(pod: Pod, deleted: boolean, nowMs: number): TrackerNote[] {
-    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Job');
+    const owner = controllerOf(pod, 'Job');
     const t =
       owner && [...this.tracked.values()].find((x) => x.created?.metadata?.uid === owner.uid);
     if (!t || !pod.metadata?.uid) return [];

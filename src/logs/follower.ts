@@ -8,6 +8,7 @@ import type { LogSink, LogSource } from '../core/output.js';
 import { LineSplitter, type Line } from '../kube/line-splitter.js';
 import { LogCursor } from './lines.js';
 import { recoverAfter } from './recover.js';
+import { controllerOf } from '../kube/selectors.js';
 
 /** Bytes of a log line passed on at most in one piece (longer lines come in several). */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -113,7 +114,7 @@ export class LogFollower {
             namespace: pod.metadata?.namespace ?? '',
             pod: pod.metadata?.name ?? '',
             container: s.name,
-            job: pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.name,
+            job: controllerOf(pod, 'Job')?.name,
           };
           this.open.add(key);
           const cursor = new LogCursor();

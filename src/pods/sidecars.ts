@@ -9,6 +9,14 @@ import type { ContainerSpec, Pod } from '../kube/types.js';
  */
 export const SIDECARS_ANNOTATION = 'kubestep.dev/sidecars';
 
+/** The container that `--artifacts` adds to test pods (artifacts/inject.ts): always a sidecar. */
+export const COLLECTOR = 'kubestep-artifacts';
+
+/** Whether `pod` carries kubestep's artifacts collector (was made with --artifacts or the like). */
+export function hasCollector(pod: Pod): boolean {
+  return pod.spec?.containers.some((c) => c.name === COLLECTOR) ?? false;
+}
+
 /**
  * Proxies that meshes and Google Cloud inject, or that users copy from their docs, recognised as
  * sidecars by name. Their shutdown endpoints (Istio's 15020 /quitquitquit, Linkerd's 4191
@@ -18,9 +26,6 @@ export const SIDECARS_ANNOTATION = 'kubestep.dev/sidecars';
  * localhost are allowed"), https://github.com/linkerd/linkerd2-proxy/pull/811 (loopback only),
  * https://github.com/GoogleCloudPlatform/cloud-sql-proxy#--quitquitquit
  */
-/** The container that `--artifacts` adds to test pods (artifacts/inject.ts): always a sidecar. */
-export const COLLECTOR = 'kubestep-artifacts';
-
 export const KNOWN_SIDECARS: ReadonlySet<string> = new Set([
   COLLECTOR,
   'istio-proxy',
