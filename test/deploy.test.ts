@@ -1,6 +1,8 @@
-// deploy/ (issue 22, in progress) against the real cluster, called directly (the `kubestep
-// deploy` command is not wired yet): apply, rollout waiting, failing fast on the new revision's
-// pods with the right outcome, and nothing applied when the dry run refuses an object.
+// deploy/ (issue 22) against the real cluster, called directly and through `kubestep deploy`:
+// apply, rollout waiting, failing fast on the new revision's pods with the right outcome, nothing
+// applied when the dry run refuses an object, rollback, --diff, and gc/down leaving it alone.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
 import { InfraError } from '../src/core/errors.js';
@@ -10,14 +12,14 @@ import { CONFIGMAPS, DEPLOYMENTS } from '../src/kube/resources.js';
 import type { KubeObject } from '../src/kube/types.js';
 import { DEFAULT_GRACES } from '../src/pods/problems.js';
 import { createConsoleOutput } from '../src/report/console.js';
-import { manifestFile, runCli, useTestNamespace } from './harness.js';
+import { kubectl, manifestFile, runCli, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('deploy');
 
 /** Runs deploy() with a console writing into strings. */
 async function run(
   objects: KubeObject[],
-  opts: { force?: boolean; readinessGraceMs?: number } = {},
+  opts: { force?: boolean; readinessGraceMs?: number; rollback?: boolean } = {},
 ): Promise<{ outcome?: Outcome; error?: unknown; stderr: string; stdout: string; ms: number }> {
   let stdout = '';
   let stderr = '';
@@ -50,6 +52,8 @@ async function run(
           maxRestarts: 2,
           readinessGraceMs: opts.readinessGraceMs ?? 60_000,
         },
+        timeoutMs: 140_000,
+        rollback: opts.rollback ?? false,
       },
       AbortSignal.timeout(150_000),
     );
@@ -210,3 +214,242 @@ spec:
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain('the cluster does not serve Widget of example.com/v1');
 }, 200_000);
+
+/** A Deployment manifest whose container runs `${COMMAND}` in `${IMAGE}`, replicas `${REPLICAS}`. */
+const appYaml = (name: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: \${REPLICAS}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: app
+          image: \${IMAGE}
+          imagePullPolicy: Never
+          command: ["sh", "-c", "\${COMMAND}"]
+`;
+const vars = (command: string, image = 'busybox:local', replicas = 1) => [
+  '--set',
+  `COMMAND=${command}`,
+  '--set',
+  `IMAGE=${image}`,
+  '--set',
+  `REPLICAS=${replicas}`,
+];
+type Workload = KubeObject & {
+  spec: { template: { spec: { containers: { image: string; command: string[] }[] } } };
+  status?: { readyReplicas?: number; updatedReplicas?: number; replicas?: number };
+};
+const getDeployment = (name: string) =>
+  t.client.get<Workload>(DEPLOYMENTS, t.ns, name, AbortSignal.timeout(10_000));
+
+it('--rollback-on-failure: a crashing and an unpullable version are rolled back to the previous template (checked through the API), a new workload is left and named; the result file says so', async () => {
+  const app = manifestFile(appYaml('roll'));
+  const v1 = await runCli(['deploy', '-f', app, '-n', t.ns, ...vars('echo v1; sleep 3600')]);
+  expect(v1.code, v1.stderr).toBe(0);
+
+  // The crash, with a new Deployment in the same step.
+  const both = manifestFile(`${appYaml('roll')}---\n${appYaml('extra')}`);
+  const result = join(dirname(both), 'result.json');
+  const crash = await runCli([
+    'deploy',
+    '-f',
+    both,
+    '-n',
+    t.ns,
+    ...vars('echo "fatal: v2"; exit 3'),
+    '--rollback-on-failure',
+    '-o',
+    'json',
+    '--output-file',
+    result,
+  ]);
+  expect(crash.code, crash.stderr).toBe(1);
+  expect(crash.stdout).toContain('fatal: v2');
+  expect(crash.stderr).toMatch(
+    /rolling back deployment\/roll to its previous pod template \(app=busybox:local\)/,
+  );
+  expect(crash.stderr).toContain('rolled back deployment/roll: the previous version runs again');
+  const file = JSON.parse(readFileSync(result, 'utf8')) as Record<string, unknown>;
+  expect(file).toMatchObject({ outcome: 'failed', reason: 'RolloutFailed', exitCode: 1 });
+  expect(file.message).toMatch(
+    /rolled back deployment\/roll; left in place \(created by this deploy\): deployment\/extra/,
+  );
+  const roll = await getDeployment('roll');
+  expect(roll?.spec.template.spec.containers[0]?.command).toEqual([
+    'sh',
+    '-c',
+    'echo v1; sleep 3600',
+  ]);
+  expect(roll?.status).toMatchObject({ readyReplicas: 1, updatedReplicas: 1, replicas: 1 });
+  expect(await getDeployment('extra')).toBeDefined();
+
+  // An image that may not be pulled: exit 3, the image put back.
+  const pull = await runCli([
+    'deploy',
+    '-f',
+    app,
+    '-n',
+    t.ns,
+    ...vars('echo v1; sleep 3600', 'busybox:nope'),
+    '--rollback-on-failure',
+  ]);
+  expect(pull.code, pull.stderr).toBe(3);
+  expect(pull.stderr).toContain('ErrImageNeverPull');
+  expect(pull.stderr).toContain('rolled back deployment/roll');
+  const back = await getDeployment('roll');
+  expect(back?.spec.template.spec.containers[0]?.image).toBe('busybox:local');
+  expect(back?.status).toMatchObject({ readyReplicas: 1, updatedReplicas: 1, replicas: 1 });
+  console.log(`rollback: crash ${crash.ms} ms, image ${pull.ms} ms from start to exit`);
+}, 300_000);
+
+it('--diff shows a changed image and replica count, masks a Secret value, changes nothing', async () => {
+  const secretYaml = (pw: string) =>
+    `apiVersion: v1\nkind: Secret\nmetadata: {name: diff-db}\nstringData: {password: "${pw}"}\n`;
+  const app = manifestFile(`${appYaml('diffed')}---\n${secretYaml('$' + '{PW}')}`);
+  const v1 = await runCli([
+    'deploy',
+    '-f',
+    app,
+    '-n',
+    t.ns,
+    ...vars('sleep 3600'),
+    '--set-secret',
+    'PW=first-pass',
+  ]);
+  expect(v1.code, v1.stderr).toBe(0);
+  const before = await getDeployment('diffed');
+  const d = await runCli([
+    'deploy',
+    '-f',
+    app,
+    '-n',
+    t.ns,
+    ...vars('sleep 3600', 'busybox:v2', 3),
+    '--set-secret',
+    'PW=second-pass',
+    '--diff',
+  ]);
+  expect(d.code, d.stderr).toBe(0);
+  expect(d.stdout).toContain(`# deployment/diffed in namespace ${t.ns}: would change`);
+  expect(d.stdout).toMatch(/^-\s+image: busybox:local$/m);
+  expect(d.stdout).toMatch(/^\+\s+image: busybox:v2$/m);
+  expect(d.stdout).toMatch(/^-\s+replicas: 1$/m);
+  expect(d.stdout).toMatch(/^\+\s+replicas: 3$/m);
+  expect(d.stdout).toContain(`# secret/diff-db in namespace ${t.ns}: would change`);
+  expect(d.stdout + d.stderr).not.toMatch(/first-pass|second-pass/);
+  expect(d.stderr).toMatch(/DIFF: 2 of 2 objects would change; nothing was applied/);
+  const after = await getDeployment('diffed');
+  expect(after?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion);
+  expect(after?.spec.template.spec.containers[0]?.image).toBe('busybox:local');
+  const same = await runCli([
+    'deploy',
+    '-f',
+    app,
+    '-n',
+    t.ns,
+    ...vars('sleep 3600'),
+    '--set-secret',
+    'PW=first-pass',
+    '--diff',
+  ]);
+  expect(same.code, same.stderr).toBe(0);
+  expect(same.stdout).toContain(`# deployment/diffed in namespace ${t.ns}: unchanged`);
+  expect(same.stderr).toContain('DIFF: no changes');
+}, 200_000);
+
+it('gc -A and down leave deployed objects alone', async () => {
+  const app = manifestFile(
+    `${appYaml('kept')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept-settings}\ndata: {a: b}\n`,
+  );
+  const d = await runCli(['deploy', '-f', app, '-n', t.ns, ...vars('sleep 3600')]);
+  expect(d.code, d.stderr).toBe(0);
+  await kubectl(['label', 'namespace', t.ns, 'kubestep.dev/gc=enabled', '--overwrite']);
+  const admin = { env: { KUBECONFIG: process.env.KUBECONFIG ?? '' } };
+  const gc = await runCli(['gc', '-A', '--older-than', '0s'], admin);
+  expect(gc.code, gc.stderr).toBe(0);
+  const down = await runCli(['down', '--run-id', 'kept', '-n', t.ns]);
+  expect(down.code, down.stderr).toBe(0);
+  expect(await getDeployment('kept')).toBeDefined();
+  expect(
+    await t.client.get(CONFIGMAPS, t.ns, 'kept-settings', AbortSignal.timeout(10_000)),
+  ).toBeDefined();
+}, 120_000);
+
+const jobYamlFor = (name: string, variable: string, annotations = '') => `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+${annotations}spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: ${name}
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", "\${${variable}}"]
+`;
+
+it('a migration Job runs to Complete before the workload changes, a smoke Job in phase rest after the rollout; a failed migration is exit 1 with its log, the workload untouched, the stale Job replaced', async () => {
+  const smoke = jobYamlFor('smoke', 'SMOKE', '  annotations: {kubestep.dev/deploy-phase: rest}\n');
+  const file = manifestFile(
+    `${appYaml('mig-app')}---\n${jobYamlFor('migrate', 'MIGRATE')}---\n${smoke}`,
+  );
+  const first = await runCli([
+    'deploy',
+    '-f',
+    file,
+    '-n',
+    t.ns,
+    ...vars('echo app v1; sleep 3600'),
+    '--set',
+    'MIGRATE=echo migrated to v1',
+    '--set',
+    'SMOKE=echo smoke ok',
+  ]);
+  expect(first.code, first.stderr).toBe(0);
+  expect(first.stdout).toContain('migrated to v1');
+  expect(first.stdout).toContain('smoke ok');
+  const at = (s: string) => first.stderr.indexOf(s);
+  expect(at('applied job/migrate')).toBeGreaterThan(-1);
+  expect(at('applied job/migrate')).toBeLessThan(at('applied deployment/mig-app'));
+  expect(at('deployment "mig-app" successfully rolled out')).toBeLessThan(at('applied job/smoke'));
+  expect(first.stderr).toContain('DEPLOYED: 2 Jobs are complete, the rollout is done');
+
+  const second = await runCli([
+    'deploy',
+    '-f',
+    file,
+    '-n',
+    t.ns,
+    ...vars('echo app v2; sleep 3600'),
+    '--set',
+    'MIGRATE=echo "migration 2: column exists"; exit 1',
+    '--set',
+    'SMOKE=echo smoke ok',
+  ]);
+  expect(second.code, second.stderr).toBe(1);
+  expect(second.stderr).toContain('deleting the finished job/migrate of an earlier deploy');
+  expect(second.stdout).toContain('migration 2: column exists');
+  expect(second.stderr).not.toContain('applied deployment/mig-app');
+  const app = await getDeployment('mig-app');
+  expect(app?.spec.template.spec.containers[0]?.command).toEqual([
+    'sh',
+    '-c',
+    'echo app v1; sleep 3600',
+  ]);
+
+  const bad = manifestFile(
+    jobYamlFor('x', 'X', '  annotations: {kubestep.dev/deploy-phase: early}\n'),
+  );
+  const refused = await runCli(['deploy', '-f', bad, '-n', t.ns, '--set', 'X=true']);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('annotation kubestep.dev/deploy-phase is "early"');
+}, 300_000);

@@ -4,10 +4,11 @@
 import { text } from 'node:stream/consumers';
 import { sleep } from '../core/abort.js';
 import { InfraError, InputError, messageOf } from '../core/errors.js';
-import type { Outcome } from '../core/outcome.js';
+import { formatDuration } from '../core/format.js';
+import type { JobSummary, Outcome } from '../core/outcome.js';
 import { canI } from '../kube/can-i.js';
 import { Discovery, type ServedKind } from '../kube/discovery.js';
-import { KubeApiError } from '../kube/errors.js';
+import { isTypedPatchError, KubeApiError } from '../kube/errors.js';
 import { CONTROLLERREVISIONS, PODS, REPLICASETS } from '../kube/resources.js';
 import { podSelectorOf } from '../kube/selectors.js';
 import type { KubeObject, Pod } from '../kube/types.js';
@@ -15,7 +16,11 @@ import type { World } from '../kube/world.js';
 import type { ManifestObject } from '../manifests/objects.js';
 import { printEvents } from '../objects/events.js';
 import { RolloutJudge, type RolloutLimits, type RolloutVerdict } from './judge.js';
-import { ROLLOUT_KINDS } from './rollout.js';
+import { withPortProtocols } from './defaults.js';
+import { diffObjects, type ObjectDiff } from './diff.js';
+import { changeOf, imagesOf, rollbackObject, type WorkloadChange } from './rollback.js';
+import { followJobs, replaceStaleJob } from './jobs.js';
+import { isWorkload, PHASES, phaseOf, phaseProblem } from './phases.js';
 
 /** kubestep's field manager: the owner of every field it applies. */
 export const FIELD_MANAGER = 'kubestep';
@@ -29,48 +34,155 @@ export interface DeployPlan {
   /** --force-conflicts: take the fields another field manager owns. */
   force: boolean;
   limits: RolloutLimits;
-}
-
-/** Kinds applied first: what workloads refer to. Source: the order `helm install` uses. */
-const FIRST = new Set([
-  'Namespace',
-  'ServiceAccount',
-  'Secret',
-  'ConfigMap',
-  'PersistentVolumeClaim',
-  'Role',
-  'RoleBinding',
-  'Service',
-]);
-
-/** The phase of a kind: 0 what workloads use, 1 the workloads, 2 the rest. Pure. */
-export function phaseOf(kind: string | undefined): number {
-  if (FIRST.has(kind ?? '')) return 0;
-  return (ROLLOUT_KINDS as readonly string[]).includes(kind ?? '') ? 1 : 2;
+  /** --rollout-timeout, ms: from the first apply to the last rollout's end (and again for a rollback). */
+  timeoutMs: number;
+  /** --rollback-on-failure: put back the pod templates of the workloads this deploy changed. */
+  rollback: boolean;
+  /** --diff: print what would change, apply nothing. */
+  diff?: ((changes: readonly ObjectDiff[]) => void) | undefined;
 }
 
 const label = (o: KubeObject) => `${(o.kind ?? '').toLowerCase()}/${o.metadata?.name ?? ''}`;
 
+type Item = DeployObject & { served: ServedKind };
+
 /**
- * Applies `plan.objects` and waits for the rollouts of its Deployments, StatefulSets and
- * DaemonSets. Before anything is applied, every object's kind is found through discovery and the
- * whole set is applied as a server-side dry run: an unknown kind or an invalid object is an
+ * Applies `plan.objects` in phases (phases.ts: config, jobs, workloads, rest; each finished
+ * before the next begins): Jobs are followed until Complete (a finished Job of the same name is
+ * replaced), Deployments, StatefulSets and DaemonSets until rolled out. Before anything is
+ * applied, every object's kind is found through discovery and the whole set is applied as a
+ * server-side dry run: an unknown kind, a bad phase annotation or an invalid object is an
  * InputError (exit 2), a conflict with another field manager or a refusal an InfraError (exit 3),
- * all named at once. Returns `succeeded` when every rollout is done, `failed` (RolloutFailed) when
- * the new version is broken, `infra-error` (PodCannotStart) when its pods cannot start; the
- * signal's reason (a timeout, a cancellation) is thrown.
+ * all named at once. Returns `succeeded` when every Job and rollout is done (or, with
+ * `plan.diff`, once the differences are given to it, nothing applied), `failed` when a Job
+ * failed (JobFailed) or the new version is broken (RolloutFailed), `infra-error` when pods cannot
+ * start, `timed-out` when `plan.timeoutMs` passed; later phases are then not applied, and with
+ * `plan.rollback` the changed workloads are put back first. The signal's reason (a
+ * cancellation) is thrown.
  */
 export async function deploy(
   world: World,
   plan: DeployPlan,
   signal: AbortSignal,
 ): Promise<Outcome> {
-  const { client, out } = world;
+  const badPhase = plan.objects.flatMap((d) => {
+    const p = phaseProblem(d.object);
+    return p ? [`${d.origin}: ${label(d.object)}: ${p}`] : [];
+  });
+  if (badPhase.length > 0) throw new InputError(badPhase.join('\n'));
+  // Ports without a protocol: the API's default, which server-side apply before 1.21 needs.
+  const objects = plan.objects.map((d) => ({ ...d, object: withPortProtocols(d.object) }));
+  const items = await served(world, objects, signal);
+  // Everything or nothing: the server-side dry run of every object first.
+  const refused: { item: DeployObject; err: unknown }[] = [];
+  const wouldBe: KubeObject[] = [];
+  for (const item of items) {
+    await dryRun(world, item, plan.force, signal).then(
+      (o) => void wouldBe.push(o),
+      (err: unknown) => {
+        if (signal.aborted) throw err;
+        refused.push({ item, err });
+      },
+    );
+  }
+  if (refused.length > 0) throw refusal(refused);
+  if (plan.diff) {
+    const changes = await diffAll(world, items, wouldBe, signal);
+    plan.diff(changes);
+    const n = changes.filter((c) => c.diff !== undefined).length;
+    const message =
+      n === 0
+        ? 'no changes: the cluster already holds these objects'
+        : `${n} of ${items.length} objects would change; nothing was applied`;
+    return { kind: 'succeeded', reason: 'Complete', jobs: [], message };
+  }
+  await checkWatchRights(world, items, signal);
+  const workloads: Workload[] = [];
+  const deadline = AbortSignal.timeout(plan.timeoutMs);
+  const outcome = await timed(plan.timeoutMs, deadline, signal, async (s) => {
+    const jobs: JobSummary[] = [];
+    for (const phase of PHASES) {
+      const inPhase = items.filter((i) => phaseOf(i.object) === phase);
+      const applied = await applyPhase(world, inPhase, plan.force, s);
+      const rollouts = applied.filter((w) => isWorkload(w.object));
+      workloads.push(...rollouts);
+      const phaseJobs = applied.filter((w) => w.object.kind === 'Job').map((w) => w.object);
+      if (phaseJobs.length > 0) {
+        const o = await followJobs(world, phaseJobs, plan.limits.graces, s);
+        jobs.push(...o.jobs);
+        if (o.kind !== 'succeeded') return { ...o, jobs };
+      }
+      if (rollouts.length > 0) {
+        const o = await waitForRollouts(world, rollouts, plan.limits, s);
+        if (o.kind !== 'succeeded') return { ...o, jobs };
+      }
+    }
+    return { kind: 'succeeded', reason: 'Complete', jobs, message: doneMessage(workloads, jobs) };
+  });
+  if (
+    !plan.rollback ||
+    (outcome.kind !== 'failed' && outcome.kind !== 'infra-error' && outcome.kind !== 'timed-out')
+  )
+    return outcome;
+  return { ...outcome, message: await rollBack(world, workloads, plan, outcome.message, signal) };
+}
+
+/** `the rollout is done`, `2 Jobs complete, all 3 rollouts are done`, `applied`. */
+function doneMessage(workloads: readonly Workload[], jobs: readonly JobSummary[]): string {
+  const n = workloads.length;
+  const parts = [
+    ...(jobs.length > 0
+      ? [`${jobs.length === 1 ? 'the Job is' : `${jobs.length} Jobs are`} complete`]
+      : []),
+    ...(n > 0 ? [n === 1 ? 'the rollout is done' : `all ${n} rollouts are done`] : []),
+  ];
+  return parts.length > 0 ? parts.join(', ') : 'applied';
+}
+
+/**
+ * Applies one phase's objects in their order (a finished Job of the same name replaced first),
+ * each workload read before, to know what changed.
+ */
+async function applyPhase(
+  world: World,
+  items: readonly Item[],
+  force: boolean,
+  signal: AbortSignal,
+): Promise<Workload[]> {
+  const applied: Workload[] = [];
+  for (const item of items) {
+    const ns = item.object.metadata?.namespace ?? '';
+    const name = item.object.metadata?.name ?? '';
+    if (item.object.kind === 'Job') await replaceStaleJob(world, ns, name, signal);
+    const before = isWorkload(item.object)
+      ? await world.client.get<KubeObject>(item.served.res, ns, name, signal)
+      : undefined;
+    const object = await applyOne(world, item, force, false, signal);
+    world.out.info(`applied ${label(item.object)} in namespace ${ns}`);
+    applied.push({ item, object, change: changeOf(before, object) });
+  }
+  return applied;
+}
+
+/** A workload this deploy applied. */
+interface Workload {
+  item: Item;
+  /** As the apply returned it. */
+  object: KubeObject;
+  change: WorkloadChange;
+}
+
+/** Every object with the resource that serves its kind; InputError naming the ones not served. */
+async function served(
+  { client }: World,
+  objects: readonly DeployObject[],
+  signal: AbortSignal,
+): Promise<Item[]> {
   const discovery = new Discovery(client);
   const kinds = await Promise.all(
-    plan.objects.map((d) => discovery.kind(d.object.apiVersion ?? '', d.object.kind ?? '', signal)),
+    objects.map((d) => discovery.kind(d.object.apiVersion ?? '', d.object.kind ?? '', signal)),
   );
-  const unknown = plan.objects.flatMap((d, i) =>
+  const unknown = objects.flatMap((d, i) =>
     kinds[i]
       ? kinds[i].namespaced
         ? []
@@ -80,59 +192,162 @@ export async function deploy(
       : [`${d.origin}: the cluster does not serve ${d.object.kind} of ${d.object.apiVersion}`],
   );
   if (unknown.length > 0) throw new InputError(unknown.join('\n'));
-  const items = plan.objects.map((d, i) => ({ ...d, served: kinds[i]! }));
-  // Everything or nothing: the server-side dry run of every object first.
-  const refused: { item: DeployObject; err: unknown }[] = [];
-  for (const item of items) {
-    await applyOne(world, item, plan.force, true, signal).catch((err: unknown) => {
-      if (signal.aborted) throw err;
-      refused.push({ item, err });
-    });
-  }
-  if (refused.length > 0) throw refusal(refused);
-  await checkWatchRights(world, items, signal);
-  const ordered = [...items].sort((a, b) => phaseOf(a.object.kind) - phaseOf(b.object.kind));
-  const applied: KubeObject[] = [];
-  for (const item of ordered) {
-    applied.push(await applyOne(world, item, plan.force, false, signal));
-    out.info(`applied ${label(item.object)} in namespace ${item.object.metadata?.namespace}`);
-  }
-  const workloads = applied
-    .map((o, i) => ({ object: o, served: ordered[i]!.served }))
-    .filter((w) => phaseOf(w.object.kind) === 1);
-  return waitForRollouts(world, workloads, plan.limits, signal);
+  return objects.map((d, i) => ({ ...d, served: kinds[i]! }));
 }
 
 /**
- * What waiting for the rollouts reads (pods, a Deployment's ReplicaSets, a StatefulSet's or
- * DaemonSet's ControllerRevisions, events), checked before anything is applied: InfraError naming
- * what is missing. Source: deploy/rbac-optional.yaml.
+ * The server-side dry run of one object. A Job is dry-run as a new object (`generateName`): it
+ * replaces a finished Job of its name, whose pod template could not be applied over.
+ */
+async function dryRun(
+  world: World,
+  item: Item,
+  force: boolean,
+  signal: AbortSignal,
+): Promise<KubeObject> {
+  if (item.object.kind !== 'Job') return applyOne(world, item, force, true, signal);
+  const { name, ...metadata } = item.object.metadata ?? {};
+  const body = {
+    ...item.object,
+    metadata: { ...metadata, generateName: (name ?? '').slice(0, 58) },
+  };
+  return world.client.create(item.served.res, metadata.namespace, body, signal, { dryRun: true });
+}
+
+/**
+ * `body` under the deadline `deadline` (of `ms`): its outcome, or `timed-out` when the deadline
+ * passed first (the caller's own cancellation is thrown).
+ */
+async function timed(
+  ms: number,
+  deadline: AbortSignal,
+  signal: AbortSignal,
+  body: (signal: AbortSignal) => Promise<Outcome>,
+): Promise<Outcome> {
+  return body(AbortSignal.any([signal, deadline])).catch((err: unknown): Outcome => {
+    if (!deadline.aborted || signal.aborted) throw err;
+    const message = `--rollout-timeout of ${formatDuration(ms)} passed before the rollouts were done`;
+    return { kind: 'timed-out', reason: 'Timeout', jobs: [], message };
+  });
+}
+
+/**
+ * --rollback-on-failure: applies the previous pod template of every workload whose template this
+ * deploy changed, waits for those rollouts (again within --rollout-timeout), and returns the
+ * failure's message with what was restored and what was left (workloads created by this deploy
+ * stay). A rollback that fails is said, and does not change the exit code.
+ */
+async function rollBack(
+  world: World,
+  workloads: readonly Workload[],
+  plan: DeployPlan,
+  base: string,
+  signal: AbortSignal,
+): Promise<string> {
+  const { out } = world;
+  const changed = workloads.flatMap((w) =>
+    w.change.kind === 'changed' ? [{ ...w, before: w.change.before }] : [],
+  );
+  const created = workloads.filter((w) => w.change.kind === 'created').map((w) => label(w.object));
+  const left =
+    created.length > 0 ? `; left in place (created by this deploy): ${created.join(', ')}` : '';
+  if (changed.length === 0) return `${base}; nothing to roll back${left}`;
+  const restored: Workload[] = [];
+  for (const w of changed) {
+    out.info(
+      `rolling back ${label(w.object)} to its previous pod template (${imagesOf(w.before)})`,
+    );
+    const object = await applyOne(
+      world,
+      { ...w.item, object: rollbackObject(w.item.object, w.before) },
+      true,
+      false,
+      signal,
+    );
+    restored.push({ ...w, object });
+  }
+  const names = restored.map((w) => label(w.object)).join(', ');
+  const outcome = await timed(plan.timeoutMs, AbortSignal.timeout(plan.timeoutMs), signal, (s) =>
+    waitForRollouts(world, restored, plan.limits, s, false),
+  );
+  if (outcome.kind === 'succeeded') {
+    out.info(`rolled back ${names}: the previous version runs again`);
+    return `${base}; rolled back ${names}${left}`;
+  }
+  const why = 'message' in outcome ? outcome.message : outcome.kind;
+  out.warn(`the rollback of ${names} did not finish: ${why}`);
+  return `${base}; the rollback of ${names} did not finish (${why})${left}`;
+}
+
+/** Each object's difference between the cluster and `wouldBe` (its dry run), in order. */
+async function diffAll(
+  { client }: World,
+  items: readonly Item[],
+  wouldBe: readonly KubeObject[],
+  signal: AbortSignal,
+): Promise<ObjectDiff[]> {
+  return Promise.all(
+    items.map(async (item, i) => {
+      const ns = item.object.metadata?.namespace ?? '';
+      const live = await client.get<KubeObject>(
+        item.served.res,
+        ns,
+        item.object.metadata?.name ?? '',
+        signal,
+      );
+      // A Job's dry run was a create with generateName: it stands for the Job of this name.
+      const next = wouldBe[i]!;
+      const metadata = { ...next.metadata, name: item.object.metadata?.name };
+      delete metadata.generateName;
+      const named = { ...next, metadata };
+      return diffObjects(`${label(item.object)} in namespace ${ns}`, live, named);
+    }),
+  );
+}
+
+/**
+ * What following the Jobs and waiting for the rollouts needs (pods and their logs, a
+ * Deployment's ReplicaSets, a StatefulSet's or DaemonSet's ControllerRevisions, events; for Jobs
+ * also watching and deleting Jobs, to replace a finished one), checked before anything is
+ * applied: InfraError naming what is missing. Source: deploy/rbac.yaml, deploy/rbac-optional.yaml.
  */
 async function checkWatchRights(
   { client }: World,
   items: readonly DeployObject[],
   signal: AbortSignal,
 ): Promise<void> {
-  const needs = new Map<string, { namespace: string; resource: string; group: string }>();
+  type Need = {
+    namespace: string;
+    verb: string;
+    resource: string;
+    group: string;
+    subresource?: string;
+  };
+  const needs = new Map<string, Need>();
+  const need = (n: Need) =>
+    needs.set(`${n.namespace}/${n.verb}/${n.resource}/${n.subresource ?? ''}`, n);
   for (const { object: o } of items) {
-    if (phaseOf(o.kind) !== 1) continue;
     const namespace = o.metadata?.namespace ?? '';
-    const owned = o.kind === 'Deployment' ? 'replicasets' : 'controllerrevisions';
-    for (const [resource, group] of [
-      ['pods', ''],
-      [owned, 'apps'],
-      ['events', ''],
-    ] as const)
-      needs.set(`${namespace}/${resource}`, { namespace, resource, group });
+    const isJob = o.kind === 'Job';
+    if (!isJob && !isWorkload(o)) continue;
+    need({ namespace, verb: 'list', resource: 'pods', group: '' });
+    need({ namespace, verb: 'list', resource: 'events', group: '' });
+    need({ namespace, verb: 'get', resource: 'pods', group: '', subresource: 'log' });
+    if (isJob) {
+      need({ namespace, verb: 'watch', resource: 'jobs', group: 'batch' });
+      need({ namespace, verb: 'watch', resource: 'pods', group: '' });
+      need({ namespace, verb: 'delete', resource: 'jobs', group: 'batch' });
+    } else {
+      const owned = o.kind === 'Deployment' ? 'replicasets' : 'controllerrevisions';
+      need({ namespace, verb: 'list', resource: owned, group: 'apps' });
+    }
   }
   const checks = [...needs.values()];
-  const answers = await Promise.all(
-    checks.map((c) => canI(client, { ...c, verb: 'list' }, signal).catch(() => true)),
-  );
+  const answers = await Promise.all(checks.map((c) => canI(client, c, signal).catch(() => true)));
   const missing = checks.filter((_, i) => !answers[i]);
   if (missing.length > 0)
     throw new InfraError(
-      `nothing was applied: waiting for the rollouts needs ${missing.map((m) => `list ${m.resource}${m.group ? `.${m.group}` : ''} in namespace ${m.namespace}`).join(', ')}: grant it (deploy/rbac-optional.yaml)`,
+      `nothing was applied: following the Jobs and rollouts needs ${missing.map((m) => `${m.verb} ${m.resource}${m.subresource ? `/${m.subresource}` : ''}${m.group ? `.${m.group}` : ''} in namespace ${m.namespace}`).join(', ')}: grant it (deploy/rbac.yaml, deploy/rbac-optional.yaml)`,
     );
 }
 
@@ -164,7 +379,9 @@ function refusal(refused: readonly { item: DeployObject; err: unknown }[]): Erro
       : what;
   });
   const invalid = refused.every(
-    ({ err }) => err instanceof KubeApiError && (err.code === 422 || err.code === 400),
+    ({ err }) =>
+      isTypedPatchError(err) ||
+      (err instanceof KubeApiError && (err.code === 422 || err.code === 400)),
   );
   const text = `nothing was applied: the server refused ${refused.length} of the objects in a dry run:\n${lines.join('\n')}`;
   return invalid ? new InputError(text) : new InfraError(text);
@@ -179,9 +396,10 @@ const POLL_MS = 1_000;
  */
 async function waitForRollouts(
   world: World,
-  workloads: readonly { object: KubeObject; served: ServedKind }[],
+  workloads: readonly Workload[],
   limits: RolloutLimits,
   signal: AbortSignal,
+  explain = true,
 ): Promise<Outcome> {
   const { client, out, now } = world;
   const judges = workloads.map(() => new RolloutJudge(limits));
@@ -191,7 +409,7 @@ async function waitForRollouts(
       workloads.map(async (w, i): Promise<RolloutVerdict> => {
         const ns = w.object.metadata?.namespace ?? '';
         const current = await client.get<KubeObject>(
-          w.served.res,
+          w.item.served.res,
           ns,
           w.object.metadata?.name ?? '',
           signal,
@@ -220,7 +438,9 @@ async function waitForRollouts(
     });
     for (const [i, v] of verdicts.entries())
       if (v.kind === 'broken' || v.kind === 'stuck')
-        return explainFailure(world, workloads[i]!.object, v, signal);
+        return explain
+          ? explainFailure(world, workloads[i]!.object, v, signal)
+          : failureOutcome(workloads[i]!.object, v);
     if (verdicts.every((v) => v.kind === 'done')) {
       const n = workloads.length;
       return {
@@ -245,7 +465,6 @@ async function explainFailure(
 ): Promise<Outcome> {
   const { client, out } = world;
   const ns = workload.metadata?.namespace ?? '';
-  const message = `${label(workload)}: ${v.message}`;
   out.error(
     `rollout of ${label(workload)} ${v.kind === 'stuck' ? 'cannot start' : 'failed'}`,
     `${v.reason}: ${v.message}`,
@@ -271,6 +490,15 @@ async function explainFailure(
       await out.logs.write({ namespace: ns, pod: v.pod!, container: v.container }, lines);
     }
   }
+  return failureOutcome(workload, v);
+}
+
+/** The outcome of a failed rollout: exit 3 when its pods cannot start, else exit 1. */
+function failureOutcome(
+  workload: KubeObject,
+  v: Extract<RolloutVerdict, { kind: 'broken' | 'stuck' }>,
+): Outcome {
+  const message = `${label(workload)}: ${v.message}`;
   return v.kind === 'stuck'
     ? { kind: 'infra-error', reason: 'PodCannotStart', jobs: [], message }
     : { kind: 'failed', reason: 'RolloutFailed', jobs: [], message };

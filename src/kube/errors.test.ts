@@ -57,6 +57,14 @@ describe('isTransient', () => {
   const net = (code: string) => Object.assign(new Error(code), { code });
   it.each([
     ['500', api(500), true],
+    [
+      'a server-side apply that does not fit the schema (500)',
+      new KubeApiError('apply service/web', 500, {
+        message:
+          'failed to create typed patch object: .spec.ports: element 0: associative list with keys has an element that omits key field "protocol"',
+      }),
+      false,
+    ],
     ['503', api(503), true],
     ['429', api(429), true],
     ['408', api(408), true],

@@ -74,6 +74,7 @@ const TRANSIENT_NETWORK_CODES = new Set([
  */
 export function isTransient(err: unknown): boolean {
   if (err instanceof InfraError) return false;
+  if (isTypedPatchError(err)) return false;
   if (err instanceof KubeApiError) return err.code === 408 || err.code === 429 || err.code >= 500;
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {
@@ -82,6 +83,20 @@ export function isTransient(err: unknown): boolean {
     e = (e as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * True for the 500 a server-side apply gets when the object does not fit the type's schema
+ * ("failed to create typed patch object": a list entry without its key field, duplicate keys):
+ * an answer about the object, the same on every attempt.
+ * Source: https://github.com/kubernetes-sigs/structured-merge-diff/issues/183
+ */
+export function isTypedPatchError(err: unknown): err is KubeApiError {
+  return (
+    err instanceof KubeApiError &&
+    err.code === 500 &&
+    err.message.includes('failed to create typed patch object')
+  );
 }
 
 /** True when `err` is an API answer with HTTP status `code`. */

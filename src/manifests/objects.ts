@@ -13,8 +13,8 @@ export interface ManifestObject {
  * The documents as objects to apply, each with `metadata.namespace` set: its own, or `namespace`
  * (an object naming another namespace than an explicit `-n` is a problem, as for `run`). Throws
  * InputError naming every document that is not an object with apiVersion, kind and
- * metadata.name (generateName cannot be applied: apply needs a name), that is a Job (not yet:
- * issue 22), or that repeats another's kind and name.
+ * metadata.name (generateName cannot be applied: apply needs a name), or that repeats another's
+ * kind and name.
  */
 export function toManifestObjects(
   docs: readonly ParsedDocument[],
@@ -41,12 +41,6 @@ export function toManifestObjects(
     if (typeof name !== 'string' || !name) {
       problems.push(
         `${where}: ${o.kind} has no metadata.name (deploy applies objects by name; generateName cannot be applied)`,
-      );
-      continue;
-    }
-    if (o.kind === 'Job') {
-      problems.push(
-        `${where}: job/${name}: Jobs in deploy manifests are not supported yet (issue 22); run them with kubestep run before the deploy`,
       );
       continue;
     }

@@ -5,6 +5,7 @@ import type { Outcome } from '../../core/outcome.js';
 import { parseDurationMs, positive } from '../duration.js';
 import { clusterFlags, clusterOptions } from '../flags/cluster.js';
 import { variableFlags, variableOptions } from '../flags/manifests.js';
+import { resultFileFlags, resultFileOption } from '../flags/report.js';
 import { stuckFlags, stuckOptions } from '../flags/stuck.js';
 import type { DeployOptions } from '../deploy-command.js';
 import type { Io } from '../run-command.js';
@@ -15,7 +16,7 @@ export function registerDeploy<T>(y: Argv<T>, handle: (o: DeployOptions) => Prom
     'deploy',
     'apply manifests (server-side apply, field manager kubestep) and wait for the rollouts of their Deployments, StatefulSets and DaemonSets; fail fast, with the reason, when the new version crashes or cannot start',
     (b) =>
-      stuckFlags(clusterFlags(variableFlags(b)))
+      resultFileFlags(stuckFlags(clusterFlags(variableFlags(b))))
         .option('filename', {
           alias: 'f',
           type: 'string',
@@ -50,9 +51,25 @@ export function registerDeploy<T>(y: Argv<T>, handle: (o: DeployOptions) => Prom
           requiresArg: true,
           describe: 'how long a running pod of the new version may stay not ready (then exit 1)',
         })
+        .option('rollback-on-failure', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'when a rollout fails or times out, put the pod template each changed workload had before back, and wait for that rollout; the exit code stays that of the failure',
+        })
+        .option('diff', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'print what applying would change (server-side dry run), object by object, and exit 0 without changing anything',
+        })
         .example(
           '$0 deploy -f k8s/app.yaml --set IMAGE=gcr.io/p/app:$SHORT_SHA -n staging',
           'apply and wait for the rollout',
+        )
+        .example(
+          '$0 deploy -f k8s/app.yaml --set IMAGE=gcr.io/p/app:$SHORT_SHA -n production --diff',
+          'what the deploy would change (the review step)',
         )
         .strict(),
     (a) =>
@@ -68,6 +85,9 @@ export function registerDeploy<T>(y: Argv<T>, handle: (o: DeployOptions) => Prom
         ),
         maxRestarts: Math.max(0, Math.floor(a['max-restarts'])),
         readinessGraceMs: parseDurationMs('readiness-grace', a['readiness-grace']),
+        rollback: a['rollback-on-failure'],
+        diff: a.diff,
+        ...resultFileOption(a),
       }),
   );
 }

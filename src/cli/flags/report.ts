@@ -3,15 +3,9 @@
 import type { Argv } from 'yargs';
 import { parseDurationMs, positive } from '../duration.js';
 
-/** Declares --timeout (described as `limit`), -o/--output, --output-file, --cloud-logging, --project. */
-export function reportFlags<T>(y: Argv<T>, limit: string) {
+/** Declares -o/--output and --output-file: the result file. */
+export function resultFileFlags<T>(y: Argv<T>) {
   return y
-    .option('timeout', {
-      type: 'string',
-      default: '1h',
-      requiresArg: true,
-      describe: limit,
-    })
     .option('output', {
       alias: 'o',
       choices: ['text', 'json'] as const,
@@ -24,6 +18,22 @@ export function reportFlags<T>(y: Argv<T>, limit: string) {
       requiresArg: true,
       default: 'kubestep-result.json',
       describe: 'where --output json writes the result',
+    });
+}
+
+/** The result file flags as a typed option: the file, when --output json. */
+export function resultFileOption(a: { output: 'text' | 'json'; 'output-file': string }) {
+  return { outputFile: a.output === 'json' ? a['output-file'] : undefined };
+}
+
+/** Declares --timeout (described as `limit`), -o/--output, --output-file, --cloud-logging, --project. */
+export function reportFlags<T>(y: Argv<T>, limit: string) {
+  return resultFileFlags(y)
+    .option('timeout', {
+      type: 'string',
+      default: '1h',
+      requiresArg: true,
+      describe: limit,
     })
     .option('junit-report', {
       type: 'string',
@@ -54,7 +64,7 @@ export function reportOptions(a: {
 }) {
   return {
     timeoutMs: positive('timeout', parseDurationMs('timeout', a.timeout)),
-    outputFile: a.output === 'json' ? a['output-file'] : undefined,
+    ...resultFileOption(a),
     junitReport: a['junit-report'],
     cloudLogging: a['cloud-logging'],
     project: a.project,
