@@ -66,11 +66,11 @@ it('examples/db-tests.yaml with --deps examples/postgres.yaml exits 0', async ()
   expect(names((await objectsIn(t.client, t.ns)).jobs)).toEqual([]);
 });
 
-it('examples/app: the backend-tests step of its cloudbuild.yaml passes against Postgres', async () => {
+it('examples/pipeline: the backend-tests step of its cloudbuild.yaml passes against Postgres', async () => {
   // The step as Cloud Build runs it, in the app's workspace, with the local images and this
   // namespace; the cluster from KUBECONFIG instead of GKE; no Google credentials, so
   // --cloud-logging only warns.
-  const build = parse(readFileSync(example('app/cloudbuild.yaml'), 'utf8')) as {
+  const build = parse(readFileSync(example('pipeline/cloudbuild.yaml'), 'utf8')) as {
     steps: { id: string; args: string[]; env: string[] }[];
   };
   const step = build.steps.find((s) => s.id === 'backend-tests')!;
@@ -82,7 +82,7 @@ it('examples/app: the backend-tests step of its cloudbuild.yaml passes against P
     step.env.filter((e) => !e.startsWith('CLOUDSDK_')).map((e) => e.split(/=(.*)/s).slice(0, 2)),
   ) as Record<string, string>;
   const r = await runCli(args, {
-    cwd: example('app'),
+    cwd: example('pipeline'),
     env: {
       ...env,
       BUILD_ID: 'app-build-1',

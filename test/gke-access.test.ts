@@ -159,8 +159,28 @@ describe('--server with a token, no kubeconfig', () => {
     );
     expect(byEnv.code, byEnv.stderr).toBe(0);
     expect(byEnv.stderr).toContain('--server, token from KUBESTEP_TOKEN');
+    // One variable per environment (Cloud Build secretEnv), named by --token-env.
+    const byName = await runCli(
+      [
+        'run',
+        '-f',
+        f,
+        '-n',
+        t.ns,
+        '--server',
+        sa.server,
+        '--certificate-authority-data',
+        caData,
+        '--token-env',
+        'STAGING_TOKEN',
+      ],
+      { env: { ...noKubeconfig, STAGING_TOKEN: sa.token, KUBESTEP_TOKEN: 'not-this-one' } },
+    );
+    expect(byName.code, byName.stderr).toBe(0);
+    expect(byName.stderr).toContain('--server, token from STAGING_TOKEN');
     // The token never appears in the output.
-    expect(byFile.stderr + byFile.stdout + byEnv.stderr + byEnv.stdout).not.toContain(sa.token);
+    const all = [byFile, byEnv, byName].map((r) => r.stderr + r.stdout).join('');
+    expect(all).not.toContain(sa.token);
   });
 
   it('exit 2 without a token, for plain http, and without the CA the server needs (exit 3)', async () => {
@@ -171,6 +191,13 @@ describe('--server with a token, no kubeconfig', () => {
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain(
       '--server needs a bearer token: pass --token-file FILE or set KUBESTEP_TOKEN',
+    );
+    const unset = await runCli(['run', '-f', f, '--server', sa.server, '--token-env', 'NOPE'], {
+      env: { ...env, KUBESTEP_TOKEN: 'x' },
+    });
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain(
+      '--token-env NOPE: that environment variable is not set or empty',
     );
     const http = await runCli(['run', '-f', f, '--server', 'http://127.0.0.1:6443'], {
       env: { ...env, KUBESTEP_TOKEN: 'x' },

@@ -121,9 +121,17 @@ export async function accountWithRules(
   return serviceAccountKubeconfig(client, ns, sa);
 }
 
-/** The rules of deploy/rbac.yaml (`optional`: of deploy/rbac-optional.yaml). */
-export function rbacRules(optional = false): PolicyRule[] {
-  const file = optional ? '../deploy/rbac-optional.yaml' : '../deploy/rbac.yaml';
+/**
+ * The rules of deploy/rbac.yaml (`optional`: of deploy/rbac-optional.yaml, `deploy`: of
+ * deploy/rbac-deploy.yaml).
+ */
+export function rbacRules(which: boolean | 'deploy' = false): PolicyRule[] {
+  const file =
+    which === 'deploy'
+      ? '../deploy/rbac-deploy.yaml'
+      : which
+        ? '../deploy/rbac-optional.yaml'
+        : '../deploy/rbac.yaml';
   const text = readFileSync(new URL(file, import.meta.url), 'utf8');
   for (const doc of parseAllDocuments(text)) {
     const o = doc.toJS() as { kind?: string; rules?: PolicyRule[] };

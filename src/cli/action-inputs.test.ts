@@ -100,6 +100,29 @@ describe('actionPlan', () => {
       { INPUT_COMMAND: 'wait', INPUT_SELECTOR: 'suite=e2e' },
       ['wait', '-l', 'suite=e2e'],
     ],
+    [
+      'deploy with a rollout timeout and a rollback',
+      {
+        INPUT_COMMAND: 'deploy',
+        INPUT_MANIFESTS: 'k8s/app.yaml',
+        INPUT_SET: 'IMAGE=web:2',
+        INPUT_NAMESPACE: 'staging',
+        INPUT_TIMEOUT: '5m',
+        INPUT_ARGS: '--rollback-on-failure',
+      },
+      [
+        'deploy',
+        '-f',
+        'k8s/app.yaml',
+        '--set',
+        'IMAGE=web:2',
+        '--namespace',
+        'staging',
+        '--rollout-timeout',
+        '5m',
+        '--rollback-on-failure',
+      ],
+    ],
   ])('%s', async (_name, env, argv) => {
     const plan = actionPlan(env);
     expect(plan.argv).toEqual(argv);
@@ -117,7 +140,7 @@ describe('actionPlan', () => {
 
   it.each([
     [{}, /input manifests: give at least one file/],
-    [{ INPUT_COMMAND: 'gc' }, /input command: "gc" is not run or wait/],
+    [{ INPUT_COMMAND: 'gc' }, /input command: "gc" is not run, wait or deploy/],
   ])('refuses %j', (env, message) => {
     expect(() => actionPlan(env)).toThrow(UsageError);
     expect(() => actionPlan(env)).toThrow(message);

@@ -9,13 +9,13 @@ import { UsageError } from '../core/errors.js';
  * Source: https://docs.github.com/en/actions/sharing-automations/creating-actions/metadata-syntax-for-github-actions#inputs
  */
 export const ACTION_INPUTS = {
-  command: 'run (default) or wait',
-  manifests: '-f: Job manifest files, one per line',
+  command: 'run (default), wait or deploy',
+  manifests: '-f: manifest files (Jobs for run, any objects for deploy), one per line',
   deps: '--deps: dependency manifest files, one per line',
   jobs: 'wait: the Jobs (job/NAME), one per line',
   selector: 'wait -l: a label selector of the Jobs',
   namespace: '-n',
-  timeout: '--timeout',
+  timeout: '--timeout (deploy: --rollout-timeout)',
   kubeconfig: '--kubeconfig: a kubeconfig file, or its content',
   context: '--context',
   set: '--set: NAME=VALUE, one per line',
@@ -45,7 +45,7 @@ export interface ActionPlan {
  * The command line for the action's inputs in `env`. Empty inputs are not set; lists are one item
  * per line (blank lines and surrounding spaces ignored). A `kubeconfig` input with a line break
  * or `apiVersion:` in it is content, otherwise a path. Throws UsageError for an unknown command,
- * or for `manifests` missing with `run`.
+ * or for `manifests` missing with `run` or `deploy`.
  */
 export function actionPlan(env: Readonly<Record<string, string | undefined>>): ActionPlan {
   const input = (name: ActionInput) => (env[`INPUT_${name.toUpperCase()}`] ?? '').trim();
@@ -55,11 +55,11 @@ export function actionPlan(env: Readonly<Record<string, string | undefined>>): A
       .map((l) => l.trim())
       .filter(Boolean);
   const command = input('command') || 'run';
-  if (command !== 'run' && command !== 'wait') {
-    throw new UsageError(`input command: ${JSON.stringify(command)} is not run or wait`);
+  if (command !== 'run' && command !== 'wait' && command !== 'deploy') {
+    throw new UsageError(`input command: ${JSON.stringify(command)} is not run, wait or deploy`);
   }
   const argv: string[] = [command];
-  if (command === 'run') {
+  if (command === 'run' || command === 'deploy') {
     const manifests = lines('manifests');
     if (manifests.length === 0) throw new UsageError('input manifests: give at least one file');
     for (const f of manifests) argv.push('-f', f);
@@ -73,7 +73,7 @@ export function actionPlan(env: Readonly<Record<string, string | undefined>>): A
   }
   const flags: [ActionInput, string][] = [
     ['namespace', '--namespace'],
-    ['timeout', '--timeout'],
+    ['timeout', command === 'deploy' ? '--rollout-timeout' : '--timeout'],
     ['context', '--context'],
     ['cleanup', '--cleanup'],
     ['project', '--project'],

@@ -1,4 +1,4 @@
-// cloudbuild.yaml (kubestep's pipeline) and examples/app/cloudbuild.yaml: structure, and every
+// cloudbuild.yaml (kubestep's pipeline) and examples/pipeline/cloudbuild.yaml: structure, and every
 // kubestep step's command line through the real parser, with the files it names present.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,10 +14,12 @@ interface Step {
   name: string;
   args?: string[];
   env?: string[];
+  secretEnv?: string[];
   entrypoint?: string;
 }
 interface Build {
   substitutions: Record<string, string>;
+  availableSecrets?: { secretManager: { versionName: string; env: string }[] };
   steps: Step[];
   images?: string[];
 }
@@ -56,7 +58,7 @@ function substitute(text: string, values: Record<string, string>): string {
 
 describe.each([
   ['cloudbuild.yaml', ROOT, '_IMAGE'],
-  ['examples/app/cloudbuild.yaml', join(ROOT, 'examples/app'), '_KUBESTEP'],
+  ['examples/pipeline/cloudbuild.yaml', join(ROOT, 'examples/pipeline'), '_KUBESTEP'],
 ])('%s', (file, workspace, kubestepSub) => {
   const build = parse(readFileSync(join(ROOT, file), 'utf8')) as Build;
   const text = readFileSync(join(ROOT, file), 'utf8').replace(/^\s*#.*$/gm, '');
@@ -87,9 +89,17 @@ describe.each([
         expect(existsSync(join(workspace, f)), `${step.id}: ${f}`).toBe(true);
       }
       if (parsed.command === 'run') expect(env.BUILD_ID, step.id).toBe('x-build_id');
-      // GKE without gcloud: the cluster from Cloud Build's kubectl-builder variables.
-      expect(env.CLOUDSDK_CONTAINER_CLUSTER, step.id).toBeTruthy();
-      expect(env.CLOUDSDK_COMPUTE_REGION ?? env.CLOUDSDK_COMPUTE_ZONE, step.id).toBeTruthy();
+      const tokenEnv = argv[argv.indexOf('--token-env') + 1];
+      if (argv.includes('--server')) {
+        // An environment's own token: a secret of the build, given to this step only.
+        expect(step.secretEnv, step.id).toEqual([tokenEnv]);
+        const secrets = build.availableSecrets?.secretManager.map((m) => m.env);
+        expect(secrets, step.id).toContain(tokenEnv);
+      } else {
+        // GKE without gcloud: the cluster from Cloud Build's kubectl-builder variables.
+        expect(env.CLOUDSDK_CONTAINER_CLUSTER, step.id).toBeTruthy();
+        expect(env.CLOUDSDK_COMPUTE_REGION ?? env.CLOUDSDK_COMPUTE_ZONE, step.id).toBeTruthy();
+      }
     }
   });
 
@@ -120,8 +130,8 @@ describe.each([
   });
 });
 
-it('examples/app: its postgres.yaml is the shared example', () => {
-  expect(readFileSync(join(ROOT, 'examples/app/k8s/postgres.yaml'), 'utf8')).toBe(
+it('examples/pipeline: its postgres.yaml is the shared example', () => {
+  expect(readFileSync(join(ROOT, 'examples/pipeline/k8s/postgres.yaml'), 'utf8')).toBe(
     readFileSync(join(ROOT, 'examples/postgres.yaml'), 'utf8'),
   );
 });

@@ -18,6 +18,8 @@ export interface ClusterFlags {
   /** --server: the API server's URL, with a token (--token-file or KUBESTEP_TOKEN). */
   server?: string | undefined;
   tokenFile?: string | undefined;
+  /** --token-env NAME: the variable that holds the token (default KUBESTEP_TOKEN). */
+  tokenEnv?: string | undefined;
   /** --certificate-authority FILE (PEM). */
   certificateAuthority?: string | undefined;
   /** --certificate-authority-data (base64 PEM, as in a kubeconfig). */
@@ -45,7 +47,8 @@ export interface ClusterAccess {
 }
 
 /**
- * Finds cluster access: `--server` with a token (--token-file, else `KUBESTEP_TOKEN`) and CA;
+ * Finds cluster access: `--server` with a token (--token-file, else the variable --token-env
+ * names, default `KUBESTEP_TOKEN`) and CA;
  * else a GKE cluster (`--gke-cluster`, or Cloud Build's `CLOUDSDK_CONTAINER_CLUSTER` when no
  * kubeconfig is given) through Application Default Credentials and the GKE API; else a
  * kubeconfig or the in-cluster service account ({@link loadClusterAccess}). Throws InputError
@@ -70,13 +73,18 @@ export async function resolveClusterAccess(
     if (flags.tokenFile) {
       token = await fileTokenSource(flags.tokenFile, Date.now);
       from = `token from ${flags.tokenFile}`;
-    } else if (env.KUBESTEP_TOKEN) {
-      const t = env.KUBESTEP_TOKEN.trim();
+    } else if (env[flags.tokenEnv ?? 'KUBESTEP_TOKEN']?.trim()) {
+      const name = flags.tokenEnv ?? 'KUBESTEP_TOKEN';
+      const t = env[name]!.trim();
       token = () => Promise.resolve(t);
-      from = 'token from KUBESTEP_TOKEN';
+      from = `token from ${name}`;
+    } else if (flags.tokenEnv) {
+      throw new InputError(
+        `--token-env ${flags.tokenEnv}: that environment variable is not set or empty`,
+      );
     } else {
       throw new InputError(
-        '--server needs a bearer token: pass --token-file FILE or set KUBESTEP_TOKEN',
+        '--server needs a bearer token: pass --token-file FILE or set KUBESTEP_TOKEN (or --token-env NAME)',
       );
     }
     const namespace = flags.namespace || 'default';
@@ -97,6 +105,7 @@ export async function resolveClusterAccess(
   }
   for (const [flag, set] of [
     ['--token-file', flags.tokenFile],
+    ['--token-env', flags.tokenEnv],
     ['--certificate-authority', flags.certificateAuthority],
     ['--certificate-authority-data', flags.certificateAuthorityData],
   ] as const) {

@@ -35,6 +35,12 @@ export function clusterFlags<T>(y: Argv<T>) {
       describe:
         'the API server (https://HOST[:PORT]) instead of a kubeconfig, with --token-file or KUBESTEP_TOKEN',
     })
+    .option('token-env', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'the environment variable that holds the bearer token for --server (default KUBESTEP_TOKEN; e.g. one Secret Manager secret per environment in Cloud Build)',
+    })
     .option('token-file', {
       type: 'string',
       requiresArg: true,
@@ -89,6 +95,7 @@ export function clusterOptions(a: {
   namespace?: string | undefined;
   server?: string | undefined;
   'token-file'?: string | undefined;
+  'token-env'?: string | undefined;
   'certificate-authority'?: string | undefined;
   'certificate-authority-data'?: string | undefined;
   'gke-cluster'?: string | undefined;
@@ -103,6 +110,7 @@ export function clusterOptions(a: {
     namespace: a.namespace,
     server: a.server,
     tokenFile: a['token-file'],
+    tokenEnv: a['token-env'],
     certificateAuthority: a['certificate-authority'],
     certificateAuthorityData: a['certificate-authority-data'],
     gkeCluster: a['gke-cluster'],
