@@ -1,4 +1,4 @@
-// `kubestep deploy` (issue 22, in progress): flags, their mapping to DeployOptions, and the
+// `kubestep deploy`: flags, their mapping to DeployOptions, and the
 // handler (deploy-command.ts).
 import type { Argv } from 'yargs';
 import type { Outcome } from '../../core/outcome.js';
