@@ -8,8 +8,8 @@ import { expect, it } from 'vitest';
 import { InfraError } from '../src/core/errors.js';
 import type { Outcome } from '../src/core/outcome.js';
 import { deploy, type DeployObject } from '../src/deploy/deploy.js';
-import { CONFIGMAPS, DEPLOYMENTS } from '../src/kube/resources.js';
-import type { KubeObject } from '../src/kube/types.js';
+import { CONFIGMAPS, DEPLOYMENTS, PODS, STATEFULSETS } from '../src/kube/resources.js';
+import type { KubeObject, Pod } from '../src/kube/types.js';
 import { DEFAULT_GRACES } from '../src/pods/problems.js';
 import { createConsoleOutput } from '../src/report/console.js';
 import { kubectl, manifestFile, runCli, useTestNamespace } from './harness.js';
@@ -453,3 +453,138 @@ it('a migration Job runs to Complete before the workload changes, a smoke Job in
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain('annotation kubestep.dev/deploy-phase is "early"');
 }, 300_000);
+
+it('a StatefulSet with a partition and a DaemonSet: rolled out as their controllers define it, checked through the API', async () => {
+  const sts = manifestFile(`apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  podManagementPolicy: Parallel
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate:
+      partition: \${PARTITION}
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: db
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", "echo \${V}; sleep 3600"]
+          readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: agent
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", "echo \${V}; sleep 3600"]
+`);
+  const v1 = await runCli([
+    'deploy',
+    '-f',
+    sts,
+    '-n',
+    t.ns,
+    '--set',
+    'V=v1',
+    '--set',
+    'PARTITION=0',
+  ]);
+  expect(v1.code, v1.stderr).toBe(0);
+  expect(v1.stderr).toContain('all 2 rollouts are done');
+  // v2 with partition 1: only the pod of ordinal 1 is updated, and that is the whole rollout.
+  const v2 = await runCli([
+    'deploy',
+    '-f',
+    sts,
+    '-n',
+    t.ns,
+    '--set',
+    'V=v2',
+    '--set',
+    'PARTITION=1',
+  ]);
+  expect(v2.code, v2.stderr).toBe(0);
+  expect(v2.stderr).toMatch(
+    /statefulset\/db: partitioned rollout complete: 1 new pods have been updated/,
+  );
+  type Sts = KubeObject & { status?: { currentRevision?: string; updateRevision?: string } };
+  const db = await t.client.get<Sts>(STATEFULSETS, t.ns, 'db', AbortSignal.timeout(10_000));
+  const pods = await t.client.list<Pod>(
+    PODS,
+    t.ns,
+    { labelSelector: 'app=db' },
+    AbortSignal.timeout(10_000),
+  );
+  const revisionOf = (name: string) =>
+    pods.items.find((p) => p.metadata?.name === name)?.metadata?.labels?.[
+      'controller-revision-hash'
+    ];
+  expect(db?.status?.updateRevision).not.toBe(db?.status?.currentRevision);
+  expect(revisionOf('db-0')).toBe(db?.status?.currentRevision);
+  expect(revisionOf('db-1')).toBe(db?.status?.updateRevision);
+  type Ds = KubeObject & {
+    metadata: { generation: number };
+    status?: {
+      observedGeneration?: number;
+      updatedNumberScheduled?: number;
+      numberAvailable?: number;
+    };
+  };
+  const DAEMONSETS = { ...STATEFULSETS, plural: 'daemonsets', kind: 'daemonset' };
+  const agent = await t.client.get<Ds>(DAEMONSETS, t.ns, 'agent', AbortSignal.timeout(10_000));
+  expect(agent?.status).toMatchObject({
+    observedGeneration: agent?.metadata.generation,
+    updatedNumberScheduled: 1,
+    numberAvailable: 1,
+  });
+  expect(v2.stderr).toContain('daemon set "agent" successfully rolled out');
+}, 200_000);
+
+it('an object last applied with client-side kubectl apply: the first deploy that changes it names the way (--force-conflicts once), later deploys need nothing', async () => {
+  const cm = (mode: string) =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-kubectl}\ndata: {mode: ${mode}}\n`;
+  await kubectl(['apply', '-n', t.ns, '-f', '-'], cm('kubectl'));
+  const file = (mode: string) => manifestFile(cm(mode));
+  const first = await runCli(['deploy', '-f', file('kubestep-1'), '-n', t.ns]);
+  expect(first.code).toBe(3);
+  expect(first.stderr).toContain('conflict with "kubectl-client-side-apply"');
+  expect(first.stderr).toContain(
+    'these fields were set by client-side `kubectl apply`: give --force-conflicts once',
+  );
+  const forced = await runCli([
+    'deploy',
+    '-f',
+    file('kubestep-1'),
+    '-n',
+    t.ns,
+    '--force-conflicts',
+  ]);
+  expect(forced.code, forced.stderr).toBe(0);
+  expect(forced.stderr).toContain(
+    'configmap/from-kubectl: taken over from client-side kubectl apply',
+  );
+  const later = await runCli(['deploy', '-f', file('kubestep-2'), '-n', t.ns]);
+  expect(later.code, later.stderr).toBe(0);
+  const now = await t.client.get<KubeObject & { data?: Record<string, string> }>(
+    CONFIGMAPS,
+    t.ns,
+    'from-kubectl',
+    AbortSignal.timeout(10_000),
+  );
+  expect(now?.data).toEqual({ mode: 'kubestep-2' });
+}, 120_000);

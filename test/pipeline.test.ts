@@ -134,5 +134,6 @@ it('two versions through staging, smoke test and production: every step exits 0,
   expect(wrong.code, wrong.stderr).toBe(3);
   expect(wrong.stderr).toMatch(/nothing was applied: the server refused/);
   expect(wrong.stderr).toMatch(/forbidden/i);
+  expect(wrong.stderr).toContain('deploy/rbac-deploy.yaml grants them');
   expect(await versionIn(production.ns)).toEqual(before);
 }, 600_000);

@@ -11,6 +11,7 @@ import { Discovery, type ServedKind } from '../kube/discovery.js';
 import { isTypedPatchError, KubeApiError } from '../kube/errors.js';
 import { CONTROLLERREVISIONS, PODS, REPLICASETS } from '../kube/resources.js';
 import { podSelectorOf } from '../kube/selectors.js';
+import { runInformer } from '../kube/informer.js';
 import type { KubeObject, Pod } from '../kube/types.js';
 import type { World } from '../kube/world.js';
 import type { ManifestObject } from '../manifests/objects.js';
@@ -159,9 +160,49 @@ async function applyPhase(
       : undefined;
     const object = await applyOne(world, item, force, false, signal);
     world.out.info(`applied ${label(item.object)} in namespace ${ns}`);
+    if (force) await takeOverFromKubectl(world, item, object, signal);
     applied.push({ item, object, change: changeOf(before, object) });
   }
   return applied;
+}
+
+/** The annotation in which client-side `kubectl apply` keeps what it applied. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** The field managers of client-side `kubectl apply` (and of objects made before managedFields). */
+const KUBECTL_MANAGERS = new Set(['kubectl-client-side-apply', 'before-first-apply']);
+
+/**
+ * After a forced apply of an object that client-side `kubectl apply` managed: removes its
+ * last-applied annotation and kubectl's entries in managedFields (one merge patch), so that the
+ * next deploy is not a conflict with "kubectl-client-side-apply" again: the API server derives
+ * that manager's fields from the annotation on every apply. What Flux does when it takes objects
+ * over. Source: https://kubernetes.io/docs/reference/using-api/server-side-apply/#upgrading-from-client-side-apply-to-server-side-apply
+ */
+async function takeOverFromKubectl(
+  { client, out }: World,
+  item: Item,
+  applied: KubeObject,
+  signal: AbortSignal,
+): Promise<void> {
+  const fields = applied.metadata?.managedFields ?? [];
+  const keep = fields.filter((m) => !KUBECTL_MANAGERS.has(m.manager ?? ''));
+  const annotated = LAST_APPLIED in (applied.metadata?.annotations ?? {});
+  if (!annotated && keep.length === fields.length) return;
+  await client.patch(
+    item.served.res,
+    applied.metadata?.namespace ?? '',
+    applied.metadata?.name ?? '',
+    {
+      metadata: {
+        ...(annotated ? { annotations: { [LAST_APPLIED]: null } } : {}),
+        managedFields: keep,
+      },
+    },
+    signal,
+  );
+  out.info(
+    `${label(applied)}: taken over from client-side kubectl apply (its ${LAST_APPLIED} annotation and field ownership removed)`,
+  );
 }
 
 /** A workload this deploy applied. */
@@ -374,9 +415,14 @@ function refusal(refused: readonly { item: DeployObject; err: unknown }[]): Erro
   const lines = refused.map(({ item, err }) => {
     const conflict = err instanceof KubeApiError && err.code === 409;
     const what = `${item.origin}: ${label(item.object)}: ${messageOf(err)}`;
-    return conflict
-      ? `${what}\n  (another field manager owns these fields: give --force-conflicts to take them, or change them where they are managed)`
-      : what;
+    if (err instanceof KubeApiError && err.code === 403)
+      return `${what.trimEnd()}\n  (these credentials may not apply ${item.object.kind} objects in namespace ${item.object.metadata?.namespace}: server-side apply needs patch, and create for a new object; deploy/rbac-deploy.yaml grants them)`;
+    if (!conflict) return what;
+    // Objects last changed by `kubectl apply` (client-side): kubectl converts them when it moves
+    // to server-side apply itself, for any other field manager they are a conflict.
+    return /conflicts? with "(kubectl-client-side-apply|before-first-apply)"/.test(what)
+      ? `${what}\n  (these fields were set by client-side \`kubectl apply\`: give --force-conflicts once, on the first kubestep deploy of this object, to take them over; later deploys need it no more)`
+      : `${what}\n  (another field manager owns these fields: give --force-conflicts to take them, or change them where they are managed)`;
   });
   const invalid = refused.every(
     ({ err }) =>
@@ -401,9 +447,71 @@ async function waitForRollouts(
   signal: AbortSignal,
   explain = true,
 ): Promise<Outcome> {
-  const { client, out, now } = world;
+  const { client, out } = world;
   const judges = workloads.map(() => new RolloutJudge(limits));
   const said = new Map<number, string>();
+  const changes = new Changes(signal);
+  const watching = new AbortController();
+  const watchSignal = AbortSignal.any([signal, watching.signal]);
+  // A change of a workload's status is judged at once (kubectl rollout status watches too); the
+  // 1 s tick covers the pods' graces, and a watch that may not be opened.
+  for (const w of workloads)
+    void runInformer<KubeObject>(
+      client,
+      w.item.served.res,
+      w.object.metadata?.namespace ?? '',
+      { fieldSelector: `metadata.name=${w.object.metadata?.name ?? ''}` },
+      {
+        onList: () => changes.note(),
+        onEvent: () => changes.note(),
+        onReconnect: (why) => out.debug(why),
+      },
+      watchSignal,
+    ).catch((err: unknown) => {
+      if (!watchSignal.aborted) out.debug(`watching ${label(w.object)}: ${messageOf(err)}`);
+    });
+  try {
+    return await judgeUntilDone(world, workloads, judges, said, changes, explain, signal);
+  } finally {
+    watching.abort();
+  }
+}
+
+/** A wake-up call for the judging loop: resolves at the next change, or after `ms`. */
+class Changes {
+  private wake: (() => void) | undefined;
+  private pending = false;
+
+  constructor(private readonly signal: AbortSignal) {}
+
+  note(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  /** Waits for a change noted since the last call, at most `ms`; the signal's reason is thrown. */
+  async next(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return;
+    }
+    const changed = new Promise<void>((resolve) => (this.wake = resolve));
+    await Promise.race([sleep(ms, this.signal), changed]);
+    this.wake = undefined;
+    this.pending = false;
+  }
+}
+
+async function judgeUntilDone(
+  world: World,
+  workloads: readonly Workload[],
+  judges: readonly RolloutJudge[],
+  said: Map<number, string>,
+  changes: Changes,
+  explain: boolean,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const { client, out, now } = world;
   for (;;) {
     const verdicts = await Promise.all(
       workloads.map(async (w, i): Promise<RolloutVerdict> => {
@@ -452,7 +560,7 @@ async function waitForRollouts(
       };
     }
     out.status(verdicts.map((v, i) => `${label(workloads[i]!.object)}: ${v.message}`).join('; '));
-    await sleep(POLL_MS, signal);
+    await changes.next(POLL_MS);
   }
 }
 

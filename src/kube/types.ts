@@ -15,6 +15,8 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
+  /** Which field manager owns which fields. Source: https://kubernetes.io/docs/reference/using-api/server-side-apply/#field-management */
+  managedFields?: { manager?: string; operation?: string; [k: string]: unknown }[];
 }
 
 /** Source: https://kubernetes.io/docs/concepts/overview/working-with-objects/owners-dependents/ */

@@ -570,3 +570,77 @@ it.runIf(wants('artifacts'))(
     row('peak RSS of kubestep, 100 MiB of artifacts', 'MiB', 'flat', rss.large);
   },
 );
+
+it.runIf(wants('deploy'))(
+  'deploy: apply to verdict, kubestep deploy vs kubectl apply + rollout status (good, crash, unpullable image)',
+  { timeout: 1_800_000 },
+  async () => {
+    // The same Deployment shape for both tools, each its own Deployment. progressDeadlineSeconds
+    // is 60 s here to keep the bench short: kubectl rollout status waits for it (600 s by default).
+    const deadline = 60;
+    const app = (name: string, image: string, command: string) =>
+      manifestFile(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: ${deadline}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: app
+          image: ${image}
+          imagePullPolicy: Never
+          command: ["sh", "-c", ${JSON.stringify(command)}]
+          readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+`);
+    const good = (v: number) => `echo v${v}; sleep 3600`;
+    const cases = [
+      { name: 'good', image: 'busybox:local', command: (v: number) => good(v), code: 0 },
+      { name: 'crash', image: 'busybox:local', command: () => 'echo fatal; exit 3', code: 1 },
+      { name: 'pull', image: 'busybox:nope', command: (v: number) => good(v), code: 3 },
+    ];
+    const rounds = Math.min(ROUNDS, 3);
+    for (const c of cases) {
+      const ks: number[] = [];
+      const kc: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const v = 10 * i + 2;
+        // Both start from a rolled-out first version, each applied by its own tool.
+        await ok(
+          kubestep(['deploy', '-f', app('dep-ks', 'busybox:local', good(v - 1)), '-n', t.ns]),
+          'v1',
+        );
+        await ok(kubectlT(['apply', '-f', app('dep-kc', 'busybox:local', good(v - 1))]), 'v1');
+        await ok(kubectlT(['rollout', 'status', 'deployment/dep-kc', '--timeout=120s']), 'v1');
+        const a = await kubestep([
+          'deploy',
+          '-f',
+          app('dep-ks', c.image, c.command(v)),
+          '-n',
+          t.ns,
+        ]);
+        expect(a.code, a.stderr).toBe(c.code);
+        ks.push(a.ms);
+        const started = performance.now();
+        await ok(kubectlT(['apply', '-f', app('dep-kc', c.image, c.command(v))]), 'apply');
+        const b = await kubectlT(['rollout', 'status', 'deployment/dep-kc', '--timeout=300s']);
+        expect(b.code === 0, b.stderr).toBe(c.code === 0);
+        kc.push(performance.now() - started);
+      }
+      row(
+        `deploy, ${c.name}: apply to verdict (deploy vs apply + rollout status)`,
+        'ms',
+        c.code === 0 ? '≤ kubectl' : '≪ progress deadline',
+        ks,
+        kc,
+      );
+    }
+    notes.push(
+      `deploy rows: progressDeadlineSeconds ${deadline} s (kubectl rollout status waits for it on a crash or a pull failure; 600 s by default); kubestep fails on the new revision's pods`,
+    );
+  },
+);
