@@ -145,6 +145,29 @@ describe('RolloutJudge', () => {
     });
   });
 
+  it.each([
+    [
+      "the new revision's ReplicaSet: broken",
+      'ReplicaSet "web-h2" has timed out progressing.',
+      'broken',
+    ],
+    [
+      'another ReplicaSet (an earlier rollout, before a rollback to this template): waiting',
+      'ReplicaSet "web-h9" has timed out progressing.',
+      'waiting',
+    ],
+  ])('ProgressDeadlineExceeded about %s', (_name, message, kind) => {
+    const d = web({
+      observedGeneration: 2,
+      replicas: 2,
+      updatedReplicas: 1,
+      conditions: [
+        { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message },
+      ],
+    });
+    expect(new RolloutJudge(LIMITS).judge(d, replicaSets, [], T0).kind).toBe(kind);
+  });
+
   it('judges no pod before the controller has seen the new spec (its revision marks are the old ones)', () => {
     const unseen = web({ observedGeneration: 1, replicas: 1, updatedReplicas: 1 });
     const v = new RolloutJudge(LIMITS).judge(

@@ -2,7 +2,7 @@
 // what the new revision's pods show, with the graces of test pods. Pure: objects and `nowMs` in.
 import type { KubeObject, Pod } from '../kube/types.js';
 import { isPodReady, ProblemClock, type StuckGraces } from '../pods/problems.js';
-import { isOfRevision, newRevision, rolloutPodProblem } from './revision.js';
+import { isOfRevision, newRevision, rolloutPodProblem, type RevisionLabel } from './revision.js';
 import { rolloutStatus } from './rollout.js';
 
 /** Where a rollout stands, and for a failure: who is to blame (exit 1) or the cluster (exit 3). */
@@ -40,6 +40,21 @@ const STUCK_REASONS = new Set([
   'FailedAttachVolume',
   'Evicted',
 ]);
+
+/**
+ * True when a Deployment's `ProgressDeadlineExceeded` condition is about another ReplicaSet than
+ * the new revision's: left from an earlier rollout (one that failed before this deploy rolled the
+ * Deployment back to an older template), until the controller records progress again.
+ * Source: https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#failed-deployment
+ */
+export function staleDeadline(workload: KubeObject, rev: RevisionLabel | undefined): boolean {
+  if (workload.kind !== 'Deployment' || !rev) return false;
+  const progressing = (
+    workload as { status?: { conditions?: { type?: string; message?: string }[] } }
+  ).status?.conditions?.find((c) => c.type === 'Progressing');
+  const named = /ReplicaSet "([^"]+)"/.exec(progressing?.message ?? '')?.[1];
+  return named !== undefined && named !== `${workload.metadata?.name ?? ''}-${rev.value}`;
+}
 
 /** Judges one workload's rollout over time (it remembers since when each pod has had a problem). */
 export class RolloutJudge {
@@ -97,7 +112,7 @@ export class RolloutJudge {
           };
       } else this.notReadySince.delete(uid);
     }
-    if (status.failed)
+    if (status.failed && !staleDeadline(workload, rev))
       return {
         kind: 'broken',
         reason: 'ProgressDeadlineExceeded',
