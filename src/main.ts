@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // Entry point: the only file that touches `process`. Owns the root AbortController, turns
 // SIGINT/SIGTERM into cancellation (a second signal exits at once) and sets the exit code.
-import { runCli } from './cli/cli.js';
 import { CancelledError, InternalError } from './core/errors.js';
+import { nodeVersionProblem } from './core/node-version.js';
 import { exitCodeOf, exitCodeOfSignal } from './core/outcome.js';
 
-// The artifacts collector in a test pod (README: Artifacts): its own small path, exit 0 after
-// SIGTERM, so that the pod's result stays its main containers'.
-if (process.argv[2] === 'collect-artifacts') {
+// Before anything that needs a newer Node is loaded (the CLI is imported below, on demand): a
+// clear word and exit 2 instead of a crash deep in undici.
+const tooOld = nodeVersionProblem(process.versions.node);
+if (tooOld) {
+  process.stderr.write(`kubestep: error: ${tooOld}\n`);
+  process.exitCode = 2;
+} else if (process.argv[2] === 'collect-artifacts') {
+  // The artifacts collector in a test pod (README: Artifacts): its own small path, exit 0 after
+  // SIGTERM, so that the pod's result stays its main containers'.
   const { collectCommand } = await import('./artifacts/collect.js');
   process.exitCode = await collectCommand(process.argv.slice(3), process.stdout, process.stderr);
 } else {
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
     }, Number(fault[2])).unref();
   }
 
+  const { runCli } = await import('./cli/cli.js');
   const outcome = await runCli(
     process.argv.slice(2),
     {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { nodeVersionProblem } from '../src/core/node-version.js';
 import { runCli, useTestNamespace } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -102,16 +103,27 @@ describe('README quick start', () => {
     expect(r.stdout).toContain('3 passed, 0 failed');
   });
 
-  it('from source: the node command passes', async () => {
-    const line = quickstart('source')
+  it('from source: the dry run, then the run pass', async () => {
+    const [check, run] = quickstart('source')
       .split('\n')
-      .find((l) => l.startsWith('node build/kubestep.mjs'))!;
-    const words = shellWords(line);
-    const r = await runCli(words.slice(2).map(local), {
+      .filter((l) => l.startsWith('node build/kubestep.mjs'));
+    const dry = await runCli(shellWords(check!).slice(2).map(local), {
+      cwd: ROOT,
+      env: { BUILD_ID: 'readme-dry' },
+    });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain('DRY RUN: the server accepts every object');
+    expect(dry.stdout).toBe('');
+    const r = await runCli(shellWords(run!).slice(2).map(local), {
       cwd: ROOT,
       env: { BUILD_ID: 'readme-src' },
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('3 passed, 0 failed');
+  });
+
+  it('shows the line kubestep prints on a Node.js older than supported', () => {
+    const shown = README.split('\n').find((l) => l.includes('kubestep needs Node.js'))!;
+    expect(shown).toBe(`kubestep: error: ${nodeVersionProblem('20.20.2')!}`);
   });
 });

@@ -58,6 +58,8 @@ export interface ManifestOptions {
   runId?: string | undefined;
   /** Fields the API server drops are a warning, not exit 2 (--allow-dropped-fields). */
   allowDroppedFields?: boolean;
+  /** --dry-run: check everything up to the first create, then report; change nothing. */
+  dryRun?: boolean;
 }
 
 /** Typed options of `kubestep run`. */
@@ -428,6 +430,7 @@ async function run(
         backstopSeconds: backstop,
         leaseSeconds: opts.leaseSeconds,
         sweep: opts.sweep,
+        dryRun: opts.dryRun,
         graces: opts.graces,
         sidecars: opts.sidecars,
         artifacts: opts.artifacts,
@@ -496,11 +499,13 @@ async function up(
         lifetimeSeconds: lifetime,
         graces: opts.graces,
         sweep: opts.sweep,
+        dryRun: opts.dryRun,
       },
       signal,
     );
     if (cancelled) {
-      out.result(false, verdict(cancelled));
+      // A dry run's report, or a cancellation.
+      out.result(cancelled.kind === 'succeeded', verdict(cancelled));
       return cancelled;
     }
     const namespaces = [...new Set(p.dependencies.map((d) => d.namespace))];

@@ -39,6 +39,14 @@ export interface APIResourceList {
   }[];
 }
 
+/** What `GET /version` answers (the fields kubestep reads). */
+export interface ServerVersion {
+  gitVersion: string;
+  major: string;
+  /** May carry a `+` (`20+` on some providers). */
+  minor: string;
+}
+
 /** Options of list and watch calls. */
 export interface ListOptions {
   labelSelector?: string;
@@ -102,6 +110,11 @@ export interface KubeApi {
    * https://kubernetes.io/docs/reference/using-api/api-concepts/#discovery-api
    */
   discover(api: string, signal: AbortSignal): Promise<APIResourceList | undefined>;
+  /**
+   * The API server's version (`GET /version`: `gitVersion` `v1.20.15`, `major`, `minor`).
+   * Source: https://kubernetes.io/docs/reference/using-api/#api-versioning
+   */
+  version(signal: AbortSignal): Promise<ServerVersion>;
   /** Lists objects in `ns` (undefined: all namespaces). */
   list<T extends KubeObject>(
     res: Resource,

@@ -22,6 +22,7 @@ import type {
   KubeApi,
   ListOptions,
   LogStreamOptions,
+  ServerVersion,
 } from './api.js';
 import { LineSplitter } from './line-splitter.js';
 import { describeNetworkError, isStatus, isTransient, KubeApiError } from './errors.js';
@@ -215,6 +216,11 @@ export class KubeClient implements KubeApi {
       if (err instanceof KubeApiError && err.code === 404) return undefined;
       throw err;
     }
+  }
+
+  /** The API server's version (`GET /version`). */
+  async version(signal: AbortSignal): Promise<ServerVersion> {
+    return this.json<ServerVersion>('GET', 'version', '/version', {}, undefined, signal);
   }
 
   /**

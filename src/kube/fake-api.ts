@@ -2,7 +2,7 @@
 // Objects live in a map; every call is recorded; chosen calls can be made to fail. Deleting an
 // object (not with Orphan) also removes what it owns, as the garbage collector would.
 import type { Readable } from 'node:stream';
-import type { KubeApi, ListOptions } from './api.js';
+import type { KubeApi, ListOptions, ServerVersion } from './api.js';
 import { KubeApiError } from './errors.js';
 import type { Resource } from './resources.js';
 import type { KubeObject, ObjectList, Status, WatchEvent } from './types.js';
@@ -112,6 +112,10 @@ export class FakeKubeApi implements KubeApi {
 
   discover(): Promise<undefined> {
     return Promise.resolve(undefined);
+  }
+
+  version(): Promise<ServerVersion> {
+    return Promise.resolve({ gitVersion: 'v1.20.15', major: '1', minor: '20' });
   }
 
   proxyGet(): Promise<Readable> {

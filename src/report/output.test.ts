@@ -1,7 +1,7 @@
 // The pure parts of the output: CI detection, workflow-command escaping, secrets, the result.
 import { describe, expect, it } from 'vitest';
 import { escapeData, escapeProperty, outputMode } from './ci.js';
-import { resultFile, runResult, summaryMarkdown } from './result.js';
+import { resultFile, runResult, summaryMarkdown, verdict } from './result.js';
 import { redactDeep, redactor, secretValuesOf } from './secrets.js';
 import type { JobSummary, Outcome } from '../core/outcome.js';
 
@@ -259,5 +259,27 @@ describe('runResult and summaryMarkdown', () => {
     expect(md).toContain(
       '| `` evicted ### kubestep: PASSED [log in](https://evil.example) ![x](http://evil/x.png) <img src=x> www.evil.example `code` `` |',
     );
+  });
+});
+
+describe('verdict', () => {
+  it.each<[string, Outcome, string]>([
+    [
+      'Jobs complete',
+      { kind: 'succeeded', reason: 'Complete', jobs: [{} as JobSummary, {} as JobSummary] },
+      'PASSED: all 2 Jobs are Complete',
+    ],
+    [
+      'a dry run (no Jobs, a message)',
+      { kind: 'succeeded', reason: 'Done', jobs: [], message: 'DRY RUN: a real run would start' },
+      'DRY RUN: a real run would start',
+    ],
+    [
+      'a failure',
+      { kind: 'failed', reason: 'JobFailed', jobs: [], message: 'job/x failed' },
+      'FAILED: job/x failed',
+    ],
+  ])('%s', (_name, outcome, text) => {
+    expect(verdict(outcome)).toBe(text);
   });
 });

@@ -238,6 +238,8 @@ export function resultFile(result: RunResult): RunResult {
 export function verdict(o: Outcome): string {
   switch (o.kind) {
     case 'succeeded':
+      // Without Jobs (a dry run) the message is the verdict.
+      if (o.jobs.length === 0 && o.message) return o.message;
       return `PASSED: ${o.jobs.length === 1 ? 'the Job is' : `all ${o.jobs.length} Jobs are`} Complete`;
     case 'failed':
     case 'timed-out':

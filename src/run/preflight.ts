@@ -33,6 +33,8 @@ export interface PreflightOptions {
   holder?: string | undefined;
   /** Fields the API server drops are a warning, not an error (--allow-dropped-fields). */
   allowDroppedFields?: boolean;
+  /** --dry-run: say what would be replaced, delete nothing. */
+  dryRun?: boolean;
 }
 
 /**
@@ -96,6 +98,10 @@ export async function preflight(
   });
   if (conflicts.length > 0) throw new InfraError(conflicts.join('\n'));
   await dryRunCreate(deps, planned, opts.allowDroppedFields ?? false, signal);
+  if (opts.dryRun) {
+    for (const s of stale) deps.out.info(`would be ${s.note}`);
+    return;
+  }
   for (const s of stale) deps.out.info(s.note);
   await deleteObjects(deps, stale, deps.now() + opts.graceMs, signal);
 }

@@ -10,6 +10,9 @@ import { JOBS, MANAGED_KINDS, PODS, type Resource } from '../kube/resources.js';
 import { listIfAllowed } from '../objects/list.js';
 import { heldMessage, otherHolder } from './holder.js';
 import type { Job, KubeObject } from '../kube/types.js';
+import type { ServerVersion } from '../kube/api.js';
+import { featuresUsed, lackedFeatures, minorVersion } from '../manifests/features.js';
+import { describeOrigin } from '../manifests/parse.js';
 import { collectGarbage } from '../gc/collect.js';
 import { anchorJob, anchorName, type Dependency, type Heartbeat } from '../manifests/deps.js';
 import { LABEL_ROLE, LABEL_TEMPLATE, runSelector, type TestJob } from '../manifests/jobs.js';
@@ -43,6 +46,8 @@ export interface StartPlan {
    * anchors it creates; objects of the same run id that another live holder has are not touched.
    */
   holder?: string | undefined;
+  /** --dry-run: everything up to the first create, then a report (see {@link dryRun}). */
+  dryRun?: boolean | undefined;
 }
 
 /** What `kubestep run` does. */
@@ -83,6 +88,7 @@ const asPlanned = (plan: {
  * that cannot become ready) when the run ended before the test Jobs ran.
  */
 export async function runAll(deps: World, plan: RunPlan, signal: AbortSignal): Promise<Outcome> {
+  if (plan.dryRun) return dryRun(deps, { ...plan, lifetimeSeconds: plan.backstopSeconds }, signal);
   const ledger = new Ledger();
   let outcome: Outcome | undefined;
   const started: Started = {};
@@ -217,6 +223,78 @@ async function setUp(
   return anchors;
 }
 
+/**
+ * `--dry-run`: everything a run does before its first create, creating, changing and deleting
+ * nothing: the cluster's version and the features of the manifests it lacks, the access review,
+ * the sweep it would do, the objects it would replace, the server-side dry run of every create;
+ * then the objects it would create, by namespace. Returns `succeeded` when a real run would
+ * start; throws what the real run would throw (InputError: exit 2, InfraError: exit 3).
+ */
+async function dryRun(
+  deps: World,
+  plan: StartPlan & { jobs?: readonly TestJob[]; lifetimeSeconds: number; leaseSeconds: number },
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const { out } = deps;
+  const planned = asPlanned(plan);
+  const namespaces = new Set(planned.map((p) => p.namespace));
+  await describeCluster(deps, planned, signal);
+  const checks = requiredAccess({
+    testNamespaces: new Set((plan.jobs ?? []).map((j) => j.namespace)),
+    dependencies: plan.dependencies,
+    keep: false,
+  });
+  const skipped = await checkAccess(deps.client, checks, signal);
+  if (skipped) out.warn(skipped);
+  if (plan.sweep) await sweep(deps, planned, plan.runId, signal, true);
+  const anchors = plannedAnchors(plan.runId, namespaces, plan.lifetimeSeconds, {
+    untilMs: deps.now() + plan.leaseSeconds * 1000,
+    leaseSeconds: plan.leaseSeconds,
+    holder: plan.holder,
+  });
+  // The anchors are checked as a real run treats them: replaced when dependencies come along.
+  const stale = plan.dependencies.length > 0 ? anchors : [];
+  await preflight(deps, [...planned, ...stale], { ...plan, dryRun: true }, signal);
+  for (const ns of namespaces) {
+    const here = [...anchors, ...planned].filter((p) => p.namespace === ns);
+    out.info(
+      `would create in namespace ${ns}: ${here.map((p) => `${p.res.kind}/${p.name}${p.res === JOBS && p.name === anchorName(plan.runId) ? " (the run's anchor)" : ''}`).join(', ')}`,
+    );
+  }
+  const message =
+    'DRY RUN: the server accepts every object and the credentials may do what the run needs: a real run would start (nothing was created, changed or deleted)';
+  return { kind: 'succeeded', reason: 'Done', jobs: [], message };
+}
+
+/**
+ * Says which Kubernetes version the cluster runs and which features of the manifests it does not
+ * have on by default (e.g. native sidecars on 1.20), naming where each is used. A version that
+ * cannot be read is a debug line.
+ */
+async function describeCluster(
+  { client, out }: World,
+  planned: readonly PlannedObject[],
+  signal: AbortSignal,
+): Promise<void> {
+  let v: ServerVersion;
+  try {
+    v = await client.version(signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    out.debug(`cluster version unknown: ${messageOf(err)}`);
+    return;
+  }
+  const minor = minorVersion(v.major, v.minor);
+  out.info(`dry run against Kubernetes ${v.gitVersion}`);
+  if (minor === undefined) return;
+  for (const p of planned) {
+    for (const f of lackedFeatures(featuresUsed(p.object), minor))
+      out.warn(
+        `${describeOrigin(p.origin)}: ${f.at}: ${f.feature} needs Kubernetes ${f.since} or newer; this cluster is 1.${minor}`,
+      );
+  }
+}
+
 /** The outcome of a run stopped by its signal before the Jobs ran, if it was. */
 function outcomeOfAbort(signal: AbortSignal): Outcome | undefined {
   if (!signal.aborted) return undefined;
@@ -257,6 +335,7 @@ async function sweep(
   planned: readonly PlannedObject[],
   runId: string,
   signal: AbortSignal,
+  dryRun = false,
 ): Promise<void> {
   const templates = new Set(
     planned.flatMap((p) => p.object.metadata?.labels?.[LABEL_TEMPLATE] ?? []),
@@ -272,7 +351,7 @@ async function sweep(
         exceptRunId: runId,
       },
       { olderThanMs: 0, maxAgeMs: SWEEP_MAX_AGE_MS },
-      { dryRun: false },
+      { dryRun },
       signal,
     );
     const byRun = new Map<string, string[]>();
@@ -281,7 +360,9 @@ async function sweep(
       byRun.set(d.runId, [...(byRun.get(d.runId) ?? []), what]);
     }
     for (const [other, objects] of byRun) {
-      deps.out.info(`sweep: deleted ${objects.join(', ')} of earlier run ${other} (it is over)`);
+      deps.out.info(
+        `sweep: ${dryRun ? 'would delete' : 'deleted'} ${objects.join(', ')} of earlier run ${other} (it is over)`,
+      );
     }
     const live = report.kept['run live'] ?? 0;
     if (live > 0) deps.out.debug(`sweep: ${live} objects of other runs that are alive left alone`);
@@ -352,14 +433,15 @@ export interface UpPlan extends StartPlan {
 /**
  * Creates the dependencies and waits until they are ready, then leaves them running (for
  * `kubestep down`, or the anchor's lifetime). On failure or cancellation whatever was created is
- * deleted. Returns the cancelled outcome when the signal stopped it, else undefined; throws like
- * {@link runAll}.
+ * deleted. Returns the cancelled outcome when the signal stopped it, the dry run's report with
+ * `plan.dryRun`, else undefined; throws like {@link runAll}.
  */
 export async function bringUp(
   deps: World,
   plan: UpPlan,
   signal: AbortSignal,
 ): Promise<Outcome | undefined> {
+  if (plan.dryRun) return dryRun(deps, { ...plan, leaseSeconds: plan.lifetimeSeconds }, signal);
   const ledger = new Ledger();
   let ok = false;
   const started: Started = {};

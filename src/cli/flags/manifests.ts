@@ -61,6 +61,12 @@ export function manifestFlags<T>(y: Argv<T>) {
       describe:
         'first delete what earlier runs of the same manifests left behind, if those runs are over (killed, or ended keeping objects); --no-sweep: do not',
     })
+    .option('dry-run', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'check everything up to the first create (manifests, names, server-side dry run, rights, sweep) and report; create, change and delete nothing',
+    })
     .option('allow-dropped-fields', {
       type: 'boolean',
       default: false,
@@ -97,6 +103,7 @@ export function manifestOptions(a: {
   'run-id'?: string | undefined;
   sweep: boolean;
   'allow-dropped-fields': boolean;
+  'dry-run': boolean;
 }) {
   return {
     deps: a.deps,
@@ -105,6 +112,7 @@ export function manifestOptions(a: {
     runId: a['run-id'],
     allowDroppedFields: a['allow-dropped-fields'],
     sweep: a.sweep,
+    dryRun: a['dry-run'],
   };
 }
 
