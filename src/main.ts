@@ -4,6 +4,7 @@
 import { CancelledError, InternalError } from './core/errors.js';
 import { nodeVersionProblem } from './core/node-version.js';
 import { exitCodeOf, exitCodeOfSignal } from './core/outcome.js';
+import { VERSION } from './core/version.js';
 
 // Before anything that needs a newer Node is loaded (the CLI is imported below, on demand): a
 // clear word and exit 2 instead of a crash deep in undici.
@@ -11,6 +12,9 @@ const tooOld = nodeVersionProblem(process.versions.node);
 if (tooOld) {
   process.stderr.write(`kubestep: error: ${tooOld}\n`);
   process.exitCode = 2;
+} else if (process.argv.length === 3 && process.argv[2] === '--version') {
+  // The version alone needs no command parser: as fast as Node starts (README: Performance).
+  process.stdout.write(`${VERSION}\n`);
 } else if (process.argv[2] === 'collect-artifacts') {
   // The artifacts collector in a test pod (README: Artifacts): its own small path, exit 0 after
   // SIGTERM, so that the pod's result stays its main containers'.

@@ -83,6 +83,11 @@ describe('parseOnly', () => {
     expect(deps).toMatchObject({ ok: false, code: 2 });
   });
 
+  it('--shards N', async () => {
+    const p = await parseOnly(['run', '-f', 't.yaml', '--shards', '4']);
+    expect(p).toMatchObject({ ok: true, opts: { shards: 4 } });
+  });
+
   it('--env names the credential-like variables that ${NAME} may read', async () => {
     const p = await parseOnly(['run', '-f', 't.yaml', '--env', 'DB_PASSWORD', '--env', 'API_KEY']);
     expect(p).toMatchObject({ ok: true, opts: { allowEnv: ['DB_PASSWORD', 'API_KEY'] } });
@@ -102,6 +107,8 @@ describe('parseOnly', () => {
     [['run', '-f', 't.yaml', '--fail-on-test-failures'], /give --artifacts DIR or --junit/],
     [['wait', 'job/x', '--junit', '/app/r/*.xml'], /kubestep wait cannot mount a directory/],
     [['run', '-f', 't.yaml', '--junit', '/*.xml'], /needs a directory before its file pattern/],
+    [['run', '-f', 't.yaml', '--shards', '0'], /--shards 0: give a whole number from 1 to 200/],
+    [['run', '-f', 't.yaml', '--shards', '2.5'], /--shards 2.5: give a whole number/],
   ])('refuses %j with exit 2', async (argv, message) => {
     const p = await parseOnly(argv);
     expect(p.ok).toBe(false);

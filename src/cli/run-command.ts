@@ -14,6 +14,7 @@ import { resolveClusterAccess, type ClusterAccess, type ClusterFlags } from '../
 import { describeNetworkError } from '../kube/errors.js';
 import { backstopSeconds, toDependencies, type Dependency } from '../manifests/deps.js';
 import { toTestJobs, type TestJob } from '../manifests/jobs.js';
+import { shardJobs } from '../manifests/shards.js';
 import { bringDown, bringUp, runAll } from '../run/run.js';
 import type { CleanupPolicy } from '../run/teardown.js';
 import { readManifests, type ManifestSource } from '../manifests/parse.js';
@@ -72,6 +73,8 @@ export interface RunOptions
     ManifestOptions,
     CloudFlags {
   files: string[];
+  /** --shards: each Job as this many Jobs (manifests/shards.ts); the annotation overrides it. */
+  shards?: number | undefined;
   runId?: string | undefined;
   replace: boolean;
   timeoutMs: number;
@@ -153,7 +156,8 @@ interface Prepared {
 }
 
 async function prepare(
-  opts: ClusterOptions & ManifestOptions & { files: string[]; unique?: boolean },
+  opts: ClusterOptions &
+    ManifestOptions & { files: string[]; unique?: boolean; shards?: number | undefined },
   io: Io,
   podDeadlineSeconds: number | undefined,
   signal: AbortSignal,
@@ -204,7 +208,8 @@ async function prepare(
       return undefined;
     }
   };
-  const jobs = opts.files.length > 0 ? attempt(() => toTestJobs(docs, place)) : [];
+  const jobs =
+    opts.files.length > 0 ? attempt(() => shardJobs(toTestJobs(docs, place), opts.shards)) : [];
   const dependencies = attempt(() => toDependencies(depDocs, { ...place, podDeadlineSeconds }));
   if (problems.length > 0 || !jobs || !dependencies) throw new InputError(problems.join('\n'));
   const secrets = [

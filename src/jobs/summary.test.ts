@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerStatus, Job, Pod } from '../kube/types.js';
+import type { JobSummary } from '../core/outcome.js';
 import {
   attemptsOf,
   explainPod,
   formatSummary,
+  shardLines,
   stuckHint,
   summarizePod,
   withTests,
@@ -571,5 +573,27 @@ describe('withTests', () => {
     const lines = formatSummary(o.jobs);
     expect(lines.filter((l) => l.includes('✗'))).toHaveLength(10);
     expect(lines.at(-1)).toBe('      … and 2 more (the result file lists them)');
+  });
+});
+
+describe('shardLines', () => {
+  const shard = (i: number, result: 'Complete' | 'Failed', durationMs?: number) =>
+    ({ name: `suite-shard-${i}`, result, durationMs }) as JobSummary;
+  it.each<[string, JobSummary[], string[]]>([
+    [
+      'all complete: the slowest and the fastest',
+      [shard(0, 'Complete', 4_100), shard(1, 'Complete', 6_000), shard(2, 'Complete', 3_900)],
+      ['job/suite in 3 shards: 3 Complete; slowest suite-shard-1 6.0 s, fastest 3.9 s'],
+    ],
+    [
+      'a failed shard is named',
+      [shard(0, 'Complete', 4_000), shard(1, 'Failed', 2_000)],
+      [
+        'job/suite in 2 shards: 1 Complete, 1 not (suite-shard-1); slowest suite-shard-0 4.0 s, fastest 2.0 s',
+      ],
+    ],
+    ['no shards, no line', [{ name: 'lint', result: 'Complete' } as JobSummary], []],
+  ])('%s', (_name, jobs, lines) => {
+    expect(shardLines(jobs)).toEqual(lines);
   });
 });

@@ -516,7 +516,34 @@ export function formatSummary(jobs: readonly JobSummary[]): string[] {
       );
     }
   });
-  return lines;
+  return [...lines, ...shardLines(jobs)];
+}
+
+/**
+ * One line per sharded Job (`NAME-shard-I`, manifests/shards.ts): how many shards, which failed,
+ * and the slowest, whose time is the suite's wall time.
+ */
+export function shardLines(jobs: readonly JobSummary[]): string[] {
+  const groups = new Map<string, JobSummary[]>();
+  for (const j of jobs) {
+    const m = /^(.+)-shard-\d+$/.exec(j.name);
+    if (m) groups.set(m[1]!, [...(groups.get(m[1]!) ?? []), j]);
+  }
+  return [...groups].map(([name, shards]) => {
+    const failed = shards.filter((j) => j.result !== 'Complete').map((j) => j.name);
+    const timed = shards.filter((j) => j.durationMs !== undefined);
+    const slowest = timed.sort((a, b) => b.durationMs! - a.durationMs!)[0];
+    const fastest = timed.at(-1);
+    return [
+      `job/${name} in ${shards.length} shards: ${shards.length - failed.length} Complete`,
+      ...(failed.length > 0 ? [`, ${failed.length} not (${failed.join(', ')})`] : []),
+      ...(slowest && fastest
+        ? [
+            `; slowest ${slowest.name} ${formatDuration(slowest.durationMs!)}, fastest ${formatDuration(fastest.durationMs!)}`,
+          ]
+        : []),
+    ].join('');
+  });
 }
 
 /** At most this much of a termination message in the summary, characters (the result file has it all). */

@@ -1,7 +1,9 @@
 // `kubestep run`: flags, their mapping to RunOptions, and the handler (run-command.ts, loaded when
 // the command runs).
 import type { Argv } from 'yargs';
+import { UsageError } from '../../core/errors.js';
 import type { Outcome } from '../../core/outcome.js';
+import { MAX_SHARDS } from '../../manifests/shards.js';
 import { parseDurationMs, positive } from '../duration.js';
 import { clusterFlags, clusterOptions } from '../flags/cluster.js';
 import { manifestFlags, manifestOptions } from '../flags/manifests.js';
@@ -37,6 +39,12 @@ export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<vo
           describe:
             'replace a running Job (or a dependency) of the same name that belongs to another run',
         })
+        .option('shards', {
+          type: 'number',
+          requiresArg: true,
+          describe:
+            'run each Job as N Jobs in parallel (NAME-shard-I), each told its place in KUBESTEP_SHARD_INDEX (0…N-1), KUBESTEP_SHARD_COUNT and JOB_COMPLETION_INDEX; the annotation kubestep.dev/shards on a Job overrides it (README: Sharding)',
+        })
         .option('cleanup', {
           choices: CLEANUP,
           default: 'always' as const,
@@ -69,6 +77,7 @@ export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<vo
         ...artifactsOptions(a),
         ...reportOptions(a),
         files: a.filename,
+        shards: shardsOption(a.shards),
         replace: a.replace,
         cleanup: a.cleanup,
         leaseSeconds: Math.max(
@@ -78,6 +87,14 @@ export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<vo
         ),
       }),
   );
+}
+
+/** --shards as a count; UsageError unless a whole number from 1 to MAX_SHARDS. */
+function shardsOption(n: number | undefined): number | undefined {
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS)
+    throw new UsageError(`--shards ${n}: give a whole number from 1 to ${MAX_SHARDS}`);
+  return n;
 }
 
 /** The handler: `kubestep run` (run-command.ts, loaded on first use for a faster start). */
