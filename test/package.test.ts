@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { MIN_NODE } from '../src/core/node-version.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -47,7 +48,7 @@ describe('npm package', () => {
     ).toBe(true);
     expect(files.some((f) => f.startsWith('build/chunks/'))).toBe(true);
     expect(pkg.dependencies ?? {}).toEqual({});
-    expect(pkg.engines.node).toBe('>=22');
+    expect(pkg.engines.node).toBe(`>=${MIN_NODE}`);
     console.log(
       `npm package: ${files.length} files, ${(packed!.unpackedSize / 1e6).toFixed(1)} MB unpacked`,
     );

@@ -103,6 +103,9 @@ it('a dependency that exits at once: its last log lines are in the explanation',
       '      image: busybox:local',
       '      imagePullPolicy: Never',
       '      command: ["sh", "-c", "echo config file /etc/db.conf is missing; echo giving up; exit 1"]',
+      // Like a database's probe: never ready before it exits (without one, a container that
+      // exits within milliseconds may be seen Running, i.e. ready, and the race is the test's).
+      '      readinessProbe: {exec: {command: ["test", "-f", "/tmp/ready"]}, periodSeconds: 1}',
     ].join('\n') + '\n',
     'deps.yaml',
   );

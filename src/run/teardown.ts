@@ -37,14 +37,9 @@ export async function deleteObjects(
     const withPods = t.res === JOBS && t.pods !== undefined;
     const foreground =
       (t.res === JOBS && !withPods) || t.res === DEPLOYMENTS || t.res === STATEFULSETS;
-    const result = await deps.client.delete(
-      t.res,
-      t.namespace,
-      t.name,
-      { propagationPolicy: foreground ? 'Foreground' : 'Background', uid: t.uid },
-      signal,
-    );
-    // Sidecars whose main containers ended: stopped now (the Job is gone, so no pod replaces them).
+    // Sidecars whose main containers ended: stopped first, with a short grace. Deleted after
+    // the Job, the garbage collector's deletion with the pod's own grace (30 s by default, for
+    // a sidecar that ignores SIGTERM) came first, and the 1.20 kubelet kept to it.
     for (const pod of t.sidecarPods ?? []) {
       await deps.client.delete(
         PODS,
@@ -54,6 +49,13 @@ export async function deleteObjects(
         signal,
       );
     }
+    const result = await deps.client.delete(
+      t.res,
+      t.namespace,
+      t.name,
+      { propagationPolicy: foreground ? 'Foreground' : 'Background', uid: t.uid },
+      signal,
+    );
     // A Job gone at once may leave pods for the garbage collector: wait for them too.
     if (result === 'deleting' || withPods) lingering.push(t);
   }
