@@ -47,3 +47,72 @@ export async function canI(
   );
   return review.status?.allowed === true;
 }
+
+/** One rule of a SelfSubjectRulesReview's answer (as RBAC writes rules). */
+export interface ResourceRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+}
+
+/** The SelfSubjectRulesReview resource (cluster-scoped). */
+const SELF_SUBJECT_RULES_REVIEWS: Resource = {
+  api: '/apis/authorization.k8s.io/v1',
+  plural: 'selfsubjectrulesreviews',
+  kind: 'selfsubjectrulesreview',
+};
+
+interface RulesReview extends KubeObject {
+  status?: { resourceRules?: ResourceRule[]; incomplete?: boolean; evaluationError?: string };
+}
+
+/**
+ * What the credentials may do in `namespace`, in one request (what `kubectl auth can-i --list`
+ * sends): the rules, or undefined when the authorizer says they are incomplete (a webhook
+ * authorizer, say), and single reviews must decide. Errors are the client's.
+ * Source: https://kubernetes.io/docs/reference/access-authn-authz/authorization/#checking-api-access
+ */
+export async function rulesIn(
+  client: KubeApi,
+  namespace: string,
+  signal: AbortSignal,
+): Promise<ResourceRule[] | undefined> {
+  const review = await client.create<RulesReview>(
+    SELF_SUBJECT_RULES_REVIEWS,
+    undefined,
+    {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectRulesReview',
+      spec: { namespace },
+    } as RulesReview,
+    signal,
+  );
+  if (review.status?.incomplete) return undefined;
+  return review.status?.resourceRules ?? [];
+}
+
+/**
+ * Whether `rules` allow `attrs` (its namespace aside), as RBAC matches them: the verb, the API
+ * group and the resource (`pods/log` for a subresource) each listed or `*`; a subresource also
+ * by the star resource of it (`*` then `/log`). A rule limited to `resourceNames` does not count: kubestep's requests
+ * name objects it has not made yet. Pure.
+ * Source: kubernetes plugin/pkg/auth/authorizer/rbac (VerbMatches, APIGroupMatches, ResourceMatches)
+ */
+export function allowedBy(rules: readonly ResourceRule[], attrs: ResourceAttributes): boolean {
+  const combined = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
+  const has = (list: readonly string[] | undefined, v: string) =>
+    (list ?? []).some((x) => x === '*' || x === v);
+  return rules.some(
+    (r) =>
+      (r.resourceNames ?? []).length === 0 &&
+      has(r.verbs, attrs.verb) &&
+      has(r.apiGroups, attrs.group) &&
+      (r.resources ?? []).some(
+        (x) =>
+          x === '*' ||
+          x === combined ||
+          (attrs.subresource !== undefined && x === `*/${attrs.subresource}`),
+      ),
+  );
+}
