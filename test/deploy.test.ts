@@ -119,14 +119,20 @@ it('a good rollout, then a new image that cannot be pulled (stuck, old pod untou
   expect(crash.stdout).toContain('panic: no config');
   console.log(`crash at start: verdict after ${crash.ms} ms`);
 
-  const unready = await run([web('busybox:local', 'sleep 3600', 'false')], {
-    readinessGraceMs: 8_000,
-  });
+  const unready = await run(
+    [web('busybox:local', 'echo waiting for the database; sleep 3600', 'false')],
+    {
+      readinessGraceMs: 8_000,
+    },
+  );
   expect(unready.outcome, unready.stderr).toMatchObject({
     kind: 'failed',
     reason: 'RolloutFailed',
   });
-  expect(unready.stderr).toMatch(/without becoming ready/);
+  expect(unready.stderr).toMatch(
+    /without becoming ready \(the readiness probe of container app does not pass\)/,
+  );
+  expect(unready.stdout).toContain('waiting for the database');
   console.log(`readiness never: verdict after ${unready.ms} ms`);
   // Through every failure the first version kept running: the old ReplicaSet's pod is ready.
   const d = await t.client.get<KubeObject & { status?: { readyReplicas?: number } }>(

@@ -111,7 +111,9 @@ describe('RolloutJudge', () => {
       kind: 'broken',
       reason: 'NotReady',
       message:
-        'pod web-h2-x has run for 60 s without becoming ready (its readiness probe does not pass)',
+        'pod web-h2-x has run for 60 s without becoming ready (the readiness probe of container app does not pass)',
+      // Its log is shown: the container whose probe fails.
+      container: 'app',
     });
   });
 

@@ -103,13 +103,17 @@ export class RolloutJudge {
       if (pod.status?.phase === 'Running' && !isPodReady(pod)) {
         const since = this.notReadySince.get(uid) ?? nowMs;
         this.notReadySince.set(uid, since);
-        if (nowMs - since >= this.limits.readinessGraceMs)
+        if (nowMs - since >= this.limits.readinessGraceMs) {
+          // The container whose probe fails: its log says why, as a rule.
+          const unready = pod.status?.containerStatuses?.find((c) => !c.ready)?.name;
           return {
             kind: 'broken',
             reason: 'NotReady',
-            message: `pod ${name} has run for ${Math.round((nowMs - since) / 1000)} s without becoming ready (its readiness probe does not pass)`,
+            message: `pod ${name} has run for ${Math.round((nowMs - since) / 1000)} s without becoming ready (${unready ? `the readiness probe of container ${unready}` : 'its readiness probe'} does not pass)`,
             pod: name,
+            container: unready,
           };
+        }
       } else this.notReadySince.delete(uid);
     }
     if (status.failed && !staleDeadline(workload, rev))

@@ -357,6 +357,16 @@ describe('stuckHint follows the message, not the reason alone', () => {
     ['CreateContainerConfigError', 'secret "db-creds" not found', /^create the Secret db-creds /],
     [
       'CreateContainerConfigError',
+      'failed to sync secret cache: timed out waiting for the condition',
+      /^the kubelet could not read a Secret the pod refers to/,
+    ],
+    [
+      'CreateContainerConfigError',
+      'failed to sync configmap cache: timed out waiting for the condition',
+      /^the kubelet could not read a ConfigMap the pod refers to/,
+    ],
+    [
+      'CreateContainerConfigError',
       'configmap "settings" not found',
       /^create the ConfigMap settings /,
     ],

@@ -184,6 +184,10 @@ export function stuckHint(reason: string, message = ''): string {
           }[missing[1]!.toLowerCase()] ?? missing[1]!;
         return `create the ${kind} ${missing[2]} in the pod's namespace (another step, or a --deps manifest), or fix the reference${grace}`;
       }
+      // The 1.20 kubelet's first word on a missing Secret or ConfigMap, before "not found".
+      const cache = /failed to sync (secret|configmap) cache/i.exec(message);
+      if (cache)
+        return `the kubelet could not read a ${cache[1]!.toLowerCase() === 'secret' ? 'Secret' : 'ConfigMap'} the pod refers to (env, envFrom or a volume): create it in the pod's namespace (another step, or a --deps manifest), or fix the reference${grace}`;
       if (/unbound immediate PersistentVolumeClaims/i.test(message))
         return `no PersistentVolume can be bound to the pod's claim: check its storageClassName and size, or create a volume${grace}`;
       if (/exec format error|executable file not found|no such file or directory/i.test(message))

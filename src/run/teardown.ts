@@ -37,9 +37,21 @@ export async function deleteObjects(
     const withPods = t.res === JOBS && t.pods !== undefined;
     const foreground =
       (t.res === JOBS && !withPods) || t.res === DEPLOYMENTS || t.res === STATEFULSETS;
-    // Sidecars whose main containers ended: stopped first, with a short grace. Deleted after
-    // the Job, the garbage collector's deletion with the pod's own grace (30 s by default, for
-    // a sidecar that ignores SIGTERM) came first, and the 1.20 kubelet kept to it.
+    // A Job with sidecars still running in pods whose main containers ended: deleted orphaning
+    // its pods, so that no garbage collector's deletion with the pods' own grace (30 s by default,
+    // for a sidecar that ignores SIGTERM; the 1.20 kubelet keeps to the first grace it gets) comes
+    // before kubestep's with a short one, and no Job controller replaces a deleted pod.
+    const orphan = t.res === JOBS && withPods && (t.sidecarPods?.length ?? 0) > 0;
+    const result = await deps.client.delete(
+      t.res,
+      t.namespace,
+      t.name,
+      {
+        propagationPolicy: orphan ? 'Orphan' : foreground ? 'Foreground' : 'Background',
+        uid: t.uid,
+      },
+      signal,
+    );
     for (const pod of t.sidecarPods ?? []) {
       await deps.client.delete(
         PODS,
@@ -49,13 +61,6 @@ export async function deleteObjects(
         signal,
       );
     }
-    const result = await deps.client.delete(
-      t.res,
-      t.namespace,
-      t.name,
-      { propagationPolicy: foreground ? 'Foreground' : 'Background', uid: t.uid },
-      signal,
-    );
     // A Job gone at once may leave pods for the garbage collector: wait for them too.
     if (result === 'deleting' || withPods) lingering.push(t);
   }
@@ -99,8 +104,13 @@ async function podsOf(deps: DeleteDeps, t: ObjectRef, signal: AbortSignal): Prom
     { labelSelector: t.pods },
     signal,
   );
+  // Its own pods, and pods its deletion orphaned (no controller any more; the selector is the
+  // Job's controller-uid).
   return list.items.filter(
-    (p) => t.uid === undefined || p.metadata?.ownerReferences?.some((r) => r.uid === t.uid),
+    (p) =>
+      t.uid === undefined ||
+      p.metadata?.ownerReferences?.some((r) => r.uid === t.uid) ||
+      !p.metadata?.ownerReferences?.some((r) => r.controller),
   );
 }
 
