@@ -200,23 +200,15 @@ spec:
           imagePullPolicy: Never
           command: ["sh", "-c", "\${COMMAND}"]
 `);
-  const good = await runCli(['deploy', '-f', app, '-n', t.ns, '--set', 'COMMAND=sleep 3600']);
+  const good = await deployTo(app, ['--set', 'COMMAND=sleep 3600']);
   expect(good.code, good.stderr).toBe(0);
   expect(good.stderr).toContain('DEPLOYED: the rollout is done');
-  const crash = await runCli([
-    'deploy',
-    '-f',
-    app,
-    '-n',
-    t.ns,
-    '--set',
-    'COMMAND=echo "fatal: bad flag"; exit 4',
-  ]);
+  const crash = await deployTo(app, ['--set', 'COMMAND=echo "fatal: bad flag"; exit 4']);
   expect(crash.code, crash.stderr).toBe(1);
   expect(crash.stderr).toMatch(/rollout of deployment\/api failed/);
   expect(crash.stdout).toContain('fatal: bad flag');
   const widget = manifestFile('apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n');
-  const unknown = await runCli(['deploy', '-f', widget, '-n', t.ns]);
+  const unknown = await deployTo(widget);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain('the cluster does not serve Widget of example.com/v1');
 }, 200_000);
@@ -250,23 +242,21 @@ type Workload = KubeObject & {
   spec: { template: { spec: { containers: { image: string; command: string[] }[] } } };
   status?: { readyReplicas?: number; updatedReplicas?: number; replicas?: number };
 };
+/** `kubestep deploy -f FILE -n <the test namespace> ARGS`. */
+const deployTo = (file: string, args: string[] = []) =>
+  runCli(['deploy', '-f', file, '-n', t.ns, ...args]);
 const getDeployment = (name: string) =>
   t.client.get<Workload>(DEPLOYMENTS, t.ns, name, AbortSignal.timeout(10_000));
 
 it('--rollback-on-failure: a crashing and an unpullable version are rolled back to the previous template (checked through the API), a new workload is left and named; the result file says so', async () => {
   const app = manifestFile(appYaml('roll'));
-  const v1 = await runCli(['deploy', '-f', app, '-n', t.ns, ...vars('echo v1; sleep 3600')]);
+  const v1 = await deployTo(app, [...vars('echo v1; sleep 3600')]);
   expect(v1.code, v1.stderr).toBe(0);
 
   // The crash, with a new Deployment in the same step.
   const both = manifestFile(`${appYaml('roll')}---\n${appYaml('extra')}`);
   const result = join(dirname(both), 'result.json');
-  const crash = await runCli([
-    'deploy',
-    '-f',
-    both,
-    '-n',
-    t.ns,
+  const crash = await deployTo(both, [
     ...vars('echo "fatal: v2"; exit 3'),
     '--rollback-on-failure',
     '-o',
@@ -295,12 +285,7 @@ it('--rollback-on-failure: a crashing and an unpullable version are rolled back 
   expect(await getDeployment('extra')).toBeDefined();
 
   // An image that may not be pulled: exit 3, the image put back.
-  const pull = await runCli([
-    'deploy',
-    '-f',
-    app,
-    '-n',
-    t.ns,
+  const pull = await deployTo(app, [
     ...vars('echo v1; sleep 3600', 'busybox:nope'),
     '--rollback-on-failure',
   ]);
@@ -317,24 +302,10 @@ it('--diff shows a changed image and replica count, masks a Secret value, change
   const secretYaml = (pw: string) =>
     `apiVersion: v1\nkind: Secret\nmetadata: {name: diff-db}\nstringData: {password: "${pw}"}\n`;
   const app = manifestFile(`${appYaml('diffed')}---\n${secretYaml('$' + '{PW}')}`);
-  const v1 = await runCli([
-    'deploy',
-    '-f',
-    app,
-    '-n',
-    t.ns,
-    ...vars('sleep 3600'),
-    '--set-secret',
-    'PW=first-pass',
-  ]);
+  const v1 = await deployTo(app, [...vars('sleep 3600'), '--set-secret', 'PW=first-pass']);
   expect(v1.code, v1.stderr).toBe(0);
   const before = await getDeployment('diffed');
-  const d = await runCli([
-    'deploy',
-    '-f',
-    app,
-    '-n',
-    t.ns,
+  const d = await deployTo(app, [
     ...vars('sleep 3600', 'busybox:v2', 3),
     '--set-secret',
     'PW=second-pass',
@@ -352,12 +323,7 @@ it('--diff shows a changed image and replica count, masks a Secret value, change
   const after = await getDeployment('diffed');
   expect(after?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion);
   expect(after?.spec.template.spec.containers[0]?.image).toBe('busybox:local');
-  const same = await runCli([
-    'deploy',
-    '-f',
-    app,
-    '-n',
-    t.ns,
+  const same = await deployTo(app, [
     ...vars('sleep 3600'),
     '--set-secret',
     'PW=first-pass',
@@ -372,7 +338,7 @@ it('gc -A and down leave deployed objects alone', async () => {
   const app = manifestFile(
     `${appYaml('kept')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept-settings}\ndata: {a: b}\n`,
   );
-  const d = await runCli(['deploy', '-f', app, '-n', t.ns, ...vars('sleep 3600')]);
+  const d = await deployTo(app, [...vars('sleep 3600')]);
   expect(d.code, d.stderr).toBe(0);
   await kubectl(['label', 'namespace', t.ns, 'kubestep.dev/gc=enabled', '--overwrite']);
   const admin = { env: { KUBECONFIG: process.env.KUBECONFIG ?? '' } };
@@ -408,12 +374,7 @@ it('a migration Job runs to Complete before the workload changes, a smoke Job in
   const file = manifestFile(
     `${appYaml('mig-app')}---\n${jobYamlFor('migrate', 'MIGRATE')}---\n${smoke}`,
   );
-  const first = await runCli([
-    'deploy',
-    '-f',
-    file,
-    '-n',
-    t.ns,
+  const first = await deployTo(file, [
     ...vars('echo app v1; sleep 3600'),
     '--set',
     'MIGRATE=echo migrated to v1',
@@ -429,12 +390,7 @@ it('a migration Job runs to Complete before the workload changes, a smoke Job in
   expect(at('deployment "mig-app" successfully rolled out')).toBeLessThan(at('applied job/smoke'));
   expect(first.stderr).toContain('DEPLOYED: 2 Jobs are complete, the rollout is done');
 
-  const second = await runCli([
-    'deploy',
-    '-f',
-    file,
-    '-n',
-    t.ns,
+  const second = await deployTo(file, [
     ...vars('echo app v2; sleep 3600'),
     '--set',
     'MIGRATE=echo "migration 2: column exists"; exit 1',
@@ -455,7 +411,7 @@ it('a migration Job runs to Complete before the workload changes, a smoke Job in
   const bad = manifestFile(
     jobYamlFor('x', 'X', '  annotations: {kubestep.dev/deploy-phase: early}\n'),
   );
-  const refused = await runCli(['deploy', '-f', bad, '-n', t.ns, '--set', 'X=true']);
+  const refused = await deployTo(bad, ['--set', 'X=true']);
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain('annotation kubestep.dev/deploy-phase is "early"');
 }, 300_000);
@@ -499,31 +455,11 @@ spec:
           imagePullPolicy: Never
           command: ["sh", "-c", "echo \${V}; sleep 3600"]
 `);
-  const v1 = await runCli([
-    'deploy',
-    '-f',
-    sts,
-    '-n',
-    t.ns,
-    '--set',
-    'V=v1',
-    '--set',
-    'PARTITION=0',
-  ]);
+  const v1 = await deployTo(sts, ['--set', 'V=v1', '--set', 'PARTITION=0']);
   expect(v1.code, v1.stderr).toBe(0);
   expect(v1.stderr).toContain('all 2 rollouts are done');
   // v2 with partition 1: only the pod of ordinal 1 is updated, and that is the whole rollout.
-  const v2 = await runCli([
-    'deploy',
-    '-f',
-    sts,
-    '-n',
-    t.ns,
-    '--set',
-    'V=v2',
-    '--set',
-    'PARTITION=1',
-  ]);
+  const v2 = await deployTo(sts, ['--set', 'V=v2', '--set', 'PARTITION=1']);
   expect(v2.code, v2.stderr).toBe(0);
   expect(v2.stderr).toMatch(
     /statefulset\/db: partitioned rollout complete: 1 new pods have been updated/,
@@ -566,25 +502,18 @@ it('an object last applied with client-side kubectl apply: the first deploy that
     `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-kubectl}\ndata: {mode: ${mode}}\n`;
   await kubectl(['apply', '-n', t.ns, '-f', '-'], cm('kubectl'));
   const file = (mode: string) => manifestFile(cm(mode));
-  const first = await runCli(['deploy', '-f', file('kubestep-1'), '-n', t.ns]);
+  const first = await deployTo(file('kubestep-1'));
   expect(first.code).toBe(3);
   expect(first.stderr).toContain('conflict with "kubectl-client-side-apply"');
   expect(first.stderr).toContain(
     'these fields were set by client-side `kubectl apply`: give --force-conflicts once',
   );
-  const forced = await runCli([
-    'deploy',
-    '-f',
-    file('kubestep-1'),
-    '-n',
-    t.ns,
-    '--force-conflicts',
-  ]);
+  const forced = await deployTo(file('kubestep-1'), ['--force-conflicts']);
   expect(forced.code, forced.stderr).toBe(0);
   expect(forced.stderr).toContain(
     'configmap/from-kubectl: taken over from client-side kubectl apply',
   );
-  const later = await runCli(['deploy', '-f', file('kubestep-2'), '-n', t.ns]);
+  const later = await deployTo(file('kubestep-2'));
   expect(later.code, later.stderr).toBe(0);
   const now = await t.client.get<KubeObject & { data?: Record<string, string> }>(
     CONFIGMAPS,
