@@ -6,7 +6,7 @@ import { sleep } from '../core/abort.js';
 import { InfraError, InputError, messageOf } from '../core/errors.js';
 import { formatDuration } from '../core/format.js';
 import type { JobSummary, Outcome } from '../core/outcome.js';
-import { canI } from '../kube/can-i.js';
+import { mayDo } from '../kube/can-i.js';
 import { Discovery, type ServedKind } from '../kube/discovery.js';
 import { isTypedPatchError, KubeApiError } from '../kube/errors.js';
 import { CONTROLLERREVISIONS, PODS, REPLICASETS } from '../kube/resources.js';
@@ -384,7 +384,11 @@ async function checkWatchRights(
     }
   }
   const checks = [...needs.values()];
-  const answers = await Promise.all(checks.map((c) => canI(client, c, signal).catch(() => true)));
+  // An API server that cannot answer: the apply itself says what is refused.
+  const answers = await mayDo(client, checks, signal).catch((err: unknown) => {
+    if (signal.aborted) throw err;
+    return checks.map(() => true);
+  });
   const missing = checks.filter((_, i) => !answers[i]);
   if (missing.length > 0)
     throw new InfraError(

@@ -116,3 +116,37 @@ export function allowedBy(rules: readonly ResourceRule[], attrs: ResourceAttribu
       ),
   );
 }
+
+/**
+ * Each check's answer: one SelfSubjectRulesReview per namespace decides what its rules allow;
+ * a check they do not allow (or every check of a namespace whose rules are incomplete or could
+ * not be read) is asked with its own SelfSubjectAccessReview, so that a refusal is always the
+ * authorizer's own word. Errors of the single reviews are the client's.
+ */
+export async function mayDo(
+  client: KubeApi,
+  checks: readonly ResourceAttributes[],
+  signal: AbortSignal,
+): Promise<boolean[]> {
+  const namespaces = [...new Set(checks.map((c) => c.namespace))];
+  const rules = new Map(
+    await Promise.all(
+      namespaces.map(
+        async (ns) =>
+          [
+            ns,
+            await rulesIn(client, ns, signal).catch((err: unknown) => {
+              if (signal.aborted) throw err;
+              return undefined;
+            }),
+          ] as const,
+      ),
+    ),
+  );
+  return Promise.all(
+    checks.map(async (c) => {
+      const known = rules.get(c.namespace);
+      return (known !== undefined && allowedBy(known, c)) || canI(client, c, signal);
+    }),
+  );
+}

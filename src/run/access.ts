@@ -12,7 +12,7 @@ import {
   STATEFULSETS,
   type Resource,
 } from '../kube/resources.js';
-import { allowedBy, canI, rulesIn, type ResourceAttributes } from '../kube/can-i.js';
+import { mayDo, type ResourceAttributes } from '../kube/can-i.js';
 
 /** One permission: `verb` on `resource` (with `subresource`) of API `group` in `namespace`. */
 export type AccessCheck = ResourceAttributes;
@@ -91,46 +91,13 @@ export function describeCheck(c: AccessCheck): string {
 }
 
 /**
- * Asks the API server, with one SelfSubjectAccessReview per check (in parallel), whether the
- * credentials may do each; throws InfraError (exit 3) naming every missing verb, resource and
- * namespace, pointing to deploy/rbac.yaml. Answers nothing when the API server cannot answer
- * (returns the reason, for the debug log): the dry run then finds the problem.
+ * Asks the API server whether the credentials may do each check ({@link mayDo}: one
+ * SelfSubjectRulesReview per namespace, single reviews for the rest); throws InfraError (exit 3)
+ * naming every missing verb, resource and namespace, pointing to deploy/rbac.yaml. Answers
+ * nothing when the API server cannot answer (returns the reason, for the debug log): the dry run
+ * then finds the problem.
  * Source: https://kubernetes.io/docs/reference/access-authn-authz/authorization/#checking-api-access
  */
-/**
- * Each check's answer: one SelfSubjectRulesReview per namespace decides what its rules allow;
- * a check they do not allow (or every check of a namespace whose rules are incomplete or could
- * not be read) is asked with its own SelfSubjectAccessReview, so that a refusal is always the
- * authorizer's own word. ~10 reviews became 1 for a run whose rights are all there.
- */
-async function answer(
-  client: KubeApi,
-  checks: readonly AccessCheck[],
-  signal: AbortSignal,
-): Promise<boolean[]> {
-  const namespaces = [...new Set(checks.map((c) => c.namespace))];
-  const rules = new Map(
-    await Promise.all(
-      namespaces.map(
-        async (ns) =>
-          [
-            ns,
-            await rulesIn(client, ns, signal).catch((err: unknown) => {
-              if (signal.aborted) throw err;
-              return undefined;
-            }),
-          ] as const,
-      ),
-    ),
-  );
-  return Promise.all(
-    checks.map(async (c) => {
-      const known = rules.get(c.namespace);
-      return (known !== undefined && allowedBy(known, c)) || canI(client, c, signal);
-    }),
-  );
-}
-
 export async function checkAccess(
   client: KubeApi,
   checks: readonly AccessCheck[],
@@ -138,7 +105,7 @@ export async function checkAccess(
 ): Promise<string | undefined> {
   let answers: boolean[];
   try {
-    answers = await answer(client, checks, signal);
+    answers = await mayDo(client, checks, signal);
   } catch (err) {
     if (signal.aborted) throw err;
     return `permission check skipped: ${messageOf(err)}`;
