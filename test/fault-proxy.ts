@@ -44,6 +44,8 @@ export interface FaultCounts {
   resets: number;
   /** Requests by method and path without query, e.g. `POST /apis/batch/v1/namespaces/x/jobs`. */
   byRoute: Map<string, number>;
+  /** Every request in order: `METHOD path?query` (decoded), for a bench's account of its requests. */
+  trail: string[];
 }
 
 /** A running fault proxy. */
@@ -78,6 +80,7 @@ export async function startFaultProxy(
     gone: 0,
     resets: 0,
     byRoute: new Map(),
+    trail: [],
   };
   const up = new URL(upstream);
   const ca = readFileSync(join(PKI, 'ca.crt'));
@@ -108,6 +111,7 @@ export async function startFaultProxy(
     const url = new URL(req.url ?? '/', 'https://x');
     const route = `${req.method} ${url.pathname}`;
     counts.byRoute.set(route, (counts.byRoute.get(route) ?? 0) + 1);
+    counts.trail.push(`${req.method} ${decodeURIComponent(url.pathname + url.search)}`);
     if (knobs.unreachable) {
       counts.resets++;
       req.socket.destroy();

@@ -8,13 +8,7 @@ import type { Output } from '../core/output.js';
 import { JOBS, PODS, type Resource } from '../kube/resources.js';
 import type { Job, KubeObject, ObjectList } from '../kube/types.js';
 import { anchorName } from '../manifests/deps.js';
-import {
-  LABEL_MANAGED_BY,
-  LABEL_ROLE,
-  LABEL_RUN_ID,
-  LABEL_TEMPLATE,
-  MANAGED_BY,
-} from '../manifests/jobs.js';
+import { LABEL_MANAGED_BY, LABEL_RUN_ID, LABEL_TEMPLATE, MANAGED_BY } from '../manifests/jobs.js';
 import {
   countByReason,
   gcVerdict,
@@ -156,38 +150,30 @@ async function listManaged(
   signal: AbortSignal,
 ): Promise<{ res: Resource; object: KubeObject }[]> {
   const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-  const selector = scope.templates
-    ? `${managed},${LABEL_TEMPLATE} in (${[...scope.templates].sort().join(',')})`
+  const templates = scope.templates;
+  const selector = templates
+    ? `${managed},${LABEL_TEMPLATE} in (${[...templates].sort().join(',')})`
     : managed;
+  // Jobs: one list of all kubestep's Jobs, the test Jobs of these documents and every anchor
+  // picked from it (a label selector cannot say "this template or an anchor").
+  const ofScope = (o: KubeObject) =>
+    !templates || isAnchor(o) || templates.has(o.metadata?.labels?.[LABEL_TEMPLATE] ?? '');
   const kinds = [...new Set([JOBS, ...scope.kinds])];
   const places = scope.namespaces ? [...new Set(scope.namespaces)] : [undefined];
   const lists = await Promise.all(
-    places.flatMap((ns) => [
-      ...kinds.map(async (res) => {
-        const opts = { labelSelector: selector };
+    places.flatMap((ns) =>
+      kinds.map(async (res) => {
         const list =
           res === JOBS
-            ? await client.list<KubeObject>(res, ns, opts, signal)
-            : await listIfAllowed<KubeObject>(client, res, ns, opts, signal);
+            ? await client.list<KubeObject>(res, ns, { labelSelector: managed }, signal)
+            : await listIfAllowed<KubeObject>(client, res, ns, { labelSelector: selector }, signal);
         if (!list) {
           forbidden.push(`${res.plural}${ns ? ` in ${ns}` : ''}`);
           return [];
         }
-        return withKind(list, res);
+        return withKind(list, res).filter((f) => res !== JOBS || ofScope(f.object));
       }),
-      ...(scope.templates
-        ? [
-            client
-              .list<KubeObject>(
-                JOBS,
-                ns,
-                { labelSelector: `${managed},${LABEL_ROLE}=anchor` },
-                signal,
-              )
-              .then((l) => withKind(l, JOBS)),
-          ]
-        : []),
-    ]),
+    ),
   );
   const all = lists.flat().filter(({ res, object }) => {
     const runId = object.metadata?.labels?.[LABEL_RUN_ID];

@@ -125,6 +125,8 @@ export async function runJobs(
           onReconnect: (why) => out.debug(why),
         },
         innerSignal,
+        // Nothing of the run's test Jobs existed when its anchor was made: watch from there.
+        { since: plan.existing ? undefined : plan.anchors.get(ns)?.metadata?.resourceVersion },
       ).catch(fail),
     ),
   );
@@ -134,12 +136,8 @@ export async function runJobs(
     if (plan.existing) {
       await waitToAppear(plan.existing, tracker, allAppeared, finished, signal);
     } else {
-      await createJobs(world, plan, tracker, ledger, signal);
-      // Re-read once: events that arrived before a Job was recorded as created were ignored.
-      for (const j of plan.jobs) {
-        const job = await client.get<Job>(JOBS, j.namespace, j.name, signal);
-        if (job) apply(tracker.onJob(job, false, world.now()));
-      }
+      // Events that came before a Job's create was answered are replayed by the tracker.
+      await createJobs(world, plan, tracker, ledger, apply, signal);
       check();
     }
     // Grace periods pass without any event: look again every second; keep the status current.
@@ -176,9 +174,12 @@ export async function runJobs(
       // The collectors send once their pods are stopped; they are read to the end below.
       await collection?.fetchesEnded();
       await collection?.stop(tracker.decidedJobs(), signal);
-      for (const ns of namespaces) {
-        const pods = await client.list<Pod>(PODS, ns, selectors.pods, signal);
-        pods.items.forEach((p) => apply(tracker.onPod(p, false, world.now())));
+      // Unless the watch has shown every pod of every Job to its end (the usual case).
+      if (tracker.endedPods().size < plan.jobs.length || plan.existing) {
+        for (const ns of namespaces) {
+          const pods = await client.list<Pod>(PODS, ns, selectors.pods, signal);
+          pods.items.forEach((p) => apply(tracker.onPod(p, false, world.now())));
+        }
       }
       // Sidecars still running (their pods are deleted with the Job) are not waited for.
       const drainMs = collection ? Math.max(plan.drainMs, ARTIFACTS_DRAIN_MS) : plan.drainMs;
@@ -194,6 +195,7 @@ export async function runJobs(
     // What the artifacts tell: JUnit reports and $KUBESTEP_OUTPUT values.
     if (collection && !tracker.progress().stuck) outcome = await collection.apply(outcome);
     markSidecarPods(tracker, ledger);
+    markEndedPods(tracker, ledger);
     await explain(world, tracker, outcome, signal);
     return outcome;
   } catch (err) {
@@ -275,6 +277,20 @@ function markSidecarPods(tracker: JobTracker, ledger: Ledger): void {
   }
 }
 
+/** Tells teardown the pods of each finished Job when all are known and ended: it deletes them by name. */
+function markEndedPods(tracker: JobTracker, ledger: Ledger): void {
+  for (const [k, pods] of tracker.endedPods()) {
+    const item = ledger.items.find(
+      (i) => i.res === JOBS && i.stage === 'test' && `${i.namespace}/${i.name}` === k,
+    );
+    if (item)
+      item.endedPods = pods.map((p) => ({
+        name: p.metadata?.name ?? '',
+        uid: p.metadata?.uid ?? '',
+      }));
+  }
+}
+
 /**
  * Creates every Job of the plan as a dependent of its namespace's anchor; tolerates a create whose
  * answer was lost (createForRun). allSettled: every create has ended (and is recorded for
@@ -285,6 +301,7 @@ async function createJobs(
   plan: JobsPlan,
   tracker: JobTracker,
   ledger: Ledger,
+  apply: (notes: TrackerNote[]) => void,
   signal: AbortSignal,
 ): Promise<void> {
   const creates = await Promise.allSettled(
@@ -299,9 +316,19 @@ async function createJobs(
         plan.runId,
         signal,
       );
-      if (adopted) out.debug(`job/${j.name} exists already with this run id: using it`);
-      tracker.created(j, object, now());
       ledger.add(JOBS, object, 'test');
+      apply(tracker.created(j, object, now()));
+      if (adopted) {
+        out.debug(`job/${j.name} exists already with this run id: using it`);
+        // Its pods may be older than the watch: read them once.
+        const pods = await client.list<Pod>(
+          PODS,
+          j.namespace,
+          informerSelectors(plan).pods,
+          signal,
+        );
+        apply(pods.items.flatMap((p) => tracker.onPod(p, false, now())));
+      }
       out.info(`created job/${j.name} in namespace ${j.namespace}`);
     }),
   );

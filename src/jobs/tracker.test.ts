@@ -94,6 +94,76 @@ const followed = (notes: TrackerNote[]) =>
   );
 
 describe('JobTracker', () => {
+  it('replays what the watch told before the create was answered: the Job and its pods', () => {
+    const t = new JobTracker({ runId: 'r1', jobs: [plan('t')], graces: DEFAULT_GRACES }, T0);
+    // The watch is quicker than the create's answer: the Job Complete, its pod Succeeded.
+    expect(t.onJob(job('t', [['Complete']]), false, T0 + 1)).toEqual([]);
+    expect(t.onPod(pod('t-1', 't', 'Succeeded', exited(0)), false, T0 + 2)).toEqual([]);
+    // A stale Job of the same name (another uid) is not replayed.
+    t.onJob(job('t', [['Failed']], 'uid-old'), false, T0 + 3);
+    const notes = t.created(plan('t'), job('t'), T0 + 4);
+    expect(messages(notes, 'info')).toEqual(['job/t Complete']);
+    expect(followed(notes)).toEqual(['t-1']);
+    expect(t.progress().settled).toBe(true);
+    // Replayed once.
+    expect(t.created(plan('t'), job('t'), T0 + 5)).toEqual([]);
+  });
+
+  it.each([
+    // [case, Job status, pods seen (name, phase, deleted), pods left to delete or undefined]
+    ['one pod Succeeded', { succeeded: 1 }, [['t-1', 'Succeeded', false]], ['t-1']],
+    [
+      'a retry: a failed pod and a succeeded one',
+      { succeeded: 1, failed: 1 },
+      [
+        ['t-1', 'Failed', false],
+        ['t-2', 'Succeeded', false],
+      ],
+      ['t-1', 't-2'],
+    ],
+    [
+      'a failed pod deleted meanwhile counts as seen',
+      { succeeded: 1, failed: 1 },
+      [
+        ['t-1', 'Failed', true],
+        ['t-2', 'Succeeded', false],
+      ],
+      ['t-2'],
+    ],
+    [
+      'a pod the watch has not told of yet',
+      { succeeded: 1, failed: 1 },
+      [['t-2', 'Succeeded', false]],
+      undefined,
+    ],
+    [
+      'a pod still running',
+      { succeeded: 1 },
+      [
+        ['t-1', 'Succeeded', false],
+        ['t-2', 'Running', false],
+      ],
+      undefined,
+    ],
+  ] as const)('endedPods: %s', (_, status, seen, left) => {
+    const t = running();
+    for (const [name, phase, deleted] of seen)
+      t.onPod(pod(name, 't', phase, exited(0)), deleted, T0 + 1);
+    t.onJob(
+      { ...job('t', [['Complete']]), status: { ...job('t', [['Complete']]).status, ...status } },
+      false,
+      T0 + 2,
+    );
+    const ended = t.endedPods().get(`${NS}/t`);
+    expect(ended?.map((p) => p.metadata?.name)).toEqual(left);
+  });
+
+  it('endedPods: nothing for a Job that has not finished', () => {
+    const t = running();
+    t.onPod(pod('t-1', 't', 'Succeeded', exited(0)), false, T0 + 1);
+    expect(t.endedPods().size).toBe(0);
+  });
+
   it('retries with backoffLimit: both attempts followed, Failed once the Job says so', () => {
     const t = running();
     const notes = [

@@ -154,6 +154,16 @@ export class JobTracker {
   private readonly mountFailures = new Map<string, MountFailure>();
   /** When the events of an object were last read, by uid, ms. */
   private readonly lastEventCheck = new Map<string, number>();
+  /** Uids of pods seen deleted. */
+  private readonly gone = new Set<string>();
+  /**
+   * Events that came before the create of their Job was recorded ({@link created} replays them):
+   * the newest state of each Job and each pod by uid, with whether the pod was deleted.
+   */
+  private readonly early = {
+    jobs: new Map<string, Job>(),
+    pods: new Map<string, [Pod, boolean]>(),
+  };
   private settled = false;
 
   /** `startedAtMs`: when the command started (durations, and `wait`'s stale-result warning). */
@@ -164,13 +174,32 @@ export class JobTracker {
     this.tracked = new Map(plan.jobs.map((p) => [key(p.namespace, p.name), fresh(p)]));
   }
 
-  /** Records the Job that creating `plan` gave (created, or adopted after a lost answer). */
-  created(plan: TestJob, job: Job, nowMs: number): void {
-    const t = this.tracked.get(key(plan.namespace, plan.name));
-    if (t) {
-      t.created = job;
-      t.seenMs ??= nowMs;
+  /**
+   * Records the Job that creating `plan` gave (created, or adopted after a lost answer), and
+   * returns the notes of the events about it that came before (the watch can be quicker than the
+   * create's answer): the newest state of the Job, and its pods.
+   */
+  created(plan: TestJob, job: Job, nowMs: number): TrackerNote[] {
+    const k = key(plan.namespace, plan.name);
+    const t = this.tracked.get(k);
+    if (!t) return [];
+    t.created = job;
+    t.seenMs ??= nowMs;
+    const notes: TrackerNote[] = [];
+    const early = this.early.jobs.get(job.metadata?.uid ?? '');
+    this.early.jobs.delete(job.metadata?.uid ?? '');
+    if (early) notes.push(...this.onJob(early, false, nowMs));
+    for (const [uid, [pod, deleted]] of this.early.pods) {
+      if (controllerOf(pod, 'Job')?.uid !== job.metadata?.uid) continue;
+      this.early.pods.delete(uid);
+      notes.push(...this.onPod(pod, deleted, nowMs));
     }
+    return notes;
+  }
+
+  /** True while a Job of the plan is still to be created (events are then kept for it). */
+  private creating(): boolean {
+    return !this.plan.existing && [...this.tracked.values()].some((t) => !t.created);
   }
 
   /**
@@ -241,6 +270,8 @@ export class JobTracker {
     const k = key(job.metadata?.namespace ?? '', job.metadata?.name ?? '');
     if (this.plan.existing && !deleted) notes.push(...this.adopt(k, job));
     const t = this.tracked.get(k);
+    if (t && !t.created && !deleted && job.metadata?.uid && this.creating())
+      this.early.jobs.set(job.metadata.uid, job);
     if (!t?.created || job.metadata?.uid !== t.created.metadata?.uid) return notes;
     const wasFinished = t.job ? isJobFinished(t.job) : false;
     t.job = job;
@@ -267,10 +298,13 @@ export class JobTracker {
     const owner = controllerOf(pod, 'Job');
     const t =
       owner && [...this.tracked.values()].find((x) => x.created?.metadata?.uid === owner.uid);
+    if (!t && owner && pod.metadata?.uid && this.creating())
+      this.early.pods.set(pod.metadata.uid, [pod, deleted]);
     if (!t || !pod.metadata?.uid) return [];
     const notes: TrackerNote[] = [];
     const uid = pod.metadata.uid;
     t.pods.set(uid, pod);
+    if (deleted) this.gone.add(uid);
     // Deleted before it ended, while the Job ran: not by kubestep (it deletes only afterwards);
     // by someone else unless the Job turns out finished (see Tracked.suspects).
     const phase = pod.status?.phase;
@@ -357,6 +391,31 @@ export class JobTracker {
         (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
       ),
     );
+  }
+
+  /**
+   * The pods that still exist of each Job that has finished (condition Complete or Failed) and
+   * whose pods have all been seen to their end, by Job (`namespace/name`). Seen to their end:
+   * every pod seen is in phase Succeeded or Failed or was seen deleted, and they are at least the
+   * Job's `status.succeeded` + `status.failed` (so no pod the watch has not told of yet). A Job
+   * not in the map may have pods kubestep does not know of, or running ones: teardown lists and
+   * waits for those. Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
+   */
+  endedPods(): Map<string, Pod[]> {
+    const byJob = new Map<string, Pod[]>();
+    for (const [k, t] of this.tracked) {
+      if (!t.job || !isJobFinished(t.job)) continue;
+      const pods = [...t.pods.values()];
+      const gone = (p: Pod) => this.gone.has(p.metadata?.uid ?? '');
+      const ended = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+      const counted = (t.job.status?.succeeded ?? 0) + (t.job.status?.failed ?? 0);
+      if (pods.every((p) => ended(p) || gone(p)) && pods.length >= counted)
+        byJob.set(
+          k,
+          pods.filter((p) => !gone(p)),
+        );
+    }
+    return byJob;
   }
 
   /** Pods whose main containers ended while their sidecars ran, by Job (`namespace/name`). */

@@ -143,8 +143,12 @@ export class KubeClient implements KubeApi {
         signal,
         'delete',
       );
-      // The API answers the object (with deletionTimestamp while it lingers) or a Status.
-      return answer.kind !== 'Status' && answer.metadata?.deletionTimestamp ? 'deleting' : 'gone';
+      // The API answers the object (with deletionTimestamp while it lingers) or a Status. An
+      // object with no grace period and no finalizers (an ended pod) was removed at once: its
+      // answer carries deletionTimestamp and deletionGracePeriodSeconds 0.
+      const m = answer.kind !== 'Status' ? answer.metadata : undefined;
+      const atOnce = m?.deletionGracePeriodSeconds === 0 && !m.finalizers?.length;
+      return m?.deletionTimestamp && !atOnce ? 'deleting' : 'gone';
     } catch (err) {
       // 404: gone already. 409 on a uid precondition: a newer object of that name, not ours.
       if (isStatus(err, 404) || (opts.uid && isStatus(err, 409))) return 'absent';

@@ -26,12 +26,27 @@ export interface InformerTiming {
   maxBackoffMs: number;
 }
 
-/** Default: renew every 5-10 min (client-go's reflector does the same), back off 200 ms to 5 s. */
+/**
+ * Default: renew every 10-20 min (client-go's reflector: 5-10; a 10 min Job then costs no
+ * renewal; a connection that died silently is found by TCP keepalive or the body timeout), back
+ * off 200 ms to 5 s.
+ */
 export const DEFAULT_INFORMER_TIMING: InformerTiming = {
-  watchTimeoutSeconds: 300,
+  watchTimeoutSeconds: 600,
   backoffMs: 200,
   maxBackoffMs: 5_000,
 };
+
+/** Options of {@link runInformer}. */
+export interface InformerOptions {
+  timing?: InformerTiming;
+  /**
+   * Watch from this resourceVersion at once, without the first list: for a caller that knows
+   * what matched the selector then (e.g. a run's own objects, created after it); `onList` gets
+   * `[]` first. A 410 Gone (too old) lists as usual.
+   */
+  since?: string | undefined;
+}
 
 /**
  * Keeps `handler` up to date with the objects matching `opts` until `signal` aborts (then it
@@ -39,10 +54,10 @@ export const DEFAULT_INFORMER_TIMING: InformerTiming = {
  * `watchTimeoutSeconds` and twice that; when the server ends a watch, or it drops, watches again
  * from the last resourceVersion seen (bookmarks keep it fresh); lists again only when the server
  * answers 410 Gone (or another watch error). A Job of any length thus costs one list and one
- * watch per informer, plus one renewal per 5-10 min. A watch that drops mid-stream is reopened
+ * watch per informer, plus one renewal per 10-20 min. A watch that drops mid-stream is reopened
  * with backoff (up to `maxBackoffMs`) while `signal` allows; opening a list or a watch is retried
  * by the client within its retry budget (--api-timeout), after which its InfraError rejects, as
- * does a final failure (e.g. 403).
+ * does a final failure (e.g. 403). With `options.since`, the first list is left out.
  * Source: client-go tools/cache reflector, https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
  */
 export async function runInformer<T extends KubeObject>(
@@ -52,10 +67,12 @@ export async function runInformer<T extends KubeObject>(
   opts: ListOptions,
   handler: InformerHandler<T>,
   signal: AbortSignal,
-  timing: InformerTiming = DEFAULT_INFORMER_TIMING,
+  options: InformerOptions = {},
 ): Promise<void> {
+  const timing = options.timing ?? DEFAULT_INFORMER_TIMING;
   let backoff = timing.backoffMs;
-  let resourceVersion: string | undefined;
+  let resourceVersion = options.since;
+  if (resourceVersion !== undefined) handler.onList([]);
   while (!signal.aborted) {
     try {
       if (resourceVersion === undefined) {

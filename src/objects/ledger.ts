@@ -24,6 +24,13 @@ export interface ObjectRef {
    * Job, with a short grace period (pods/sidecars.ts SIDECAR_STOP_GRACE_S).
    */
   sidecarPods?: string[] | undefined;
+  /**
+   * Jobs: every pod that is left of a finished Job, all ended (the run saw each one to its end;
+   * jobs/tracker.ts endedPods). Teardown deletes them by name and waits for nothing when each is
+   * gone at once (an ended pod is); without it, teardown lists the Job's pods and waits for them.
+   * The anchor has none (`parallelism: 0`).
+   */
+  endedPods?: { name: string; uid: string }[] | undefined;
 }
 
 /** The ObjectRef of `object` (as the API server returned it) of kind `res`. */
@@ -48,7 +55,11 @@ export class Ledger {
 
   /** Records `object` (as the API server returned it) as created. */
   add(res: Resource, object: KubeObject, stage: Stage): void {
-    this.items.push({ ...refOf(res, object), stage });
+    this.items.push({
+      ...refOf(res, object),
+      stage,
+      ...(stage === 'anchor' ? { endedPods: [] } : {}),
+    });
   }
 }
 

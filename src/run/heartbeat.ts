@@ -7,11 +7,13 @@ import type { ObjectRef } from '../objects/ledger.js';
 import type { DeleteDeps } from './teardown.js';
 
 /**
- * Renews the heartbeat of `anchors` every `leaseSeconds / 3` (each renewal sets alive-until to
- * now + `leaseSeconds`) until the returned function is called. A failed
- * renewal is retried at the next tick (debug log); an anchor that is gone is dropped with a
- * warning. Never throws. It has its own signal, not the run's: the heartbeat must go on while
- * the teardown of a cancelled run deletes its objects; the caller stops it after the teardown.
+ * Renews the heartbeat of `anchors` every `leaseSeconds / 2` (each renewal sets alive-until to
+ * now + `leaseSeconds`) until the returned function is called; a failed renewal is tried again
+ * every `leaseSeconds / 30` (at least 1 s; debug log), so that the lease never runs out while
+ * the API server answers within half a lease. An anchor that is gone is dropped with a warning.
+ * Never throws. It has its own signal, not the run's: the heartbeat must go on while the
+ * teardown of a cancelled run deletes its objects; the caller stops it after the teardown.
+ * Source: the lease and renew/retry periods of client-go's leaderelection.
  */
 export function keepAlive(
   deps: DeleteDeps & { out: { debug(message: string): void } },
@@ -21,7 +23,8 @@ export function keepAlive(
   const live = [...anchors];
   const stop = new AbortController();
   const tickSignal = stop.signal;
-  const renew = async (a: ObjectRef) => {
+  /** Renews `a`; true when it was renewed or is gone (nothing to retry). */
+  const renew = async (a: ObjectRef): Promise<boolean> => {
     const patch = {
       metadata: {
         ...(a.uid ? { uid: a.uid } : {}),
@@ -38,19 +41,24 @@ export function keepAlive(
           `job/${a.name} in ${a.namespace} (this run's anchor) was deleted by someone else: the cluster may delete this run's objects with it`,
         );
       }
+      return true;
     } catch (err) {
       if (!tickSignal.aborted) deps.out.debug(`heartbeat of job/${a.name}: ${messageOf(err)}`);
+      return false;
     }
   };
-  const timer = setInterval(
-    () => {
-      if (tickSignal.aborted) return;
-      for (const a of live) void renew(a);
-    },
-    Math.max(250, (leaseSeconds * 1000) / 3),
-  );
+  const renewMs = Math.max(250, (leaseSeconds * 1000) / 2);
+  const retryMs = Math.max(1000, (leaseSeconds * 1000) / 30);
+  let timer: NodeJS.Timeout | undefined;
+  const beat = async () => {
+    if (tickSignal.aborted) return;
+    const renewed = await Promise.all(live.map(renew));
+    if (!tickSignal.aborted)
+      timer = setTimeout(() => void beat(), renewed.every(Boolean) ? renewMs : retryMs);
+  };
+  timer = setTimeout(() => void beat(), renewMs);
   return () => {
-    clearInterval(timer);
+    clearTimeout(timer);
     stop.abort();
   };
 }

@@ -38,8 +38,9 @@ export interface PreflightOptions {
 }
 
 /**
- * Makes room for `planned` and checks it: finds objects that already have their names, dry-runs
- * every create on the API server, then deletes the stale objects and waits until they are gone.
+ * Makes room for `planned` and checks it: dry-runs every create on the API server, reads the
+ * objects that already have their names (the dry run's 409s), then deletes the stale ones and
+ * waits until they are gone.
  * Stale, and replaced: a finished Job, anything labelled with this same run id (an earlier
  * attempt of the same CI step) unless another live process holds that run (its anchor's holder,
  * see run/holder.ts: then InfraError, exit 3, even with `replace`), and anything being deleted
@@ -54,8 +55,15 @@ export async function preflight(
   opts: PreflightOptions,
   signal: AbortSignal,
 ): Promise<void> {
+  // The dry run answers 409 AlreadyExists for a name that is taken (after validation): only
+  // those are read.
+  const taken = await dryRunCreate(deps, planned, opts.allowDroppedFields ?? false, signal);
   const existing = await Promise.all(
-    planned.map((p) => deps.client.get<KubeObject>(p.res, p.namespace, p.name, signal)),
+    planned.map((p, i) =>
+      taken.has(i)
+        ? deps.client.get<KubeObject>(p.res, p.namespace, p.name, signal)
+        : Promise.resolve(undefined),
+    ),
   );
   // Objects of this run id: only when no other live process holds the run in their namespace.
   const sameRun = new Set(
@@ -97,7 +105,6 @@ export async function preflight(
     });
   });
   if (conflicts.length > 0) throw new InfraError(conflicts.join('\n'));
-  await dryRunCreate(deps, planned, opts.allowDroppedFields ?? false, signal);
   if (opts.dryRun) {
     for (const s of stale) deps.out.info(`would be ${s.note}`);
     return;
@@ -109,20 +116,22 @@ export async function preflight(
 /**
  * Server-side dry-run of every create: schema, admission and quota errors before anything exists;
  * and the fields the server would drop (it does not know them: {@link droppedFields}), bad input
- * unless `allowDropped` (then a warning).
+ * unless `allowDropped` (then a warning). Returns the indices of `planned` whose names are taken
+ * (409 AlreadyExists: the object passed validation).
  */
 async function dryRunCreate(
   { client, out }: DeleteDeps,
   planned: readonly PlannedObject[],
   allowDropped: boolean,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<Set<number>> {
+  const taken = new Set<number>();
   const problems: string[] = [];
   const refused: string[] = [];
   const dropped: string[] = [];
   let infra: Error | undefined;
   await Promise.all(
-    planned.map(async (p) => {
+    planned.map(async (p, i) => {
       try {
         const stored = await client.create(p.res, p.namespace, p.object, signal, { dryRun: true });
         const gone = droppedFields(p.object, stored);
@@ -132,7 +141,10 @@ async function dryRunCreate(
             `${describeOrigin(p.origin)}: the API server drops ${gone.join(', ')}${hint ? ` (${hint})` : ''}`,
           );
       } catch (err) {
-        if (isStatus(err, 409)) return; // exists: validation passed; the stale one is replaced
+        if (isStatus(err, 409)) {
+          taken.add(i); // exists: validation passed; the stale one is replaced
+          return;
+        }
         const refusal = err instanceof KubeApiError ? classifyRefusal(err) : undefined;
         const what = `${describeOrigin(p.origin)}: the API server refuses ${refName(p)} in namespace ${p.namespace}`;
         if (refusal?.kind === 'invalid') problems.push(`${what}: ${refusal.message}`);
@@ -155,6 +167,7 @@ async function dryRunCreate(
   if (problems.length > 0) throw new InputError(problems.join('\n'));
   if (refused.length > 0) throw new InfraError(refused.join('\n'));
   if (infra) throw infra;
+  return taken;
 }
 
 /**

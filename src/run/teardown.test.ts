@@ -70,13 +70,35 @@ describe('tearDown', () => {
       'delete job/ci/tests Background',
       'delete service/ci/db Background',
       'delete configmap/ci/settings Background',
-      // A Job without a known pod selector (the anchor) goes Foreground.
-      'delete job/ci/kubestep-r1 Foreground',
+      // The anchor has no pods (parallelism 0): Background, nothing to wait for.
+      'delete job/ci/kubestep-r1 Background',
     ]);
     expect(order).toEqual(['heartbeat stopped after 1 deletions']);
     expect(lines).toEqual([
       'info: deleting job/tests',
       'info: deleting service/db, configmap/settings',
+    ]);
+    expect(kube.has(PODS, NS, 'tests-x1')).toBe(false);
+  });
+
+  it('deletes a finished Job and its ended pods by name, and lists nothing', async () => {
+    const { kube, ledger, world } = aRun();
+    const tests = ledger.items.find((i) => i.stage === 'test')!;
+    const pod = kube.get(PODS, NS, 'tests-x1');
+    tests.endedPods = [{ name: 'tests-x1', uid: (await pod)!.metadata!.uid! }];
+    kube.calls.length = 0;
+    await tearDown(world, ledger, {
+      runId: 'r1',
+      cleanup: 'always',
+      succeeded: true,
+      graceMs: 30_000,
+    });
+    expect(kube.calls).toEqual([
+      'delete job/ci/tests Background',
+      'delete pod/ci/tests-x1 Background',
+      'delete service/ci/db Background',
+      'delete configmap/ci/settings Background',
+      'delete job/ci/kubestep-r1 Background',
     ]);
     expect(kube.has(PODS, NS, 'tests-x1')).toBe(false);
   });

@@ -22,7 +22,9 @@ export class StillDeletingError extends InfraError {}
  * Job with a known pod selector: also its pods), until `deadlineMs` (epoch ms). Jobs with a known
  * pod selector are deleted with propagationPolicy Background (kubestep deletes their pods, or the
  * garbage collector does, and waits for them); other Jobs, Deployments and StatefulSets Foreground, so
- * that their pods go first; the rest Background. Throws StillDeletingError naming one still
+ * that their pods go first; the rest Background. A Job whose pods have all ended and are known
+ * (`endedPods`; the anchor, which has none) is deleted with them by name, and nothing is waited
+ * for when each is gone at once (2 requests for a one-pod Job instead of 6). Throws StillDeletingError naming one still
  * there after the deadline, KubeApiError/InfraError when a request fails.
  * Source: https://kubernetes.io/docs/tasks/administer-cluster/use-cascading-deletion/
  */
@@ -34,6 +36,10 @@ export async function deleteObjects(
 ): Promise<void> {
   const lingering: ObjectRef[] = [];
   for (const t of targets) {
+    if (t.res === JOBS && t.endedPods !== undefined) {
+      if (await deleteEnded(deps, t, signal)) lingering.push(t);
+      continue;
+    }
     const withPods = t.res === JOBS && t.pods !== undefined;
     const foreground =
       (t.res === JOBS && !withPods) || t.res === DEPLOYMENTS || t.res === STATEFULSETS;
@@ -65,6 +71,32 @@ export async function deleteObjects(
     if (result === 'deleting' || withPods) lingering.push(t);
   }
   await Promise.all(lingering.map((t) => waitUntilGone(deps, t, deadlineMs, signal)));
+}
+
+/**
+ * Deletes Job `t` (Background) and its ended pods by name, without listing anything: an ended
+ * pod is removed at once. Returns true when something is still being deleted (or kubestep may not
+ * delete pods), to be waited for as any Job.
+ */
+async function deleteEnded(deps: DeleteDeps, t: ObjectRef, signal: AbortSignal): Promise<boolean> {
+  const job = await deps.client.delete(
+    t.res,
+    t.namespace,
+    t.name,
+    { propagationPolicy: 'Background', uid: t.uid },
+    signal,
+  );
+  const pods = await Promise.all(
+    (t.endedPods ?? []).map((p) =>
+      deps.client
+        .delete(PODS, t.namespace, p.name, { propagationPolicy: 'Background', uid: p.uid }, signal)
+        .catch((err: unknown) => {
+          if (isStatus(err, 403)) return 'forbidden' as const;
+          throw err;
+        }),
+    ),
+  );
+  return job === 'deleting' || pods.some((r) => r === 'deleting' || r === 'forbidden');
 }
 
 async function waitUntilGone(

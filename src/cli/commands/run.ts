@@ -56,7 +56,7 @@ export function registerRun<T>(y: Argv<T>, handle: (o: RunOptions) => Promise<vo
           requiresArg: true,
           hidden: true,
           describe:
-            'other runs treat this one as killed this long after its last heartbeat (renewed every third of it)',
+            'other runs treat this one as killed this long after its last heartbeat (renewed every half of it; a failed renewal every 30th)',
         })
         .example('$0 run -f k8s/tests.yaml', 'run the Jobs of tests.yaml in the current context')
         .example(
