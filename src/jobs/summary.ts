@@ -6,8 +6,10 @@ import type {
   JobSummary,
   Outcome,
   PodSummary,
+  ShardSummary,
   TestReport,
 } from '../core/outcome.js';
+import { COMPLETION_INDEX_ANNOTATION, SHARDS_ANNOTATION } from '../manifests/shards.js';
 import { jobState } from './status.js';
 import type { ContainerStatus, Job, Pod } from '../kube/types.js';
 import { COLLECTOR, nativeSidecarsOf, sidecarsOf, type MainsEnded } from '../pods/sidecars.js';
@@ -94,10 +96,62 @@ export function summarizeJob(
     if (result === 'Failed') summary.reason = 'BackoffLimitExceeded';
   } else if (result === 'Stuck') summary.reason = facts.stuck!.reason;
   else if (result === 'Failed') summary.reason = 'BackoffLimitExceeded';
+  const shards = job ? shardsOf(job, sorted) : undefined;
+  if (shards) summary.shards = shards;
   if (job?.status?.startTime) summary.startedAt = job.status.startTime;
   if (start !== undefined) summary.durationMs = Math.max(0, end - start);
   summary.explanation = explainJob(summary, job, sorted, facts);
   return summary;
+}
+
+/**
+ * The shards of a Job that kubestep ran as one Indexed Job (annotation kubestep.dev/shards,
+ * `completionMode: Indexed`): per completion index, its result from `status.completedIndexes`
+ * and `status.failedIndexes`, its pods (by their completion index annotation) and its time.
+ * Undefined for other Jobs.
+ * Source: https://kubernetes.io/docs/concepts/workloads/controllers/job/#backoff-limit-per-index
+ */
+export function shardsOf(job: Job, pods: readonly Pod[]): ShardSummary[] | undefined {
+  const spec = job.spec as Record<string, unknown> | undefined;
+  if (!job.metadata?.annotations?.[SHARDS_ANNOTATION] || spec?.completionMode !== 'Indexed')
+    return undefined;
+  const status = job.status as Record<string, unknown> | undefined;
+  const completed = indexSet(status?.completedIndexes);
+  const failed = indexSet(status?.failedIndexes);
+  const n = typeof spec.completions === 'number' ? spec.completions : 0;
+  return Array.from({ length: n }, (_, index) => {
+    const own = pods.filter(
+      (p) => p.metadata?.annotations?.[COMPLETION_INDEX_ANNOTATION] === String(index),
+    );
+    const starts = own.flatMap((p) => parseTime(p.status?.startTime) ?? []);
+    const ends = own.flatMap((p) =>
+      (p.status?.containerStatuses ?? []).flatMap(
+        (c) => parseTime(c.state?.terminated?.finishedAt) ?? [],
+      ),
+    );
+    const shard: ShardSummary = {
+      index,
+      result: completed.has(index) ? 'Complete' : failed.has(index) ? 'Failed' : 'Running',
+      attempts: own.length,
+    };
+    if (starts.length > 0 && ends.length > 0)
+      shard.durationMs = Math.max(0, Math.max(...ends) - Math.min(...starts));
+    return shard;
+  });
+}
+
+/** The indexes of `1,3-5` (an Indexed Job's status), as numbers; empty for anything else. */
+export function indexSet(v: unknown): Set<number> {
+  const out = new Set<number>();
+  if (typeof v !== 'string') return out;
+  for (const part of v.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    const from = Number(m[1]);
+    const to = Math.min(Number(m[2] ?? m[1]), from + 100_000);
+    for (let i = from; i <= to; i++) out.add(i);
+  }
+  return out;
 }
 
 /** Attempts of a Job: its pods, plus restarts of their containers (`restartPolicy: OnFailure`). */
@@ -533,21 +587,48 @@ export function shardLines(jobs: readonly JobSummary[]): string[] {
     const m = /^(.+)-shard-\d+$/.exec(j.name);
     if (m) groups.set(m[1]!, [...(groups.get(m[1]!) ?? []), j]);
   }
-  return [...groups].map(([name, shards]) => {
-    const failed = shards.filter((j) => j.result !== 'Complete').map((j) => j.name);
-    const timed = shards.filter((j) => j.durationMs !== undefined);
-    const slowest = timed.sort((a, b) => b.durationMs! - a.durationMs!)[0];
-    const fastest = timed.at(-1);
-    return [
-      `job/${name} in ${shards.length} shards: ${shards.length - failed.length} Complete`,
-      ...(failed.length > 0 ? [`, ${failed.length} not (${failed.join(', ')})`] : []),
-      ...(slowest && fastest
-        ? [
-            `; slowest ${slowest.name} ${formatDuration(slowest.durationMs!)}, fastest ${formatDuration(fastest.durationMs!)}`,
-          ]
-        : []),
-    ].join('');
-  });
+  const indexed = jobs.flatMap((j) => (j.shards ? [indexedLine(j.name, j.shards)] : []));
+  return [
+    ...indexed,
+    ...[...groups].map(([name, shards]) => {
+      const failed = shards.filter((j) => j.result !== 'Complete').map((j) => j.name);
+      const timed = shards.filter((j) => j.durationMs !== undefined);
+      const slowest = timed.sort((a, b) => b.durationMs! - a.durationMs!)[0];
+      const fastest = timed.at(-1);
+      return [
+        `job/${name} in ${shards.length} shards: ${shards.length - failed.length} Complete`,
+        ...(failed.length > 0 ? [`, ${failed.length} not (${failed.join(', ')})`] : []),
+        ...(slowest && fastest
+          ? [
+              `; slowest ${slowest.name} ${formatDuration(slowest.durationMs!)}, fastest ${formatDuration(fastest.durationMs!)}`,
+            ]
+          : []),
+      ].join('');
+    }),
+  ];
+}
+
+/** The line of a Job run as one Indexed Job: shards Complete, the failed indexes, the slowest. */
+function indexedLine(name: string, shards: readonly ShardSummary[]): string {
+  const notDone = shards.filter((s) => s.result !== 'Complete');
+  const timed = shards
+    .filter((s) => s.durationMs !== undefined)
+    .sort((a, b) => b.durationMs! - a.durationMs!);
+  const slowest = timed[0];
+  const fastest = timed.at(-1);
+  return [
+    `job/${name} in ${shards.length} shards (one Indexed Job): ${shards.length - notDone.length} Complete`,
+    ...(notDone.length > 0
+      ? [
+          `, ${notDone.length} not (${notDone.map((s) => `index ${s.index} ${s.result}`).join(', ')})`,
+        ]
+      : []),
+    ...(slowest && fastest
+      ? [
+          `; slowest index ${slowest.index} ${formatDuration(slowest.durationMs!)}, fastest index ${fastest.index} ${formatDuration(fastest.durationMs!)}`,
+        ]
+      : []),
+  ].join('');
 }
 
 /** At most this much of a termination message in the summary, characters (the result file has it all). */

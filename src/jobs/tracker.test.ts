@@ -162,6 +162,10 @@ describe('JobTracker', () => {
     const t = running();
     t.onPod(pod('t-1', 't', 'Succeeded', exited(0)), false, T0 + 1);
     expect(t.endedPods().size).toBe(0);
+    expect(t.allPodsSeen()).toBe(false);
+    const done = job('t', [['Complete']]);
+    t.onJob({ ...done, status: { ...done.status, succeeded: 1 } }, false, T0 + 2);
+    expect(t.allPodsSeen()).toBe(true);
   });
 
   it('retries with backoffLimit: both attempts followed, Failed once the Job says so', () => {

@@ -418,6 +418,11 @@ export class JobTracker {
     return byJob;
   }
 
+  /** True when every Job has finished and each of its pods was seen to its end ({@link endedPods}). */
+  allPodsSeen(): boolean {
+    return this.tracked.size > 0 && this.endedPods().size === this.tracked.size;
+  }
+
   /** Pods whose main containers ended while their sidecars ran, by Job (`namespace/name`). */
   sidecarPods(): Map<string, string[]> {
     const byJob = new Map<string, string[]>();

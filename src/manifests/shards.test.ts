@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../kube/types.js';
 import type { TestJob } from './jobs.js';
-import { shardCount, shardJobs } from './shards.js';
+import {
+  indexedMisfit,
+  indexedProbe,
+  indexedSupported,
+  SHARDS_ANNOTATION,
+  shardCount,
+  shardJobs,
+} from './shards.js';
 
 const testJob = (name: string, annotations?: Record<string, string>): TestJob => ({
   origin: { source: 'tests.yaml', index: 1, line: 1 },
@@ -34,7 +41,7 @@ const testJob = (name: string, annotations?: Record<string, string>): TestJob =>
   } as unknown as Job,
 });
 
-type Env = { name: string; value?: string }[];
+type Env = { name: string; value?: string; valueFrom?: unknown }[];
 const envOf = (j: TestJob, c: 'containers' | 'initContainers') =>
   (j.job.spec!.template!.spec as unknown as Record<string, { env?: Env }[]>)[c]![0]!.env;
 
@@ -100,5 +107,72 @@ describe('shardJobs', () => {
     ).toThrow(
       /annotation kubestep.dev\/shards is "many"[\s\S]*would be named up to x+-shard-9 \(64 characters; at most 63\)/,
     );
+  });
+});
+
+describe('shards as one Indexed Job (clusters with backoffLimitPerIndex)', () => {
+  it('one Job: Indexed, N completions in parallel, per-index retries from backoffLimit, the variables', () => {
+    const [j, ...rest] = shardJobs([testJob('suite')], 4, 'indexed');
+    expect(rest).toEqual([]);
+    expect(j!.name).toBe('suite');
+    expect(j!.job.metadata?.annotations?.[SHARDS_ANNOTATION]).toBe('4');
+    expect(j!.job.spec).toMatchObject({
+      completionMode: 'Indexed',
+      completions: 4,
+      parallelism: 4,
+      backoffLimitPerIndex: 1,
+    });
+    expect(j!.job.spec?.backoffLimit).toBeUndefined();
+    for (const c of ['containers', 'initContainers'] as const)
+      expect(
+        envOf(j!, c)?.filter(
+          (e) => e.name.startsWith('KUBESTEP_') || e.name === 'JOB_COMPLETION_INDEX',
+        ),
+      ).toEqual([
+        {
+          name: 'KUBESTEP_SHARD_INDEX',
+          valueFrom: {
+            fieldRef: {
+              fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+            },
+          },
+        },
+        { name: 'KUBESTEP_SHARD_COUNT', value: '4' },
+      ]);
+    expect(envOf(j!, 'containers')?.[0]).toEqual({ name: 'KEEP', value: 'me' });
+  });
+
+  it.each([
+    [
+      'restartPolicy OnFailure',
+      { restartPolicy: 'OnFailure' },
+      {},
+      'restartPolicy is OnFailure, not Never',
+    ],
+    ['completions 3', {}, { completions: 3 }, 'it sets completions: 3'],
+    ['its own completionMode', {}, { completionMode: 'NonIndexed' }, 'it sets completionMode'],
+  ])('a Job that does not fit (%s) runs as N Jobs', (_, pod, spec, why) => {
+    const j = testJob('suite');
+    Object.assign(j.job.spec!.template!.spec!, pod);
+    Object.assign(j.job.spec!, spec);
+    expect(indexedMisfit(j.job)).toBe(why);
+    expect(shardJobs([j], 2, 'indexed').map((x) => x.name)).toEqual([
+      'suite-shard-0',
+      'suite-shard-1',
+    ]);
+  });
+
+  it('the probe: supported when the dry run keeps both fields (1.29+), not when it drops them (1.20)', () => {
+    const probe = indexedProbe('ci');
+    expect(indexedSupported(probe)).toBe(true);
+    const without = (...fields: string[]): Job => {
+      const spec = { ...(probe.spec as Record<string, unknown>) };
+      for (const f of fields) delete spec[f];
+      return { ...probe, spec };
+    };
+    // What a 1.20 API server answers: the fields it does not know are gone.
+    expect(indexedSupported(without('completionMode', 'backoffLimitPerIndex'))).toBe(false);
+    // 1.22-1.28: Indexed, but without per-index retries.
+    expect(indexedSupported(without('backoffLimitPerIndex'))).toBe(false);
   });
 });

@@ -28,6 +28,7 @@ const job = (
   explanation,
   exitCodes: [],
   attempts: pods.length,
+  shards: null,
   startedAt: '2026-11-29T10:00:00.000Z',
   finishedAt: null,
   durationMs: 12_500,
@@ -128,6 +129,27 @@ describe('junitReport', () => {
       },
     });
     expect(e2e[1]).toMatchObject({ failure: { message: 'Failed: main: exit 3' } });
+  });
+
+  it('has a case per shard of a Job run as one Indexed Job: the failed shard a failure', () => {
+    const suite = {
+      ...job('suite', 'Failed', [], 'FailedIndexes: Job has failed indexes'),
+      shards: [
+        { index: 0, result: 'Complete' as const, attempts: 1, durationMs: 5_000 },
+        { index: 1, result: 'Failed' as const, attempts: 2, durationMs: 4_000 },
+      ],
+    };
+    const r = parse(junitReport(run([suite]))).testsuites;
+    const cases = r.testsuite[0]!.testcase;
+    expect(cases.map((c) => [c.name, c.time])).toEqual([
+      ['job/suite', '12.500'],
+      ['job/suite shard 0', '5.000'],
+      ['job/suite shard 1', '4.000'],
+    ]);
+    expect(cases[1]!.failure).toBeUndefined();
+    expect(cases[2]).toMatchObject({
+      failure: { message: 'shard 1 failed after 2 attempts', type: 'JobFailed' },
+    });
   });
 
   it("merges the Job's own JUnit cases as suites of their own, after the Job's suite", () => {

@@ -69,8 +69,8 @@ function testcase(name: string, classname: string, ms: number | null, r?: CaseRe
 
 /**
  * The run's JUnit XML: `<testsuites>` named after the run id, one `<testsuite>` per Job
- * (`job/NAME` in its namespace) with a test case for the Job itself and one per attempt
- * (`attempt N: pod/NAME`), then the suites of the Job's own JUnit reports (`job/NAME › SUITE`,
+ * (`job/NAME` in its namespace) with a test case for the Job itself, one per shard of a Job run
+ * as one Indexed Job (`shard I`), and one per attempt (`attempt N: pod/NAME`), then the suites of the Job's own JUnit reports (`job/NAME › SUITE`,
  * their test cases as they were), and, when the run ended before it had Jobs (bad input, no access), one
  * suite `kubestep` with an error case carrying the message. Text is the result's (already
  * redacted); control characters are made visible.
@@ -81,6 +81,18 @@ export function junitReport(result: RunResult): string {
     const classname = `kubestep.${j.namespace}`;
     const cases = [
       testcase(`job/${j.name}`, classname, j.durationMs, jobCase(j)),
+      ...(j.shards ?? []).map((s) =>
+        testcase(
+          `job/${j.name} shard ${s.index}`,
+          classname,
+          s.durationMs ?? null,
+          s.result === 'Complete'
+            ? undefined
+            : s.result === 'Failed'
+              ? { kind: 'failure', message: `shard ${s.index} failed after ${s.attempts} attempts` }
+              : { kind: 'skipped', message: `shard ${s.index} had not ended when the Job did` },
+        ),
+      ),
       ...j.pods.map((p, i) =>
         testcase(`job/${j.name} attempt ${i + 1}: pod/${p.name}`, classname, null, podCase(p)),
       ),

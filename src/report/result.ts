@@ -7,6 +7,7 @@ import {
   mergedOutputs,
   type JobSummary,
   type Outcome,
+  type ShardSummary,
   type TestReport,
 } from '../core/outcome.js';
 
@@ -46,6 +47,8 @@ export interface JobResult {
   tests: TestReport | null;
   /** Its pods' `$KUBESTEP_OUTPUT` values. */
   outputs: Record<string, string>;
+  /** A Job run as one Indexed Job of shards: each shard (index, result, attempts, durationMs); else null. */
+  shards: ShardSummary[] | null;
   pods: {
     name: string;
     phase: string;
@@ -105,6 +108,7 @@ export function runResult(r: {
       durationMs: j.durationMs ?? null,
       tests: j.tests ?? null,
       outputs: j.outputs ?? {},
+      shards: j.shards ?? null,
       pods: j.pods.map((p) => ({
         name: p.name,
         phase: p.phase,
