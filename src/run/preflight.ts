@@ -55,9 +55,36 @@ export async function preflight(
   opts: PreflightOptions,
   signal: AbortSignal,
 ): Promise<void> {
-  // The dry run answers 409 AlreadyExists for a name that is taken (after validation): only
-  // those are read.
-  const taken = await dryRunCreate(deps, planned, opts.allowDroppedFields ?? false, signal);
+  const taken = await dryRunPlanned(deps, planned, opts, signal);
+  await makeRoom(deps, planned, taken, opts, signal);
+}
+
+/**
+ * The first half of {@link preflight}: the server-side dry run of every create (changes nothing,
+ * so it may run beside the access review and the sweep). Returns the indices of `planned` whose
+ * names are taken; throws as {@link preflight}.
+ */
+export function dryRunPlanned(
+  deps: DeleteDeps,
+  planned: readonly PlannedObject[],
+  opts: Pick<PreflightOptions, 'allowDroppedFields'>,
+  signal: AbortSignal,
+): Promise<Set<number>> {
+  return dryRunCreate(deps, planned, opts.allowDroppedFields ?? false, signal);
+}
+
+/**
+ * The second half of {@link preflight}: reads the objects whose names the dry run found taken
+ * (409 AlreadyExists, after validation), and replaces the stale ones or throws for a conflict.
+ * Runs after the sweep, which may have deleted some of them.
+ */
+export async function makeRoom(
+  deps: DeleteDeps,
+  planned: readonly PlannedObject[],
+  taken: ReadonlySet<number>,
+  opts: PreflightOptions,
+  signal: AbortSignal,
+): Promise<void> {
   const existing = await Promise.all(
     planned.map((p, i) =>
       taken.has(i)

@@ -19,7 +19,8 @@ import { LABEL_ROLE, LABEL_TEMPLATE, runSelector, type TestJob } from '../manife
 import { keepAlive } from './heartbeat.js';
 import { checkAccess, requiredAccess } from './access.js';
 import { createForRun } from '../objects/create.js';
-import { preflight, type PlannedObject } from './preflight.js';
+import { dryRunPlanned, makeRoom, preflight, type PlannedObject } from './preflight.js';
+import type { Output } from '../core/output.js';
 import { deleteObjects, StillDeletingError, tearDown, type CleanupPolicy } from './teardown.js';
 import { Ledger, refName, refOf, type ObjectRef } from '../objects/ledger.js';
 import type { ArtifactsPlan } from '../jobs/collection.js';
@@ -187,10 +188,26 @@ async function setUp(
     dependencies: plan.dependencies,
     keep: plan.keep,
   });
-  const skipped = await checkAccess(deps.client, checks, signal);
-  if (skipped) deps.out.debug(skipped);
-  if (plan.sweep) await sweep(deps, asPlanned(plan), plan.runId, signal);
-  await preflight(deps, [...asPlanned(plan), ...staleAnchors], plan, signal);
+  // The access review, the sweep and the dry run at once (one round trip instead of three before
+  // the first create); the sweep's lines wait for the review, whose error comes first.
+  const planned = [...asPlanned(plan), ...staleAnchors];
+  const held: (() => void)[] = [];
+  const sweepOut: Output = Object.assign(Object.create(deps.out) as Output, {
+    info: (m: string) => held.push(() => deps.out.info(m)),
+    warn: (m: string) => held.push(() => deps.out.warn(m)),
+    debug: (m: string) => held.push(() => deps.out.debug(m)),
+  });
+  const [access, swept, taken] = await Promise.allSettled([
+    checkAccess(deps.client, checks, signal),
+    plan.sweep ? sweep({ ...deps, out: sweepOut }, asPlanned(plan), plan.runId, signal) : undefined,
+    dryRunPlanned(deps, planned, plan, signal),
+  ]);
+  if (access.status === 'rejected') throw access.reason;
+  if (access.value) deps.out.debug(access.value);
+  held.forEach((f) => f());
+  if (swept.status === 'rejected') throw swept.reason;
+  if (taken.status === 'rejected') throw taken.reason;
+  await makeRoom(deps, planned, taken.value, plan, signal);
   const anchors = await createAnchors(
     deps,
     ledger,
