@@ -28,6 +28,23 @@ const clientNodeWithoutSideEffects = {
   },
 };
 
+/**
+ * kubestep's client and client-node's KubeConfig use undici's Agent and ProxyAgent only: their
+ * `undici` is scripts/undici-slim.cjs, without fetch, WebSocket, cache and mock modules (~45 ms
+ * and ~12 MB less per run). Other importers (Cloud Logging's) get the whole package.
+ */
+const slimUndici = {
+  name: 'slim-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.includes('/@kubernetes/client-node/') ||
+      args.importer.endsWith('/src/kube/client.ts')
+        ? { path: new URL('./undici-slim.cjs', import.meta.url).pathname }
+        : undefined,
+    );
+  },
+};
+
 rmSync('build', { recursive: true, force: true });
 await build({
   entryPoints: ['src/main.ts'],
@@ -55,6 +72,6 @@ await build({
     ].join(' '),
   },
   define: { __dirname: '__ks_dirname', __filename: '__ks_filename' },
-  plugins: [clientNodeWithoutSideEffects],
+  plugins: [slimUndici, clientNodeWithoutSideEffects],
   logLevel: 'warning',
 });

@@ -13,7 +13,7 @@ import pRetry from 'p-retry';
 import { createHash } from 'node:crypto';
 import type { RequestOptions } from 'node:https';
 import type { Readable } from 'node:stream';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { sleep } from '../core/abort.js';
 import { InfraError, messageOf } from '../core/errors.js';
 import type {
@@ -409,12 +409,13 @@ export class KubeClient implements KubeApi {
     };
     if (this.token) headers.authorization = `Bearer ${await this.token()}`;
     if (body !== undefined) headers['content-type'] = contentType;
-    return request(url, {
-      method: method,
+    return this.dispatcherFor(credentials.tls).request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
-      dispatcher: this.dispatcherFor(credentials.tls),
       headersTimeout: 30_000,
       bodyTimeout: bodyTimeoutMs,
     });
