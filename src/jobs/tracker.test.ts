@@ -235,6 +235,20 @@ describe('JobTracker', () => {
     expect(summary!.explanation).toMatch(/last: container main of pod\/t-1 exited with code 1$/);
   });
 
+  it('many Jobs without pods: their events are read 5 at a time, those read longest ago first', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `j${i}`);
+    const t = running(names);
+    for (const n of names) t.onJob(job(n), false, T0);
+    const at = (s: number) =>
+      t.eventChecks(T0 + EVENTS_AFTER_MS + s * 1_000).map((o) => o.metadata?.name);
+    expect(at(0)).toEqual(['j0', 'j1', 'j2', 'j3', 'j4']);
+    expect(at(1)).toEqual(['j5', 'j6', 'j7', 'j8', 'j9']);
+    expect(at(2)).toEqual(['j10', 'j11']);
+    // 5 s after their first read, the first ones again: 12 Jobs are read every 5 s, not 60 s.
+    expect(at(4)).toEqual([]);
+    expect(at(5)).toEqual(['j0', 'j1', 'j2', 'j3', 'j4']);
+  });
+
   it('a Job whose pods cannot be created (FailedCreate): its events are read, stuck after --pod-create-grace', () => {
     const t = running();
     t.onJob(job('t'), false, T0);

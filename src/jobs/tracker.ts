@@ -123,6 +123,9 @@ function isDone(t: Tracked): boolean {
 /** How long a Job may have no pod, or a pod stay being created, before its events are read, ms. */
 export const EVENTS_AFTER_MS = 5_000;
 
+/** The most objects {@link JobTracker.eventChecks} names at once (the run checks once a second). */
+export const EVENT_READS_PER_CHECK = 5;
+
 /** How long after a pod is seen being deleted its Job may turn out finished, ms. */
 export const CONTROLLER_WINDOW_MS = 5_000;
 
@@ -204,16 +207,15 @@ export class JobTracker {
 
   /**
    * Objects whose events tell what the watch does not, to be read (at most every
-   * {@link EVENTS_AFTER_MS} each): a Job that has had no pod for that long (the Job controller's
+   * {@link EVENTS_AFTER_MS} each, and at most {@link EVENT_READS_PER_CHECK} at a time, those read
+   * longest ago first): a Job that has had no pod for that long (the Job controller's
    * `FailedCreate`), a pod still being created that long (the kubelet's `FailedMount`).
    */
   eventChecks(nowMs: number): KubeObject[] {
     const due: KubeObject[] = [];
     const isDue = (uid: string) => {
       const last = this.lastEventCheck.get(uid);
-      if (last !== undefined && nowMs - last < EVENTS_AFTER_MS) return false;
-      this.lastEventCheck.set(uid, nowMs);
-      return true;
+      return last === undefined || nowMs - last >= EVENTS_AFTER_MS;
     };
     for (const t of this.tracked.values()) {
       const job = t.job ?? t.created;
@@ -227,7 +229,12 @@ export class JobTracker {
         if (since !== undefined && nowMs - since >= EVENTS_AFTER_MS && isDue(uid)) due.push(pod);
       }
     }
-    return due;
+    // At most EVENT_READS_PER_CHECK at a time, those read longest ago first: with many pods
+    // waiting in a queue, each is read less often instead of the reads growing with the wait.
+    const last = (o: KubeObject) => this.lastEventCheck.get(o.metadata?.uid ?? '') ?? -Infinity;
+    const chosen = due.sort((a, b) => last(a) - last(b)).slice(0, EVENT_READS_PER_CHECK);
+    for (const o of chosen) this.lastEventCheck.set(o.metadata?.uid ?? '', nowMs);
+    return chosen;
   }
 
   /** The events of an object that {@link eventChecks} named; returns what {@link tick} noted. */
