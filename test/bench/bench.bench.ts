@@ -188,17 +188,23 @@ async function ok(p: Promise<Timed>, what: string): Promise<Timed> {
   return r;
 }
 
-/** Resolves with performance.now() when this process's own watch sees Job `name` Complete. */
-async function completeSeen(name: string, signal: AbortSignal): Promise<number> {
+/**
+ * Resolves with performance.now() when this process's own watch of Job `name` sees `is` become
+ * true (`what` names it in errors); throws when it was true before the watch started.
+ */
+async function seenWhen(
+  name: string,
+  what: string,
+  is: (j: Job | undefined, type: string) => boolean,
+  signal: AbortSignal,
+): Promise<number> {
   const list = await t.client.list<Job>(
     JOBS,
     t.ns,
     { fieldSelector: `metadata.name=${name}` },
     signal,
   );
-  const done = (j: Job | undefined) =>
-    j?.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True');
-  if (done(list.items[0])) throw new Error(`${name} was Complete before the watch started`);
+  if (is(list.items[0], 'LIST')) throw new Error(`${name} was ${what} before the watch started`);
   for await (const ev of t.client.watch<Job>(
     JOBS,
     t.ns,
@@ -209,34 +215,29 @@ async function completeSeen(name: string, signal: AbortSignal): Promise<number> 
     },
     signal,
   )) {
-    if (ev.type !== 'BOOKMARK' && done(ev.object as Job)) return performance.now();
+    if (ev.type !== 'BOOKMARK' && is(ev.object as Job, ev.type)) return performance.now();
   }
-  throw new Error(`the watch of ${name} ended before it was Complete`);
+  throw new Error(`the watch of ${name} ended before it was ${what}`);
 }
 
-/** Resolves with performance.now() when this process's own watch sees Job `name` created. */
-async function createdSeen(name: string, signal: AbortSignal): Promise<number> {
-  const list = await t.client.list<Job>(
-    JOBS,
-    t.ns,
-    { fieldSelector: `metadata.name=${name}` },
+/** When this process's own watch sees Job `name` Complete. */
+const completeSeen = (name: string, signal: AbortSignal) =>
+  seenWhen(
+    name,
+    'Complete',
+    (j) =>
+      j?.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ?? false,
     signal,
   );
-  if (list.items.length > 0) throw new Error(`${name} existed before the watch started`);
-  for await (const ev of t.client.watch<Job>(
-    JOBS,
-    t.ns,
-    {
-      fieldSelector: `metadata.name=${name}`,
-      resourceVersion: list.metadata?.resourceVersion ?? '0',
-      timeoutSeconds: 120,
-    },
+
+/** When this process's own watch sees Job `name` created. */
+const createdSeen = (name: string, signal: AbortSignal) =>
+  seenWhen(
+    name,
+    'created',
+    (j, type) => (type === 'LIST' ? j !== undefined : type === 'ADDED'),
     signal,
-  )) {
-    if (ev.type === 'ADDED') return performance.now();
-  }
-  throw new Error(`the watch of ${name} ended before it was created`);
-}
+  );
 
 const wants = (name: string) => !ONLY || ONLY.includes(name);
 
