@@ -32,6 +32,11 @@ export interface FaultKnobs {
   goneWatches?: number;
   /** Reset every connection, open and new: the API server is unreachable. */
   unreachable?: boolean;
+  /**
+   * Answer requests whose `METHOD path?query` (decoded) matches `request` with `status`, at most
+   * `times` of them (unbounded when undefined); each one answered counts down.
+   */
+  refuse?: { request: RegExp; status: number; times?: number };
 }
 
 /** What the proxy did, by kind of fault. */
@@ -100,7 +105,7 @@ export async function startFaultProxy(
         apiVersion: 'v1',
         status: 'Failure',
         message: `injected ${status}`,
-        reason: status === 429 ? 'TooManyRequests' : 'InternalError',
+        reason: status === 429 ? 'TooManyRequests' : status === 403 ? 'Forbidden' : 'InternalError',
         code: status,
       }),
     );
@@ -111,14 +116,18 @@ export async function startFaultProxy(
     const url = new URL(req.url ?? '/', 'https://x');
     const route = `${req.method} ${url.pathname}`;
     counts.byRoute.set(route, (counts.byRoute.get(route) ?? 0) + 1);
-    counts.trail.push({
-      atMs: performance.now(),
-      request: `${req.method} ${decodeURIComponent(url.pathname + url.search)}`,
-    });
+    const request = `${req.method} ${decodeURIComponent(url.pathname + url.search)}`;
+    counts.trail.push({ atMs: performance.now(), request });
     if (knobs.unreachable) {
       counts.resets++;
       req.socket.destroy();
       return;
+    }
+    const refuse = knobs.refuse;
+    if (refuse && (refuse.times ?? 1) > 0 && refuse.request.test(request)) {
+      if (refuse.times !== undefined) refuse.times--;
+      req.resume();
+      return fail(res, refuse.status);
     }
     const isWatch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
     const isLog = url.pathname.endsWith('/log');

@@ -1,8 +1,10 @@
 // Sharding (issue 23): a suite of 8 tests of 2 s each as 4 shards; every test once, per-shard
 // results, the slowest shard; a failing shard fails the run and is named.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
+import { startFaultProxy } from './fault-proxy.js';
 import { manifestFile, runCli, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('shards');
@@ -109,4 +111,39 @@ it('the annotation kubestep.dev/shards: a failing shard fails the run (exit 1) a
   expect(r.code, r.stderr).toBe(1);
   expect(r.stdout).toMatch(/\[pod\/flaky-shard-1-\w+\/tests\] FAIL test-4/);
   expect(r.stderr).toMatch(/job\/flaky in 3 shards: 2 Complete, 1 not \(flaky-shard-1\)/);
+}, 200_000);
+
+it('the Indexed Job dry run refused (403 through a proxy): shards run as Jobs, and the line says the dry run failed', async () => {
+  // The first dry-run create of a Job is the probe (before the run's own preflight).
+  const proxy = await startFaultProxy('https://127.0.0.1:6443', {
+    refuse: {
+      request: /^POST \/apis\/batch\/v1\/namespaces\/[^/]+\/jobs\?dryRun=All/,
+      status: 403,
+      times: 1,
+    },
+  });
+  try {
+    const kubeconfig = proxy.kubeconfigFor(
+      t.kubeconfig,
+      mkdtempSync(join(tmpdir(), 'kubestep-shards-')),
+    );
+    const r = await runCli([
+      'run',
+      '-f',
+      suite('refused', '  annotations: {kubestep.dev/shards: "2"}\n'),
+      '-n',
+      t.ns,
+      '--kubeconfig',
+      kubeconfig,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(proxy.counts.errors).toBe(1);
+    expect(r.stderr).toMatch(
+      /shards run as one Job each: the dry run of an Indexed Job that tells whether this cluster keeps backoffLimitPerIndex \(Kubernetes 1\.29\+, which per-shard retries need\) failed: .*(403|[Ff]orbidden)/,
+    );
+    expect(r.stderr).not.toMatch(/does not keep backoffLimitPerIndex/);
+    expect(r.stderr).toMatch(/job\/refused in 2 shards: 2 Complete/);
+  } finally {
+    await proxy.close();
+  }
 }, 200_000);

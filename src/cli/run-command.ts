@@ -245,16 +245,19 @@ async function shardMode(
   const sharded = p.unsharded.filter((j) => Number(shardCount(j.job, shards)) > 1);
   if (sharded.length === 0) return p.jobs;
   const ns = sharded[0]!.namespace;
+  let probeFailed: string | undefined;
   const supported = await client
     .create(JOBS, ns, indexedProbe(ns), signal, { dryRun: true })
     .then(indexedSupported, (err: unknown) => {
-      out.debug(`dry run of an Indexed Job: ${messageOf(err)}`);
+      if (signal.aborted) throw err;
+      probeFailed = messageOf(err);
       return false;
     });
   if (!supported) {
-    out.info(
-      `shards run as one Job each: this cluster does not keep backoffLimitPerIndex in an Indexed Job (Kubernetes 1.29+), which per-shard retries need`,
-    );
+    const why = probeFailed
+      ? `the dry run of an Indexed Job that tells whether this cluster keeps backoffLimitPerIndex (Kubernetes 1.29+, which per-shard retries need) failed: ${probeFailed}`
+      : `this cluster does not keep backoffLimitPerIndex in an Indexed Job (Kubernetes 1.29+), which per-shard retries need`;
+    out.info(`shards run as one Job each: ${why}`);
     return p.jobs;
   }
   for (const j of sharded) {
