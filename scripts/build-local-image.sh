@@ -38,7 +38,7 @@ config=$("$node" -e '
   const [version, revision] = process.argv.slice(1);
   console.log(JSON.stringify({
     Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"],
-    Entrypoint: ["/nodejs/bin/node", "--max-semi-space-size=2", "/app/kubestep.mjs"],
+    Entrypoint: ["/nodejs/bin/node", "--max-semi-space-size=2", "--liftoff-only", "/app/kubestep.mjs"],
     Cmd: ["--help"],
     WorkingDir: "/workspace",
     Labels: {
