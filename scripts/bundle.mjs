@@ -2,6 +2,7 @@
 // that only some commands load (gc, wait, GKE access, Cloud Logging with google-gax and its
 // protos). Runs without node_modules; start-up parses only the entry and what it imports.
 import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 /**
@@ -45,6 +46,53 @@ const slimUndici = {
   },
 };
 
+/**
+ * Node builtins that are slow to import as ES modules: an `import` from `node:http` builds an ES
+ * module facade of all its exports, and reading them runs its lazy getters (`WebSocket`,
+ * `CloseEvent`, `MessageEvent`), which load Node's own copy of undici: 36 ms against 3.5 ms for
+ * `require('node:http')` (Node 24, this machine); `node:fs` and `node:util` 4 ms against 0.1. The
+ * bundle reaches them through `require` (esbuild's CommonJS interop reads a property only when
+ * it is used).
+ */
+const builtinsThroughRequire = {
+  name: 'builtins-through-require',
+  setup(b) {
+    const ns = 'builtin-through-require';
+    b.onResolve({ filter: /^(node:)?(http|fs|util)$/ }, (args) =>
+      args.namespace === ns
+        ? { path: args.path, external: true }
+        : { path: `node:${args.path.replace(/^node:/, '')}`, namespace: ns },
+    );
+    b.onLoad({ filter: /.*/, namespace: ns }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * yargs lays out the help text of the command it runs, every time, after starting its handler
+ * (command.js: `cacheHelpMessage()`, kept for a handler that calls showHelp later; kubestep's do
+ * not): 25-30 ms of string-width on the way to the first request. The bundle leaves that call
+ * out; `--help` is unchanged. The build fails if yargs no longer has the call, so that an upgrade
+ * says so instead of the patch lapsing.
+ */
+const yargsWithoutHelpCache = {
+  name: 'yargs-without-help-cache',
+  setup(b) {
+    const call = 'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();';
+    b.onLoad({ filter: /\/node_modules\/yargs\/build\/lib\/command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const at = source.indexOf(call);
+      if (at < 0 || source.indexOf(call, at + 1) >= 0)
+        throw new Error(
+          `${args.path}: expected one "${call}" (yargs changed: see scripts/bundle.mjs)`,
+        );
+      return { contents: source.replace(call, '/* kubestep: no help cache */'), loader: 'js' };
+    });
+  },
+};
+
 rmSync('build', { recursive: true, force: true });
 await build({
   entryPoints: ['src/main.ts'],
@@ -72,6 +120,11 @@ await build({
     ].join(' '),
   },
   define: { __dirname: '__ks_dirname', __filename: '__ks_filename' },
-  plugins: [slimUndici, clientNodeWithoutSideEffects],
+  plugins: [
+    builtinsThroughRequire,
+    yargsWithoutHelpCache,
+    slimUndici,
+    clientNodeWithoutSideEffects,
+  ],
   logLevel: 'warning',
 });
