@@ -476,6 +476,28 @@ describe('testPodProblem and stuckGraceMs', () => {
     });
   });
 
+  it.each<[string, { count?: number; series?: { count?: number } }, boolean]>([
+    ['once: a busy kubelet whose next try mounts it (seen with 200 pods on one node)', {}, false],
+    ['count 2', { count: 2 }, false],
+    ['count 3: it recurs at each retry', { count: 3 }, true],
+    ['series.count 4 (events.k8s.io)', { series: { count: 4 } }, true],
+  ])('mountFailureOf: a secret cache timeout recorded %s', (_what, times, counts) => {
+    const message =
+      'MountVolume.SetUp failed for volume "default-token-mr849" : failed to sync secret cache: timed out waiting for the condition';
+    const failure = mountFailureOf([{ type: 'Warning', reason: 'FailedMount', message, ...times }]);
+    expect(failure).toEqual(counts ? { reason: 'FailedMount', message } : undefined);
+  });
+
+  it('mountFailureOf: a missing object counts at once, whatever the count', () => {
+    const message = 'MountVolume.SetUp failed for volume "v" : secret "nope" not found';
+    expect(mountFailureOf([{ type: 'Warning', reason: 'FailedMount', message, count: 1 }])).toEqual(
+      {
+        reason: 'FailedMount',
+        message,
+      },
+    );
+  });
+
   it('keeps CrashLoopBackOff a problem for dependencies', () => {
     expect(stuckGraceMs('CrashLoopBackOff', graces)).toBe(0);
     expect(podProblem(waitingPod('CrashLoopBackOff'), graces)?.reason).toBe('CrashLoopBackOff');

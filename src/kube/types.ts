@@ -183,6 +183,8 @@ export interface KubeEvent extends KubeObject {
   reason?: string;
   message?: string;
   count?: number;
+  /** Repeats of an event recorded through events.k8s.io (newer kubelets): `series.count`. */
+  series?: { count?: number; lastObservedTime?: string };
   firstTimestamp?: string;
   lastTimestamp?: string;
   eventTime?: string;

@@ -177,20 +177,42 @@ export interface MountFailure {
 }
 
 /**
+ * The kubelet's words when its Secret or ConfigMap cache did not sync in time. A busy kubelet
+ * says them once for a volume that mounts at its next try (200 pods on one node: the pod then
+ * waited 30 s more for its container, and kubestep took the old event for a stuck mount); for an
+ * object that is missing the 1.20 kubelet may say them too, and then they recur at each retry
+ * (0.5 s, 1 s, 2 s, … apart).
+ */
+const CACHE_TIMEOUT =
+  /failed to sync (secret|configmap) cache: timed out waiting for the condition/i;
+
+/** How often an event was recorded: `count`, or `series.count` (events.k8s.io), else once. */
+function occurrences(e: { count?: number; series?: { count?: number } }): number {
+  return Math.max(e.count ?? 1, e.series?.count ?? 1);
+}
+
+/**
  * The pod's volume problem from its warning events (newest last), or undefined: the kubelet
  * reports a Secret, ConfigMap or claim it cannot mount only as `FailedMount` events, while the
- * pod stays `ContainerCreating`. A missing object (`… not found`) is preferred to other words
- * (a busy kubelet also reports `failed to sync secret cache: timed out` for a volume that mounts
- * a moment later); among equals, the newest.
+ * pod stays `ContainerCreating`. A missing object (`… not found`) is preferred to other words;
+ * among equals, the newest. A cache timeout ({@link CACHE_TIMEOUT}) counts only once it was
+ * recorded 3 times: once or twice, it is a busy kubelet whose next try mounts the volume.
  * Source: https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/
  */
 export function mountFailureOf(
-  events: readonly { type?: string; reason?: string; message?: string }[],
+  events: readonly {
+    type?: string;
+    reason?: string;
+    message?: string;
+    count?: number;
+    series?: { count?: number };
+  }[],
 ): MountFailure | undefined {
   const failures = [...events]
     .reverse()
     .filter((e) => e.type === 'Warning')
-    .filter((e) => e.reason === 'FailedMount' || e.reason === 'FailedAttachVolume');
+    .filter((e) => e.reason === 'FailedMount' || e.reason === 'FailedAttachVolume')
+    .filter((e) => !CACHE_TIMEOUT.test(e.message ?? '') || occurrences(e) >= 3);
   const e = failures.find((x) => /not found/i.test(x.message ?? '')) ?? failures[0];
   if (!e) return undefined;
   return { reason: e.reason as MountFailure['reason'], message: (e.message ?? '').trim() };
