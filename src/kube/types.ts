@@ -183,7 +183,7 @@ export interface KubeEvent extends KubeObject {
   reason?: string;
   message?: string;
   count?: number;
-  /** Repeats of an event recorded through events.k8s.io (newer kubelets): `series.count`. */
+  /** Repeats of an event recorded through the events.k8s.io API (`series.count`). */
   series?: { count?: number; lastObservedTime?: string };
   firstTimestamp?: string;
   lastTimestamp?: string;
