@@ -217,6 +217,48 @@ spec:
   });
 });
 
+describe('a Secret written with stringData', () => {
+  it('is not taken for a dropped field (the server merges it into data): the Job reads it, exit 0', async () => {
+    // stringData is write-only: the dry run's answer has it only in data.
+    const deps = `apiVersion: v1
+kind: Secret
+metadata: {name: "creds-\${RUN_ID}"}
+stringData:
+  password: s3cret-value
+  tls.key: also-secret
+`;
+    const tests = `apiVersion: batch/v1
+kind: Job
+metadata: {name: reads-secret}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: main
+          image: busybox:local
+          imagePullPolicy: Never
+          command: ["sh", "-c", '[ "$PASSWORD" = s3cret-value ] && echo password arrived']
+          env:
+            - name: PASSWORD
+              valueFrom: {secretKeyRef: {name: "creds-\${RUN_ID}", key: password}}
+`;
+    const r = await runCli([
+      'run',
+      '-f',
+      manifestFile(tests),
+      '--deps',
+      manifestFile(deps, 'deps.yaml'),
+      ...args('strdata'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('password arrived\n');
+    expect(r.stderr).not.toMatch(/drops|s3cret/);
+  });
+});
+
 describe('a dependency that cannot become ready', () => {
   it('ends at once on an image that cannot be pulled: exit 3, reason and events, no test Job', async () => {
     const r = await runCli([

@@ -99,6 +99,36 @@ describe('droppedFields', () => {
     expect(droppedFields(w, s)).toEqual([]);
   });
 
+  it("ignores a Secret's write-only stringData, which the server merges into data", () => {
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      stringData: { password: 'x', 'tls.key': 'y' },
+    };
+    expect(
+      droppedFields(secret, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's' },
+        data: { password: 'eA==', 'tls.key': 'eQ==' },
+      }),
+    ).toEqual([]);
+    // A key that did not arrive in data is still named.
+    expect(
+      droppedFields(secret, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's' },
+        data: { password: 'eA==' },
+      }),
+    ).toEqual(['stringData["tls.key"]']);
+    // stringData of another kind is compared like any field.
+    expect(
+      droppedFields({ kind: 'ConfigMap', stringData: { a: 'b' } }, { kind: 'ConfigMap' }),
+    ).toEqual(['stringData']);
+  });
+
   it('quotes keys with dots', () => {
     expect(
       droppedFields(

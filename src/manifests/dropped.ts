@@ -12,8 +12,32 @@
  */
 export function droppedFields(written: unknown, stored: unknown): string[] {
   const out: string[] = [];
-  walk(written, stored, '', out);
+  walk(withoutStringData(written), stored, '', out);
+  out.push(...lostStringData(written, stored));
   return out;
+}
+
+/** Whether `o` is a v1 Secret with a `stringData` map. */
+const secretWithStringData = (o: unknown): o is { stringData: Record<string, unknown> } =>
+  isObj(o) && o.kind === 'Secret' && isObj(o.stringData);
+
+/** `written` without a Secret's `stringData` (compared by {@link lostStringData}). */
+function withoutStringData(written: unknown): unknown {
+  if (!secretWithStringData(written)) return written;
+  return Object.fromEntries(Object.entries(written).filter(([k]) => k !== 'stringData'));
+}
+
+/**
+ * The keys of a Secret's `stringData` missing from the answer's `data`: the field is write-only,
+ * the API server merges it into `data` and never returns it.
+ * Source: https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/secret-v1/
+ */
+function lostStringData(written: unknown, stored: unknown): string[] {
+  if (!secretWithStringData(written)) return [];
+  const data = isObj(stored) && isObj(stored.data) ? stored.data : {};
+  return Object.keys(written.stringData)
+    .filter((k) => !(k in data))
+    .map((k) => childPath('stringData', k));
 }
 
 const KEPT_METADATA = new Set(['name', 'generateName', 'namespace', 'labels', 'annotations']);
@@ -26,6 +50,12 @@ function isZero(v: unknown): boolean {
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `path.key`, or `path["key"]` for a key with dots (labels, annotations, data keys). */
+function childPath(path: string, k: string): string {
+  if (!/^[A-Za-z_][\w-]*$/.test(k)) return `${path}[${JSON.stringify(k)}]`;
+  return path ? `${path}.${k}` : k;
 }
 
 function walk(w: unknown, s: unknown, path: string, out: string[]): void {
@@ -42,10 +72,7 @@ function walk(w: unknown, s: unknown, path: string, out: string[]): void {
   if (!isObj(w) || !isObj(s)) return;
   for (const [k, v] of Object.entries(w)) {
     if (path === 'metadata' && !KEPT_METADATA.has(k)) continue;
-    const p = path ? `${path}.${k}` : k;
-    // Label and annotation keys contain dots: the path names the map, the key is quoted.
-    const child = /^[A-Za-z_][\w-]*$/.test(k) ? p : `${path}[${JSON.stringify(k)}]`;
-    walk(v, s[k], child, out);
+    walk(v, s[k], childPath(path, k), out);
   }
 }
 
