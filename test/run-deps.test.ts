@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { JOBS, PODS } from '../src/kube/resources.js';
 import type { Job } from '../src/kube/types.js';
-import { manifestFile, objectsOf, runCli, until, useTestNamespace } from './harness.js';
+import { jobYaml, manifestFile, objectsOf, runCli, until, useTestNamespace } from './harness.js';
 
 const t = useTestNamespace('deps');
 
@@ -227,24 +227,16 @@ stringData:
   password: s3cret-value
   tls.key: also-secret
 `;
-    const tests = `apiVersion: batch/v1
-kind: Job
-metadata: {name: reads-secret}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      terminationGracePeriodSeconds: 1
-      containers:
-        - name: main
-          image: busybox:local
-          imagePullPolicy: Never
-          command: ["sh", "-c", '[ "$PASSWORD" = s3cret-value ] && echo password arrived']
-          env:
+    const tests = jobYaml(
+      'reads-secret',
+      '[ "$PASSWORD" = s3cret-value ] && echo password arrived',
+      {
+        extra: `          env:
             - name: PASSWORD
               valueFrom: {secretKeyRef: {name: "creds-\${RUN_ID}", key: password}}
-`;
+`,
+      },
+    );
     const r = await runCli([
       'run',
       '-f',

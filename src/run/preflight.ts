@@ -55,22 +55,8 @@ export async function preflight(
   opts: PreflightOptions,
   signal: AbortSignal,
 ): Promise<void> {
-  const taken = await dryRunPlanned(deps, planned, opts, signal);
+  const taken = await dryRunCreate(deps, planned, opts.allowDroppedFields ?? false, signal);
   await makeRoom(deps, planned, taken, opts, signal);
-}
-
-/**
- * The first half of {@link preflight}: the server-side dry run of every create (changes nothing,
- * so it may run beside the access review and the sweep). Returns the indices of `planned` whose
- * names are taken; throws as {@link preflight}.
- */
-export function dryRunPlanned(
-  deps: DeleteDeps,
-  planned: readonly PlannedObject[],
-  opts: Pick<PreflightOptions, 'allowDroppedFields'>,
-  signal: AbortSignal,
-): Promise<Set<number>> {
-  return dryRunCreate(deps, planned, opts.allowDroppedFields ?? false, signal);
 }
 
 /**
@@ -141,12 +127,13 @@ export async function makeRoom(
 }
 
 /**
- * Server-side dry-run of every create: schema, admission and quota errors before anything exists;
- * and the fields the server would drop (it does not know them: {@link droppedFields}), bad input
- * unless `allowDropped` (then a warning). Returns the indices of `planned` whose names are taken
- * (409 AlreadyExists: the object passed validation).
+ * The first half of {@link preflight}: the server-side dry run of every create (it changes
+ * nothing, so it may run beside the access review and the sweep). Schema, admission and quota
+ * errors before anything exists; and the fields the server would drop (it does not know them:
+ * {@link droppedFields}), bad input unless `allowDropped` (then a warning). Returns the indices of
+ * `planned` whose names are taken (409 AlreadyExists: the object passed validation).
  */
-async function dryRunCreate(
+export async function dryRunCreate(
   { client, out }: DeleteDeps,
   planned: readonly PlannedObject[],
   allowDropped: boolean,

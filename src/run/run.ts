@@ -19,7 +19,7 @@ import { LABEL_ROLE, LABEL_TEMPLATE, runSelector, type TestJob } from '../manife
 import { keepAlive } from './heartbeat.js';
 import { checkAccess, requiredAccess } from './access.js';
 import { createForRun } from '../objects/create.js';
-import { dryRunPlanned, makeRoom, preflight, type PlannedObject } from './preflight.js';
+import { dryRunCreate, makeRoom, preflight, type PlannedObject } from './preflight.js';
 import type { Output } from '../core/output.js';
 import { deleteObjects, StillDeletingError, tearDown, type CleanupPolicy } from './teardown.js';
 import { Ledger, refName, refOf, type ObjectRef } from '../objects/ledger.js';
@@ -200,7 +200,7 @@ async function setUp(
   const [access, swept, taken] = await Promise.allSettled([
     checkAccess(deps.client, checks, signal),
     plan.sweep ? sweep({ ...deps, out: sweepOut }, asPlanned(plan), plan.runId, signal) : undefined,
-    dryRunPlanned(deps, planned, plan, signal),
+    dryRunCreate(deps, planned, plan.allowDroppedFields ?? false, signal),
   ]);
   if (access.status === 'rejected') throw access.reason;
   if (access.value) deps.out.debug(access.value);
